@@ -1,0 +1,45 @@
+"""Voicecast: personal drop-to-voicemail campaigns in the seller's own voice."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application from the environment; `test_config` overrides any setting."""
+    from voicecast import cli, i18n, redis_client
+    from voicecast.api import bp as api_bp
+    from voicecast.config import load_settings
+    from voicecast.errors import register_error_handlers
+    from voicecast.extensions import csrf, db, login_manager, migrate
+    from voicecast.health.routes import bp as health_bp
+    from voicecast.web import bp as web_bp
+
+    app = Flask(__name__, instance_path=os.environ.get("VOICECAST_INSTANCE_PATH") or None)
+    app.config.from_mapping(load_settings(os.environ, app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    redis_client.init_app(app)
+    i18n.init_app(app)
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer keys, not cookies
+    register_error_handlers(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,3 @@
+from voicecast.cli import main
+
+main()

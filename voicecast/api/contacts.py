@@ -1,0 +1,197 @@
+"""Contacts: the dealership's customers, one per phone number in an account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import request
+from pydantic import Field
+from sqlalchemy import Select, or_, select
+
+from voicecast.api import bp
+from voicecast.api.auth import Principal, current_principal
+from voicecast.api.queries import keyset_page, one_or_404
+from voicecast.api.schemas import Email, Input, Output, PageQuery, PhoneInput, ShortText
+from voicecast.api.spec import operation
+from voicecast.api.validation import reject_nulls
+from voicecast.errors import ApiError, invalid_field
+from voicecast.extensions import db
+from voicecast.models import Contact, Role, User
+from voicecast.people import phone_for_account
+
+TAG = "Contacts"
+ATTR_PREFIX = "attr."
+AttributeValue = str | int | float | bool | None
+Attributes = dict[str, AttributeValue]
+
+
+class ContactCreate(Input):
+    phone: PhoneInput
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    email: Email | None = None
+    seller_id: int | None = Field(default=None, description="The assigned seller's id.")
+    attributes: Attributes = Field(
+        default_factory=dict,
+        description="Free attributes, e.g. {\"city\": \"Lyon\", \"purchase_year\": 2024}.",
+        max_length=100,
+    )
+
+
+class ContactUpdate(Input):
+    phone: PhoneInput = None  # type: ignore[assignment]  # optional, but never null
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    email: Email | None = None
+    seller_id: int | None = None
+    attributes: Attributes = Field(
+        default=None, description="Replaces all attributes when sent.", max_length=100
+    )  # type: ignore[assignment]
+
+
+class ContactOut(Output):
+    id: int
+    phone: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    seller_id: int | None
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPage(Output):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class ContactQuery(PageQuery):
+    seller_id: int | None = Field(default=None, description="Only this seller's contacts.")
+    phone: str | None = Field(default=None, description="Only the contact with this number.")
+    q: str | None = Field(default=None, max_length=100, description="Text in the first/last name.")
+
+
+ATTR_FILTER_DOC = {
+    "name": "attr.{name}",
+    "in": "query",
+    "required": False,
+    "description": "Equality filter on a free attribute, e.g. `attr.city=Lyon` (repeatable).",
+    "schema": {"type": "string"},
+}
+
+
+def visible_contacts(principal: Principal) -> Select[tuple[Contact]]:
+    """Contacts the caller may see: the whole account, or a seller's own assigned contacts."""
+    stmt = select(Contact).where(Contact.account_id == principal.account_id)
+    if not principal.is_manager:
+        stmt = stmt.where(Contact.seller_id == principal.user.id)
+    return stmt
+
+
+def get_visible_contact(contact_id: int) -> Contact:
+    stmt = visible_contacts(current_principal()).where(Contact.id == contact_id)
+    return one_or_404(stmt, "contact")
+
+
+def check_seller(seller_id: int | None, principal: Principal) -> None:
+    if seller_id is None:
+        return
+    seller = db.session.get(User, seller_id)
+    if seller is None or seller.account_id != principal.account_id or seller.role != Role.SELLER:
+        message = f"No seller with id {seller_id} in your account."
+        raise invalid_field("body.seller_id", message, "seller")
+
+
+def check_phone_free(phone: str, principal: Principal, except_id: int | None = None) -> None:
+    stmt = select(Contact.id).where(Contact.account_id == principal.account_id,
+                                    Contact.phone == phone)
+    existing = db.session.scalar(stmt)
+    if existing is not None and existing != except_id:
+        raise ApiError(409, f"A contact with phone {phone} already exists.",
+                       details={"existing_id": existing})
+
+
+def apply_contact_fields(contact: Contact, fields: dict[str, Any], principal: Principal) -> None:
+    if "phone" in fields:
+        fields["phone"] = phone_for_account(fields["phone"], principal.user.account, "body.phone")
+        check_phone_free(fields["phone"], principal, except_id=contact.id)
+    if "seller_id" in fields:
+        check_seller(fields["seller_id"], principal)
+    for name, value in fields.items():
+        setattr(contact, name, value)
+
+
+@operation(bp, "/contacts", "POST", summary="Create a contact", tag=TAG, body=ContactCreate,
+           response=ContactOut, status=201, errors=(403, 409))
+def create_contact(body: ContactCreate):
+    """A new contact; its phone is normalised to E.164 with the account's country as default."""
+    principal = current_principal()
+    principal.require_manager()
+    contact = Contact(account_id=principal.account_id)
+    apply_contact_fields(contact, body.model_dump(), principal)
+    db.session.add(contact)
+    db.session.commit()
+    return ContactOut.model_validate(contact)
+
+
+def attribute_filters() -> dict[str, str]:
+    return {
+        key[len(ATTR_PREFIX):]: value
+        for key, value in request.args.items()
+        if key.startswith(ATTR_PREFIX) and len(key) > len(ATTR_PREFIX)
+    }
+
+
+@operation(bp, "/contacts", "GET", summary="List contacts", tag=TAG, query=ContactQuery,
+           response=ContactPage, query_prefix=ATTR_PREFIX, extra_query=(ATTR_FILTER_DOC,))
+def list_contacts(query: ContactQuery):
+    """Contacts in creation order, a page at a time, with optional filters."""
+    principal = current_principal()
+    stmt = visible_contacts(principal)
+    if query.seller_id is not None:
+        stmt = stmt.where(Contact.seller_id == query.seller_id)
+    if query.phone:
+        stmt = stmt.where(
+            Contact.phone == phone_for_account(query.phone, principal.user.account, "query.phone")
+        )
+    if query.q:
+        pattern = f"%{query.q}%"
+        stmt = stmt.where(or_(Contact.first_name.ilike(pattern), Contact.last_name.ilike(pattern)))
+    for name, value in attribute_filters().items():
+        stmt = stmt.where(Contact.attributes[name].as_string() == value)
+    rows, cursor = keyset_page(stmt, Contact.id, query)
+    return ContactPage(items=[ContactOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@operation(bp, "/contacts/<int:contact_id>", "GET", summary="Get a contact", tag=TAG,
+           response=ContactOut, errors=(404,))
+def get_contact(contact_id: int):
+    """One contact; a seller's key sees only contacts assigned to that seller."""
+    return ContactOut.model_validate(get_visible_contact(contact_id))
+
+
+@operation(bp, "/contacts/<int:contact_id>", "PATCH", summary="Update a contact", tag=TAG,
+           body=ContactUpdate, response=ContactOut, errors=(403, 404, 409))
+def update_contact(contact_id: int, body: ContactUpdate):
+    """Change the fields sent; `attributes`, when sent, replaces them all."""
+    principal = current_principal()
+    contact = get_visible_contact(contact_id)
+    principal.require_manager()
+    fields = body.model_dump(include=body.model_fields_set)
+    reject_nulls(fields, ("phone", "attributes"))
+    apply_contact_fields(contact, fields, principal)
+    db.session.commit()
+    return ContactOut.model_validate(contact)
+
+
+@operation(bp, "/contacts/<int:contact_id>", "DELETE", summary="Delete a contact", tag=TAG,
+           errors=(403, 404), status=204)
+def delete_contact(contact_id: int):
+    """Remove the contact and its personal data."""
+    principal = current_principal()
+    contact = get_visible_contact(contact_id)
+    principal.require_manager()
+    db.session.delete(contact)
+    db.session.commit()

@@ -1,0 +1,36 @@
+"""Who the API key belongs to."""
+
+from __future__ import annotations
+
+from voicecast.api import bp
+from voicecast.api.auth import current_principal
+from voicecast.api.schemas import Output
+from voicecast.api.spec import operation
+
+
+class AccountOut(Output):
+    id: int
+    name: str
+    country: str
+    timezone: str
+
+
+class MeOut(Output):
+    user_id: int
+    name: str
+    email: str | None
+    role: str
+    account: AccountOut
+
+
+@operation(bp, "/me", "GET", summary="The caller's user and account", tag="Account", response=MeOut)
+def get_me():
+    """The user that owns the API key, its role and its account."""
+    user = current_principal().user
+    return MeOut(
+        user_id=user.id,
+        name=user.name,
+        email=user.email,
+        role=user.role.value,
+        account=AccountOut.model_validate(user.account),
+    )

@@ -1,0 +1,79 @@
+"""Turning request bodies and query strings into validated pydantic models, or clear 4xx errors."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import current_app, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from voicecast.errors import ApiError, invalid_field
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validation_details(error: ValidationError, where: str, model: type[BaseModel]) -> list[dict]:
+    """Pydantic's errors as `[{"field", "message", "type"}]`, with words a client can act on."""
+    details = []
+    for item in error.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in (where, *item["loc"]))
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = f"Unknown field. Allowed fields: {', '.join(sorted(model.model_fields))}."
+        details.append({"field": field, "message": message, "type": item["type"]})
+    return details
+
+
+def read_json_body(limit: int) -> bytes:
+    if request.mimetype != "application/json":
+        raise ApiError(415, "Send the request body as JSON with 'Content-Type: application/json'.")
+    if request.content_length is not None and request.content_length > limit:
+        raise_too_large(limit)
+    request.max_content_length = limit  # also bounds bodies sent without a Content-Length
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise_too_large(limit)
+
+
+def raise_too_large(limit: int):
+    raise ApiError(413, f"The JSON body is larger than {limit} bytes.", details={"limit": limit})
+
+
+def parse_body(model: type[M]) -> M:
+    raw = read_json_body(current_app.config["API_MAX_JSON_BYTES"])
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            reason = error.errors()[0]["msg"]
+            raise ApiError(400, f"The body is not valid JSON: {reason}", code="invalid_json") from None
+        raise ApiError(
+            422, "The body has invalid fields.", details=validation_details(error, "body", model)
+        ) from None
+
+
+def parse_query(model: type[M], skip_prefix: str | None = None) -> M:
+    """Validate the query string; keys starting with `skip_prefix` are left to the caller."""
+    args = {
+        key: value
+        for key, value in request.args.items()
+        if not (skip_prefix and key.startswith(skip_prefix))
+    }
+    try:
+        return model.model_validate(args)
+    except ValidationError as error:
+        raise ApiError(
+            422,
+            "The query string has invalid parameters.",
+            details=validation_details(error, "query", model),
+        ) from None
+
+
+def reject_nulls(fields: dict[str, object], names: tuple[str, ...]) -> None:
+    """A PATCH may omit these fields but may not set them to null."""
+    for name in names:
+        if name in fields and fields[name] is None:
+            raise invalid_field(f"body.{name}", f"{name} cannot be null.", "null")
+

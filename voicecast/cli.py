@@ -1,0 +1,118 @@
+"""The `voicecast` command: Flask's own commands (run, shell, db ...) plus ours."""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from voicecast.extensions import db
+from voicecast.models import User
+
+# Time zone of a new account when --timezone is not given, by country.
+COUNTRY_TIMEZONES = {
+    "FR": "Europe/Paris",
+    "BE": "Europe/Brussels",
+    "CH": "Europe/Zurich",
+    "LU": "Europe/Luxembourg",
+    "MC": "Europe/Monaco",
+    "GB": "Europe/London",
+    "DE": "Europe/Berlin",
+    "ES": "Europe/Madrid",
+    "IT": "Europe/Rome",
+    "US": "America/New_York",
+    "CA": "America/Toronto",
+}
+
+
+def create_cli_app() -> Flask:
+    from voicecast import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=create_cli_app, help="Voicecast: voice campaigns in sellers' voices.")
+
+
+@click.group("account", help="Manage accounts (dealerships).")
+def account_cli() -> None:
+    pass
+
+
+@account_cli.command("create")
+@click.argument("name")
+@click.option("--email", required=True, help="The admin's email (their login).")
+@click.option("--country", default="FR", show_default=True, help="ISO country code.")
+@click.option("--timezone", default=None, help="IANA time zone; default: the country's.")
+@with_appcontext
+def create_account_command(name: str, email: str, country: str, timezone: str | None) -> None:
+    """Create an account and its admin; the admin's API key is printed alone on the last line."""
+    from voicecast.people import create_account
+
+    country = country.upper()
+    timezone = timezone or COUNTRY_TIMEZONES.get(country)
+    if timezone is None:
+        raise click.UsageError(f"No default time zone for {country}; pass --timezone.")
+    if timezone not in zoneinfo.available_timezones():
+        raise click.UsageError(f"Unknown time zone {timezone!r}, e.g. Europe/Paris.")
+    try:
+        account, admin, secret = create_account(name, email, country, timezone)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"Account {account.id} '{account.name}' ({account.country}, {account.timezone}).")
+    click.echo(f"Admin user {admin.id} <{admin.email}>. Set a web password with:")
+    click.echo(f"  voicecast user set-password {admin.email}")
+    click.echo("The admin's API key follows; it is shown only once:")
+    click.echo(secret)
+
+
+@click.group("user", help="Manage users.")
+def user_cli() -> None:
+    pass
+
+
+@user_cli.command("set-password")
+@click.argument("email")
+@click.password_option(help="The new password (asked for when not given).")
+@with_appcontext
+def set_password_command(email: str, password: str) -> None:
+    """Set the web login password of a manager or admin."""
+    user = db.session.scalar(select(User).where(User.email == email.lower()))
+    if user is None:
+        raise click.UsageError(f"No user with email {email}.")
+    if len(password) < 10:
+        raise click.UsageError("Use at least 10 characters.")
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"Password set for {user.email}.")
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16))
+@with_appcontext
+def dev_command(host: str, port: int, workers: int) -> None:
+    """Run everything on this machine: Redis (unless REDIS_URL is set), migrations, the web
+    app and RQ workers, supervised together; Ctrl-C stops them all."""
+    from voicecast.devserver import run_dev
+
+    code = run_dev(
+        instance_path=Path(current_app.instance_path),
+        host=host,
+        port=port,
+        workers=workers,
+        env=dict(os.environ),
+    )
+    raise SystemExit(code)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(account_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(dev_command)

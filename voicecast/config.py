@@ -1,0 +1,101 @@
+"""Settings read from environment variables, with typed parsing and safe defaults.
+
+Nothing here runs at import time: `load_settings` is called by `create_app`, so a test or a
+worker can set the environment first and then build an application from it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+DEFAULT_MAX_UPLOAD_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_JSON_BYTES = 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value we cannot use; the message says which and why."""
+
+
+def parse_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def normalize_database_url(url: str) -> str:
+    """Pick the psycopg 3 driver for plain PostgreSQL URLs (as Heroku-style hosts give them)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def embedded_redis_socket(instance_path: str | os.PathLike[str]) -> Path:
+    """Where `voicecast dev` puts its own Redis server's socket."""
+    return Path(instance_path) / "redis" / "redis.sock"
+
+
+def default_redis_url(instance_path: str | os.PathLike[str]) -> str:
+    return f"unix://{embedded_redis_socket(instance_path)}"
+
+
+def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
+    """SECRET_KEY, else a random key kept in the instance folder so sessions survive restarts."""
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Flask config keys built from the environment `env`."""
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'voicecast.sqlite3'}"
+    public_base_url = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    if not public_base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_BASE_URL must start with http:// or https://, got {public_base_url!r}")
+    return {
+        "SECRET_KEY": _secret_key(env, instance),
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        "REDIS_URL": env.get("REDIS_URL") or default_redis_url(instance),
+        "PUBLIC_BASE_URL": public_base_url,
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_API_URL": env.get("TWILIO_API_URL", DEFAULT_TWILIO_API_URL).rstrip("/"),
+        "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
+        "MAX_CONTENT_LENGTH": parse_int(env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, 1024),
+        "API_MAX_JSON_BYTES": parse_int(env, "API_MAX_JSON_BYTES", DEFAULT_MAX_JSON_BYTES, 1024),
+        "SESSION_COOKIE_SECURE": public_base_url.startswith("https://"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+    }

@@ -1,0 +1,8 @@
+"""Database models. Every row that users own carries the `account_id` of its tenant."""
+
+from voicecast.models.account import Account
+from voicecast.models.api_key import ApiKey
+from voicecast.models.contact import Contact
+from voicecast.models.user import Role, User
+
+__all__ = ["Account", "ApiKey", "Contact", "Role", "User"]

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from voicecast.extensions import db
+from voicecast.models.base import Timestamps
+
+
+class Account(Timestamps, db.Model):
+    """A dealership: the tenant that owns users, contacts and everything after them."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), default="FR")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from voicecast.extensions import db
+from voicecast.models.account import Account
+from voicecast.models.base import Timestamps
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SELLER = "seller"
+
+    @property
+    def sees_whole_account(self) -> bool:
+        return self in (Role.ADMIN, Role.MANAGER)
+
+
+class User(UserMixin, Timestamps, db.Model):
+    """A person of an account. Sellers are users with the seller role; `phone` is where
+    customers' callbacks ring them."""
+
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_account_role", "account_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(
+        db.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    # Stored lower-cased; one email is one login across the service.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    account: Mapped[Account] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated users cannot log in
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)

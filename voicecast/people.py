@@ -1,0 +1,44 @@
+"""Rules about users and accounts shared by the API, the web pages and the CLI."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from voicecast.errors import invalid_field
+from voicecast.extensions import db
+from voicecast.models import Account, ApiKey, Role, User
+from voicecast.phones import InvalidPhone, to_e164
+
+
+def email_taken(email: str, except_id: int | None = None) -> bool:
+    stmt = select(func.count()).select_from(User).where(User.email == email.lower())
+    if except_id is not None:
+        stmt = stmt.where(User.id != except_id)
+    return bool(db.session.scalar(stmt))
+
+
+def phone_for_account(raw: str | None, account: Account, field: str) -> str | None:
+    """`raw` in E.164 with the account's country as default region; a 422 naming `field`."""
+    if raw is None:
+        return None
+    try:
+        return to_e164(raw, account.country)
+    except InvalidPhone as error:
+        raise invalid_field(field, str(error), "phone") from None
+
+
+def create_account(
+    name: str, admin_email: str, country: str = "FR", timezone: str = "Europe/Paris"
+) -> tuple[Account, User, str]:
+    """A new account with its admin user and a first API key; returns the key's secret too."""
+    if email_taken(admin_email):
+        raise ValueError(f"{admin_email} is already used by another user.")
+    account = Account(name=name, country=country.upper(), timezone=timezone)
+    admin_name = admin_email.split("@")[0]
+    admin = User(account=account, role=Role.ADMIN, name=admin_name, email=admin_email.lower())
+    db.session.add_all([account, admin])
+    db.session.flush()
+    key, secret = ApiKey.issue(admin, "created with the account")
+    db.session.add(key)
+    db.session.commit()
+    return account, admin, secret
