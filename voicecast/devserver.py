@@ -1,15 +1,17 @@
 """`voicecast dev`: run Redis, migrations, the web app and RQ workers together, like foreman.
 
-Every child runs in its own session, so a Ctrl-C in the terminal reaches only this supervisor,
-which then stops the children in order: app processes first, Redis last (so it can save its RDB
-after the workers are gone). Children also get PR_SET_PDEATHSIG, so killing the supervisor with
-SIGKILL still takes them down, and the supervisor is a child subreaper, so grandchildren left
-behind (an RQ work horse, the RQ scheduler process) come back to it and are killed at shutdown.
+Every child runs in its own session, so a terminal Ctrl-C reaches only this supervisor, which then
+stops the children in order: app processes first, Redis last (it saves its RDB on SIGTERM). On
+Linux the children also get a parent-death signal, so a SIGKILLed supervisor leaves nothing
+running, and the supervisor is a child subreaper, so processes that children leave behind (an RQ
+work horse, the RQ scheduler) are re-parented to it and killed at shutdown.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import http.client
 import os
 import signal
 import socket
@@ -17,13 +19,424 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit, urlunsplit
+from typing import TextIO
+from urllib.parse import urlsplit
 
 from voicecast import embedded_redis
 from voicecast.config import default_redis_url
-from voicecast.devserver_banner import wait_and_print_banner  # noqa: F401  (placeholder)
+
+PREFIX_WIDTH = 8
+GRACE_SECONDS = 10.0
+POLL_SECONDS = 0.1
+COLORS = ("36", "33", "32", "35", "34", "31", "96", "92", "95", "94")
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """A process to supervise; `name` prefixes its output, `argv` runs without a shell.
+
+    `stop_last` children (Redis) are stopped only after all the others have exited.
+    """
+
+    name: str
+    argv: Sequence[str]
+    stop_last: bool = False
+
+
+def app_children(host: str, port: int, workers: int) -> list[ChildSpec]:
+    """The long-running app processes, started once migrations have succeeded.
+
+    More processes (e.g. the carrier simulator) are added the same way: one more ChildSpec here,
+    or passed to `run_dev(extra_children=...)`.
+    """
+    python = sys.executable
+    web = [python, "-m", "voicecast", "run", "--host", host, "--port", str(port)]
+    web += ["--no-reload", "--no-debugger", "--with-threads"]
+    worker_specs = [
+        ChildSpec(f"worker.{n}", [python, "-m", "workers"]) for n in range(1, workers + 1)
+    ]
+    return [ChildSpec("web", web), *worker_specs]
+
+
+def migrate_spec() -> ChildSpec:
+    """Bring the database schema up to date; runs to completion before anything else starts."""
+    return ChildSpec("migrate", [sys.executable, "-m", "voicecast", "db", "upgrade"])
+
+
+@dataclass
+class Child:
+    """A started ChildSpec with the thread relaying its output and its last output lines."""
+
+    spec: ChildSpec
+    process: subprocess.Popen[str]
+    reader: threading.Thread
+    tail: deque[str]
+
+
+class Output:
+    """Writes whole lines from many threads to one stream, each behind a fixed-width name."""
+
+    def __init__(self, stream: TextIO, color: bool) -> None:
+        self._stream = stream
+        self._color = color
+        self._lock = threading.Lock()
+        self._codes: dict[str, str] = {}
+
+    def line(self, name: str, text: str) -> None:
+        prefix = f"{name:<{PREFIX_WIDTH}}| "
+        if self._color:
+            code = self._codes.setdefault(name, COLORS[len(self._codes) % len(COLORS)])
+            prefix = f"\033[{code}m{prefix}\033[0m"
+        with self._lock:
+            try:
+                self._stream.write(prefix + text + "\n")
+                self._stream.flush()
+            except (OSError, ValueError):
+                pass  # our stdout is gone; keep draining the children's pipes regardless
+
+
+class Supervisor:
+    """Starts children, relays their output, and stops them all in a safe order."""
+
+    def __init__(self, env: dict[str, str], output: Output, prctl: Callable[..., int] | None):
+        self.env = env
+        self.output = output
+        self.children: list[Child] = []
+        self.stop_signal: int | None = None
+        self.stopping = False
+        self._preexec = _parent_death_signal_setter(prctl)
+        self._foreign = set(child_pids())  # the caller's own children are none of our business
+
+    def say(self, text: str) -> None:
+        for line in text.splitlines():
+            self.output.line("dev", line)
+
+    def spawn(self, spec: ChildSpec) -> Child:
+        """Start `spec` in its own session with stdout+stderr relayed line by line."""
+        # Only ever called from the main thread: the parent-death signal fires when the *thread*
+        # that forked the child exits, and the main thread exits only with the process.
+        process = subprocess.Popen(
+            list(spec.argv),
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=self._preexec,
+        )
+        tail: deque[str] = deque(maxlen=50)
+        reader = threading.Thread(
+            target=self._relay, args=(spec.name, process, tail), name=f"relay-{spec.name}"
+        )
+        reader.daemon = True
+        child = Child(spec, process, reader, tail)
+        self.children.append(child)
+        reader.start()
+        return child
+
+    def _relay(self, name: str, process: subprocess.Popen[str], tail: deque[str]) -> None:
+        assert process.stdout is not None
+        with process.stdout:
+            for raw in process.stdout:
+                line = raw.rstrip("\r\n")
+                tail.append(line)
+                self.output.line(name, line)
+
+    def run_to_completion(self, spec: ChildSpec) -> int | None:
+        """Run `spec` and return its exit code, or None if a stop was requested meanwhile."""
+        child = self.spawn(spec)
+        while child.process.poll() is None:
+            if self.stop_signal is not None:
+                return None
+            time.sleep(POLL_SECONDS)
+        child.reader.join(timeout=2)  # show all of its output before whatever comes next
+        return child.process.returncode
+
+    def watch(self, long_running: Sequence[Child]) -> Child | None:
+        """Block until a stop is requested (None) or one of `long_running` exits (that one)."""
+        while self.stop_signal is None:
+            for child in long_running:
+                if child.process.poll() is not None:
+                    return child
+            time.sleep(POLL_SECONDS)
+        return None
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """SIGINT/SIGTERM: the first asks for an orderly stop, any later one kills everything.
+
+        Nothing is printed here: the main thread may be inside a write to stdout.
+        """
+        if self.stop_signal is not None or self.stopping:
+            self._signal_all(signal.SIGKILL)
+        self.stop_signal = self.stop_signal or signum
+
+    def _signal_all(self, sig: int) -> None:
+        for child in self.children:
+            if child.process.returncode is None:
+                signal_group(child.process.pid, sig)
+
+    def shutdown(self) -> None:
+        """Stop the app children, then Redis, then anything they left behind. Idempotent."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self._stop([c for c in self.children if not c.spec.stop_last])
+        self._kill_orphans()
+        self._stop([c for c in self.children if c.spec.stop_last])
+        self._kill_orphans()
+        for child in self.children:
+            child.reader.join(timeout=2)
+
+    def _stop(self, children: list[Child]) -> None:
+        """SIGTERM `children`, give them GRACE_SECONDS to exit, then SIGKILL the rest."""
+        running = [c for c in children if c.process.poll() is None]
+        for child in running:
+            signal_group(child.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + GRACE_SECONDS
+        while any(c.process.poll() is None for c in running) and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+        for child in running:
+            if child.process.poll() is None:
+                self.say(f"{child.spec.name} did not stop within {GRACE_SECONDS:g} s, killing it")
+                signal_group(child.process.pid, signal.SIGKILL)
+            child.process.wait()
+
+    def _kill_orphans(self) -> None:
+        """SIGKILL and reap processes re-parented to us that are not children we started."""
+        for _ in range(5):  # killing an orphan may orphan its own children in turn
+            ours = {c.process.pid for c in self.children if c.process.returncode is None}
+            orphans = [pid for pid in child_pids() if pid not in ours | self._foreign]
+            if not orphans:
+                return
+            for pid in orphans:
+                self.say(f"killing leftover process {pid}")
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+
+    def announce_when_up(self, base_url: str, redis: str, database: str) -> None:
+        """Print the banner, from a background thread, as soon as /healthz answers at all."""
+
+        def poll() -> None:
+            while self.stop_signal is None and not self.stopping:
+                status = probe(base_url + "/healthz")
+                if status is not None:
+                    self.say("\n".join(banner_lines(base_url, status, redis, database)))
+                    return
+                time.sleep(0.25)
+
+        threading.Thread(target=poll, name="banner", daemon=True).start()
+
+
+def run_dev(
+    *,
+    instance_path: Path,
+    host: str,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    extra_children: Sequence[ChildSpec] = (),
+) -> int:
+    """Run Redis, migrations, web and workers until Ctrl-C; returns the CLI's exit code.
+
+    0 after a requested stop (SIGINT or SIGTERM), non-zero if Redis or the migrations could not
+    start or any long-running child exited on its own. `env` itself is not modified.
+    """
+    instance_path = Path(instance_path).absolute()
+    child_env = dict(env, VOICECAST_INSTANCE_PATH=str(instance_path), PYTHONUNBUFFERED="1")
+    embedded = not env.get("REDIS_URL")
+    if embedded:
+        child_env["REDIS_URL"] = default_redis_url(instance_path)
+    prctl = load_prctl()
+    supervisor = Supervisor(child_env, Output(sys.stdout, sys.stdout.isatty()), prctl)
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, supervisor.on_signal) for sig in handled}
+    if prctl is not None:
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    try:
+        code = _run(supervisor, instance_path, host, port, workers, embedded, extra_children)
+    finally:
+        supervisor.shutdown()
+        if prctl is not None:
+            prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    supervisor.say("all stopped")
+    return code
+
+
+def _run(
+    supervisor: Supervisor,
+    instance_path: Path,
+    host: str,
+    port: int,
+    workers: int,
+    embedded: bool,
+    extra_children: Sequence[ChildSpec],
+) -> int:
+    problem = port_problem(host, port)
+    if problem:
+        supervisor.say(problem)
+        return 1
+    if embedded:
+        try:
+            _start_redis(supervisor, instance_path)
+        except embedded_redis.EmbeddedRedisError as error:
+            supervisor.say(f"cannot start Redis: {error}")
+            return 1
+    code = supervisor.run_to_completion(migrate_spec())
+    if code is None:
+        return _stopping(supervisor)
+    if code != 0:
+        supervisor.say(f"migrations failed with exit code {code}, stopping")
+        return code if code > 0 else 1
+    long_running = [c for c in supervisor.children if c.spec.stop_last]
+    long_running += [supervisor.spawn(spec) for spec in app_children(host, port, workers)]
+    long_running += [supervisor.spawn(spec) for spec in extra_children]
+    redis = f"embedded, {supervisor.env['REDIS_URL']}" if embedded else supervisor.env["REDIS_URL"]
+    database = (
+        supervisor.env.get("DATABASE_URL") or f"SQLite in {instance_path / 'voicecast.sqlite3'}"
+    )
+    supervisor.announce_when_up(local_url(host, port), redact(redis), redact(database))
+    exited = supervisor.watch(long_running)
+    if exited is None:
+        return _stopping(supervisor)
+    code = exited.process.returncode
+    how = f"with code {code}" if code >= 0 else f"on {signal.Signals(-code).name}"
+    supervisor.say(f"{exited.spec.name} exited on its own {how}, stopping everything")
+    return code if code > 0 else 1
+
+
+def _stopping(supervisor: Supervisor) -> int:
+    name = signal.Signals(supervisor.stop_signal or signal.SIGTERM).name
+    supervisor.say(f"got {name}, stopping (press Ctrl-C again to kill everything at once)")
+    return 0
+
+
+def _start_redis(supervisor: Supervisor, instance_path: Path) -> None:
+    socket_path = embedded_redis.prepare(instance_path)
+    argv = embedded_redis.build_argv(instance_path)
+    child = supervisor.spawn(ChildSpec("redis", argv, stop_last=True))
+
+    def tail() -> list[str]:
+        if child.process.poll() is not None:
+            child.reader.join(timeout=1)  # let the relay catch up with a server that just died
+        return list(child.tail)
+
+    embedded_redis.wait_until_ready(socket_path, child.process, log_tail=tail)
+
+
+def banner_lines(base_url: str, status: int, redis: str, database: str) -> list[str]:
+    """What `voicecast dev` serves, printed once the web app answers."""
+    state = "up and healthy" if status == 200 else f"up, but /healthz answered HTTP {status}"
+    return [
+        f"Voicecast is {state}:",
+        f"  Web app   {base_url}/",
+        f"  API       {base_url}/api/v1",
+        f"  API docs  {base_url}/api/v1/docs",
+        f"  Health    {base_url}/healthz",
+        f"  Redis     {redis}",
+        f"  Database  {database}",
+        "Press Ctrl-C to stop.",
+    ]
+
+
+def local_url(host: str, port: int) -> str:
+    """Base URL to reach a server listening on host:port from this machine."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def probe(url: str, timeout: float = 2.0) -> int | None:
+    """HTTP status of GET `url`, or None if nothing answers there (yet)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the web app could not listen on host:port, or None if a test bind succeeds."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.create_server((host, port), family=family):
+            return None
+    except OSError as error:
+        return f"cannot listen on {host}:{port}: {error.strerror or error}"
+
+
+def redact(url: str) -> str:
+    """`url` with its password, if any, replaced by *** for display."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, hostinfo = parts.netloc.rsplit("@", 1)
+    return parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{hostinfo}").geturl()
+
+
+def signal_group(pid: int, sig: int) -> None:
+    """Signal a child's whole process group (it leads one, having started its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def child_pids() -> list[int]:
+    """Pids of this process's children, zombies included, read from /proc ([] without it)."""
+    me, pids = os.getpid(), []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue  # exited meanwhile
+            # Fields after "(comm)", which may itself contain spaces and parentheses.
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
+                pids.append(int(entry.name))
+    return pids
+
+
+def load_prctl() -> Callable[..., int] | None:
+    """libc prctl(2) on Linux, None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, *[ctypes.c_ulong] * 4]
+    prctl.restype = ctypes.c_int
+    return prctl
+
+
+def _parent_death_signal_setter(prctl: Callable[..., int] | None) -> Callable[[], None] | None:
+    """A preexec_fn making the kernel SIGTERM the child when the supervisor dies."""
+    if prctl is None:
+        return None
+    supervisor, sigterm = os.getpid(), int(signal.SIGTERM)
+
+    def set_parent_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, sigterm, 0, 0, 0)
+        if os.getppid() != supervisor:  # the supervisor died before prctl: nobody will signal
+            os._exit(1)
+
+    return set_parent_death_signal

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what Voicecast needs on a fresh Debian machine with Python 3.11: the venv module if
+# Debian left it out, then a virtual environment with the project and its dev tools.
+set -euo pipefail
+venv="${1:-.venv}"
+python="${PYTHON:-python3}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  command -v apt-get >/dev/null || { echo "Please install: $*" >&2; exit 1; }
+  echo "Installing Debian packages: $*"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+  echo "Voicecast needs Python 3.11 or newer; $python is $("$python" -V 2>&1)." >&2; exit 1; }
+
+if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+  ver=$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+  apt_install "python${ver}-venv" || apt_install python3-venv
+fi
+
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet -e '.[dev]'
+echo "Installed Voicecast into $venv."
