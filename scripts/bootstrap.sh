@@ -22,6 +22,9 @@ if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
   apt_install "python${ver}-venv" || apt_install python3-venv
 fi
 
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+command -v chromium >/dev/null || apt_install chromium
+
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -e '.[dev]'

@@ -82,7 +82,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'voicecast.sqlite3'}"
     public_base_url = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     if not public_base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"PUBLIC_BASE_URL must start with http:// or https://, got {public_base_url!r}")
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must start with http:// or https://, got {public_base_url!r}"
+        )
     return {
         "SECRET_KEY": _secret_key(env, instance),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),

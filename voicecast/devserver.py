@@ -1,10 +1,9 @@
 """`voicecast dev`: run Redis, migrations, the web app and RQ workers together, like foreman.
 
-Every child runs in its own session, so a terminal Ctrl-C reaches only this supervisor, which then
-stops the children in order: app processes first, Redis last (it saves its RDB on SIGTERM). On
-Linux the children also get a parent-death signal, so a SIGKILLed supervisor leaves nothing
-running, and the supervisor is a child subreaper, so processes that children leave behind (an RQ
-work horse, the RQ scheduler) are re-parented to it and killed at shutdown.
+Children run in their own sessions, so a terminal Ctrl-C reaches only this supervisor, which stops
+them in order: app processes first, Redis last (it saves its RDB on SIGTERM). On Linux children
+get a parent-death signal (a SIGKILLed supervisor leaves nothing running) and the supervisor is a
+subreaper, so what children leave behind (RQ work horses) comes back to it and is killed.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
 from urllib.parse import urlsplit
 
 from voicecast import embedded_redis
@@ -42,10 +40,7 @@ PR_SET_CHILD_SUBREAPER = 36
 
 @dataclass(frozen=True)
 class ChildSpec:
-    """A process to supervise; `name` prefixes its output, `argv` runs without a shell.
-
-    `stop_last` children (Redis) are stopped only after all the others have exited.
-    """
+    """A process to supervise: `name` prefixes its output; `stop_last` ones (Redis) stop last."""
 
     name: str
     argv: Sequence[str]
@@ -55,26 +50,22 @@ class ChildSpec:
 def app_children(host: str, port: int, workers: int) -> list[ChildSpec]:
     """The long-running app processes, started once migrations have succeeded.
 
-    More processes (e.g. the carrier simulator) are added the same way: one more ChildSpec here,
-    or passed to `run_dev(extra_children=...)`.
+    More processes (the carrier simulator) are added the same way: one more ChildSpec here, or
+    passed to `run_dev(extra_children=...)`.
     """
     python = sys.executable
     web = [python, "-m", "voicecast", "run", "--host", host, "--port", str(port)]
     web += ["--no-reload", "--no-debugger", "--with-threads"]
-    worker_specs = [
-        ChildSpec(f"worker.{n}", [python, "-m", "workers"]) for n in range(1, workers + 1)
-    ]
+    worker_specs = [ChildSpec(f"worker.{n + 1}", [python, "-m", "workers"]) for n in range(workers)]
     return [ChildSpec("web", web), *worker_specs]
 
 
-def migrate_spec() -> ChildSpec:
-    """Bring the database schema up to date; runs to completion before anything else starts."""
-    return ChildSpec("migrate", [sys.executable, "-m", "voicecast", "db", "upgrade"])
+MIGRATE = ChildSpec("migrate", [sys.executable, "-m", "voicecast", "db", "upgrade"])
 
 
 @dataclass
 class Child:
-    """A started ChildSpec with the thread relaying its output and its last output lines."""
+    """A started ChildSpec, the thread relaying its output, and its last output lines."""
 
     spec: ChildSpec
     process: subprocess.Popen[str]
@@ -82,65 +73,105 @@ class Child:
     tail: deque[str]
 
 
-class Output:
-    """Writes whole lines from many threads to one stream, each behind a fixed-width name."""
+def run_dev(
+    *,
+    instance_path: Path,
+    host: str,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    extra_children: Sequence[ChildSpec] = (),
+) -> int:
+    """Run Redis, migrations, web and workers until Ctrl-C; returns the CLI's exit code.
 
-    def __init__(self, stream: TextIO, color: bool) -> None:
-        self._stream = stream
-        self._color = color
-        self._lock = threading.Lock()
-        self._codes: dict[str, str] = {}
-
-    def line(self, name: str, text: str) -> None:
-        prefix = f"{name:<{PREFIX_WIDTH}}| "
-        if self._color:
-            code = self._codes.setdefault(name, COLORS[len(self._codes) % len(COLORS)])
-            prefix = f"\033[{code}m{prefix}\033[0m"
-        with self._lock:
-            try:
-                self._stream.write(prefix + text + "\n")
-                self._stream.flush()
-            except (OSError, ValueError):
-                pass  # our stdout is gone; keep draining the children's pipes regardless
+    0 after a requested stop (SIGINT or SIGTERM), non-zero if Redis or the migrations failed or
+    a long-running child exited on its own. `env` itself is left unchanged.
+    """
+    instance_path = Path(instance_path).absolute()
+    child_env = dict(env, VOICECAST_INSTANCE_PATH=str(instance_path), PYTHONUNBUFFERED="1")
+    embedded = not env.get("REDIS_URL")
+    if embedded:
+        child_env["REDIS_URL"] = default_redis_url(instance_path)
+    prctl = load_prctl()
+    supervisor = Supervisor(child_env, prctl, color=sys.stdout.isatty())
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, supervisor.on_signal) for sig in handled}
+    if prctl is not None:
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    try:
+        if problem := port_problem(host, port):
+            supervisor.say(problem)
+            return 1
+        if embedded and not supervisor.start_redis(instance_path):
+            return 1
+        if (code := supervisor.run_to_completion(MIGRATE)) is None:
+            return supervisor.acknowledge_stop()
+        if code != 0:
+            return code
+        long_running = [c for c in supervisor.children if c.spec.stop_last]
+        for spec in [*app_children(host, port, workers), *extra_children]:
+            long_running.append(supervisor.spawn(spec))
+        redis = f"embedded, {child_env['REDIS_URL']}" if embedded else redact(env["REDIS_URL"])
+        database = redact(env.get("DATABASE_URL") or "")
+        database = database or f"SQLite in {instance_path / 'voicecast.sqlite3'}"
+        supervisor.announce_when_up(local_url(host, port), redis, database)
+        return supervisor.watch(long_running)
+    finally:
+        supervisor.shutdown()
+        if prctl is not None:
+            prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class Supervisor:
     """Starts children, relays their output, and stops them all in a safe order."""
 
-    def __init__(self, env: dict[str, str], output: Output, prctl: Callable[..., int] | None):
+    def __init__(self, env: dict[str, str], prctl: Callable[..., int] | None, color: bool):
         self.env = env
-        self.output = output
         self.children: list[Child] = []
         self.stop_signal: int | None = None
         self.stopping = False
-        self._preexec = _parent_death_signal_setter(prctl)
+        self._color = color
+        self._colors: dict[str, str] = {}
+        self._output_lock = threading.Lock()
+        self._preexec = parent_death_signal_setter(prctl)
         self._foreign = set(child_pids())  # the caller's own children are none of our business
+
+    def emit(self, name: str, text: str) -> None:
+        """Print `text` as one line behind the fixed-width `name` prefix (safe from any thread)."""
+        prefix = f"{name:<{PREFIX_WIDTH}}| "
+        if self._color:
+            code = self._colors.setdefault(name, COLORS[len(self._colors) % len(COLORS)])
+            prefix = f"\033[{code}m{prefix}\033[0m"
+        with self._output_lock:
+            try:
+                sys.stdout.write(prefix + text + "\n")
+                sys.stdout.flush()
+            except (OSError, ValueError):
+                pass  # our stdout is gone; keep draining the children's pipes regardless
 
     def say(self, text: str) -> None:
         for line in text.splitlines():
-            self.output.line("dev", line)
+            self.emit("dev", line)
 
     def spawn(self, spec: ChildSpec) -> Child:
-        """Start `spec` in its own session with stdout+stderr relayed line by line."""
-        # Only ever called from the main thread: the parent-death signal fires when the *thread*
-        # that forked the child exits, and the main thread exits only with the process.
+        """Start `spec` in its own session, relaying its stdout+stderr line by line."""
+        # Called from the main thread only: the parent-death signal fires when the *thread* that
+        # forked the child exits, and the main thread exits only with the process.
         process = subprocess.Popen(
             list(spec.argv),
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            text=True,
             encoding="utf-8",
             errors="replace",
             start_new_session=True,
             preexec_fn=self._preexec,
         )
         tail: deque[str] = deque(maxlen=50)
-        reader = threading.Thread(
-            target=self._relay, args=(spec.name, process, tail), name=f"relay-{spec.name}"
-        )
-        reader.daemon = True
+        reader = threading.Thread(target=self._relay, args=(spec.name, process, tail), daemon=True)
         child = Child(spec, process, reader, tail)
         self.children.append(child)
         reader.start()
@@ -150,42 +181,65 @@ class Supervisor:
         assert process.stdout is not None
         with process.stdout:
             for raw in process.stdout:
-                line = raw.rstrip("\r\n")
-                tail.append(line)
-                self.output.line(name, line)
+                tail.append(raw.rstrip("\r\n"))
+                self.emit(name, tail[-1])
+
+    def start_redis(self, instance_path: Path) -> bool:
+        """Start the embedded Redis and wait until it answers; False (and say why) if it fails."""
+        try:
+            socket_path = embedded_redis.prepare(instance_path)
+            child = self.spawn(ChildSpec("redis", embedded_redis.build_argv(instance_path), True))
+
+            def log_tail() -> list[str]:
+                if child.process.poll() is not None:
+                    child.reader.join(timeout=1)  # let the relay catch up with a dead server
+                return list(child.tail)
+
+            embedded_redis.wait_until_ready(socket_path, child.process, log_tail=log_tail)
+        except embedded_redis.EmbeddedRedisError as error:
+            self.say(f"cannot start Redis: {error}")
+            return False
+        return True
 
     def run_to_completion(self, spec: ChildSpec) -> int | None:
-        """Run `spec` and return its exit code, or None if a stop was requested meanwhile."""
+        """Run `spec` to its end: its exit code (made positive), or None if asked to stop first."""
         child = self.spawn(spec)
         while child.process.poll() is None:
             if self.stop_signal is not None:
                 return None
             time.sleep(POLL_SECONDS)
         child.reader.join(timeout=2)  # show all of its output before whatever comes next
-        return child.process.returncode
+        if (code := child.process.returncode) != 0:
+            self.say(f"{spec.name} failed with exit code {code}, stopping")
+        return code if code >= 0 else 1
 
-    def watch(self, long_running: Sequence[Child]) -> Child | None:
-        """Block until a stop is requested (None) or one of `long_running` exits (that one)."""
+    def watch(self, long_running: Sequence[Child]) -> int:
+        """Wait for a stop request (returns 0) or for a child to exit on its own (non-zero)."""
         while self.stop_signal is None:
             for child in long_running:
-                if child.process.poll() is not None:
-                    return child
+                if (code := child.process.poll()) is not None:
+                    how = f"with code {code}" if code >= 0 else f"on {signal.Signals(-code).name}"
+                    self.say(f"{child.spec.name} exited on its own {how}, stopping everything")
+                    return code if code > 0 else 1
             time.sleep(POLL_SECONDS)
-        return None
+        return self.acknowledge_stop()
+
+    def acknowledge_stop(self) -> int:
+        """Say that a stop was requested and return the exit code for that case."""
+        name = signal.Signals(self.stop_signal or signal.SIGTERM).name
+        self.say(f"got {name}, stopping (press Ctrl-C again to kill everything at once)")
+        return 0
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
         """SIGINT/SIGTERM: the first asks for an orderly stop, any later one kills everything.
 
-        Nothing is printed here: the main thread may be inside a write to stdout.
+        Nothing is printed here: the main thread may be halfway through a write to stdout.
         """
         if self.stop_signal is not None or self.stopping:
-            self._signal_all(signal.SIGKILL)
+            for child in self.children:
+                if child.process.returncode is None:
+                    signal_group(child.process.pid, signal.SIGKILL)
         self.stop_signal = self.stop_signal or signum
-
-    def _signal_all(self, sig: int) -> None:
-        for child in self.children:
-            if child.process.returncode is None:
-                signal_group(child.process.pid, sig)
 
     def shutdown(self) -> None:
         """Stop the app children, then Redis, then anything they left behind. Idempotent."""
@@ -198,6 +252,7 @@ class Supervisor:
         self._kill_orphans()
         for child in self.children:
             child.reader.join(timeout=2)
+        self.say("all stopped")
 
     def _stop(self, children: list[Child]) -> None:
         """SIGTERM `children`, give them GRACE_SECONDS to exit, then SIGKILL the rest."""
@@ -232,8 +287,7 @@ class Supervisor:
 
         def poll() -> None:
             while self.stop_signal is None and not self.stopping:
-                status = probe(base_url + "/healthz")
-                if status is not None:
+                if (status := probe(base_url + "/healthz")) is not None:
                     self.say("\n".join(banner_lines(base_url, status, redis, database)))
                     return
                 time.sleep(0.25)
@@ -241,117 +295,14 @@ class Supervisor:
         threading.Thread(target=poll, name="banner", daemon=True).start()
 
 
-def run_dev(
-    *,
-    instance_path: Path,
-    host: str,
-    port: int,
-    workers: int,
-    env: dict[str, str],
-    extra_children: Sequence[ChildSpec] = (),
-) -> int:
-    """Run Redis, migrations, web and workers until Ctrl-C; returns the CLI's exit code.
-
-    0 after a requested stop (SIGINT or SIGTERM), non-zero if Redis or the migrations could not
-    start or any long-running child exited on its own. `env` itself is not modified.
-    """
-    instance_path = Path(instance_path).absolute()
-    child_env = dict(env, VOICECAST_INSTANCE_PATH=str(instance_path), PYTHONUNBUFFERED="1")
-    embedded = not env.get("REDIS_URL")
-    if embedded:
-        child_env["REDIS_URL"] = default_redis_url(instance_path)
-    prctl = load_prctl()
-    supervisor = Supervisor(child_env, Output(sys.stdout, sys.stdout.isatty()), prctl)
-    handled = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, supervisor.on_signal) for sig in handled}
-    if prctl is not None:
-        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    try:
-        code = _run(supervisor, instance_path, host, port, workers, embedded, extra_children)
-    finally:
-        supervisor.shutdown()
-        if prctl is not None:
-            prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    supervisor.say("all stopped")
-    return code
-
-
-def _run(
-    supervisor: Supervisor,
-    instance_path: Path,
-    host: str,
-    port: int,
-    workers: int,
-    embedded: bool,
-    extra_children: Sequence[ChildSpec],
-) -> int:
-    problem = port_problem(host, port)
-    if problem:
-        supervisor.say(problem)
-        return 1
-    if embedded:
-        try:
-            _start_redis(supervisor, instance_path)
-        except embedded_redis.EmbeddedRedisError as error:
-            supervisor.say(f"cannot start Redis: {error}")
-            return 1
-    code = supervisor.run_to_completion(migrate_spec())
-    if code is None:
-        return _stopping(supervisor)
-    if code != 0:
-        supervisor.say(f"migrations failed with exit code {code}, stopping")
-        return code if code > 0 else 1
-    long_running = [c for c in supervisor.children if c.spec.stop_last]
-    long_running += [supervisor.spawn(spec) for spec in app_children(host, port, workers)]
-    long_running += [supervisor.spawn(spec) for spec in extra_children]
-    redis = f"embedded, {supervisor.env['REDIS_URL']}" if embedded else supervisor.env["REDIS_URL"]
-    database = (
-        supervisor.env.get("DATABASE_URL") or f"SQLite in {instance_path / 'voicecast.sqlite3'}"
-    )
-    supervisor.announce_when_up(local_url(host, port), redact(redis), redact(database))
-    exited = supervisor.watch(long_running)
-    if exited is None:
-        return _stopping(supervisor)
-    code = exited.process.returncode
-    how = f"with code {code}" if code >= 0 else f"on {signal.Signals(-code).name}"
-    supervisor.say(f"{exited.spec.name} exited on its own {how}, stopping everything")
-    return code if code > 0 else 1
-
-
-def _stopping(supervisor: Supervisor) -> int:
-    name = signal.Signals(supervisor.stop_signal or signal.SIGTERM).name
-    supervisor.say(f"got {name}, stopping (press Ctrl-C again to kill everything at once)")
-    return 0
-
-
-def _start_redis(supervisor: Supervisor, instance_path: Path) -> None:
-    socket_path = embedded_redis.prepare(instance_path)
-    argv = embedded_redis.build_argv(instance_path)
-    child = supervisor.spawn(ChildSpec("redis", argv, stop_last=True))
-
-    def tail() -> list[str]:
-        if child.process.poll() is not None:
-            child.reader.join(timeout=1)  # let the relay catch up with a server that just died
-        return list(child.tail)
-
-    embedded_redis.wait_until_ready(socket_path, child.process, log_tail=tail)
-
-
 def banner_lines(base_url: str, status: int, redis: str, database: str) -> list[str]:
     """What `voicecast dev` serves, printed once the web app answers."""
     state = "up and healthy" if status == 200 else f"up, but /healthz answered HTTP {status}"
-    return [
-        f"Voicecast is {state}:",
-        f"  Web app   {base_url}/",
-        f"  API       {base_url}/api/v1",
-        f"  API docs  {base_url}/api/v1/docs",
-        f"  Health    {base_url}/healthz",
-        f"  Redis     {redis}",
-        f"  Database  {database}",
-        "Press Ctrl-C to stop.",
-    ]
+    links = {"Web app": "/", "API": "/api/v1", "API docs": "/api/v1/docs", "Health": "/healthz"}
+    rows = [(label, base_url + path) for label, path in links.items()]
+    rows += [("Redis", redis), ("Database", database)]
+    lines = [f"  {label:<9} {value}" for label, value in rows]
+    return [f"Voicecast is {state}:", *lines, "Press Ctrl-C to stop."]
 
 
 def local_url(host: str, port: int) -> str:
@@ -409,7 +360,7 @@ def child_pids() -> list[int]:
                 stat = Path(entry.path, "stat").read_text()
             except OSError:
                 continue  # exited meanwhile
-            # Fields after "(comm)", which may itself contain spaces and parentheses.
+            # The ppid is the 2nd field after "(comm)"; comm may contain spaces and parentheses.
             if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
                 pids.append(int(entry.name))
     return pids
@@ -428,7 +379,7 @@ def load_prctl() -> Callable[..., int] | None:
     return prctl
 
 
-def _parent_death_signal_setter(prctl: Callable[..., int] | None) -> Callable[[], None] | None:
+def parent_death_signal_setter(prctl: Callable[..., int] | None) -> Callable[[], None] | None:
     """A preexec_fn making the kernel SIGTERM the child when the supervisor dies."""
     if prctl is None:
         return None

@@ -14,8 +14,12 @@ from workers.context import job_app
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
-    parser.add_argument("queues", nargs="*", default=list(QUEUE_NAMES),
-                        help="queues to work on, in priority order (default: all)")
+    parser.add_argument(
+        "queues",
+        nargs="*",
+        default=list(QUEUE_NAMES),
+        help="queues to work on, in priority order (default: all)",
+    )
     parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")
     parser.add_argument("--no-scheduler", action="store_true", help="do not run RQ's scheduler")
     return parser.parse_args(argv)

@@ -23,8 +23,9 @@ TAG = "API keys"
 class ApiKeyCreate(Input):
     name: Name = Field(description="What the key is for, e.g. 'CRM sync'.")
     user_id: int | None = Field(
-        default=None, description="Whose key it is; the caller by default. Managers may create "
-        "keys for sellers, admins for anyone in the account."
+        default=None,
+        description="Whose key it is; the caller by default. Managers may create "
+        "keys for sellers, admins for anyone in the account.",
     )
 
 
@@ -66,8 +67,17 @@ def key_owner(user_id: int | None, principal: Principal) -> User:
     return user
 
 
-@operation(bp, "/api-keys", "POST", summary="Create an API key", tag=TAG, body=ApiKeyCreate,
-           response=ApiKeyCreated, status=201, errors=(403,))
+@operation(
+    bp,
+    "/api-keys",
+    "POST",
+    summary="Create an API key",
+    tag=TAG,
+    body=ApiKeyCreate,
+    response=ApiKeyCreated,
+    status=201,
+    errors=(403,),
+)
 def create_api_key(body: ApiKeyCreate):
     """A new key; the secret is in `key` in this response and never again."""
     principal = current_principal()
@@ -78,24 +88,39 @@ def create_api_key(body: ApiKeyCreate):
     return ApiKeyCreated(**ApiKeyOut.model_validate(key).model_dump(), key=secret)
 
 
-@operation(bp, "/api-keys", "GET", summary="List API keys", tag=TAG, query=PageQuery,
-           response=ApiKeyPage)
+@operation(
+    bp, "/api-keys", "GET", summary="List API keys", tag=TAG, query=PageQuery, response=ApiKeyPage
+)
 def list_api_keys(query: PageQuery):
     """Keys of the account (a seller's key lists only its own), revoked ones included."""
     rows, cursor = keyset_page(visible_keys(current_principal()), ApiKey.id, query)
     return ApiKeyPage(items=[ApiKeyOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 
-@operation(bp, "/api-keys/<int:key_id>", "GET", summary="Get an API key", tag=TAG,
-           response=ApiKeyOut, errors=(404,))
+@operation(
+    bp,
+    "/api-keys/<int:key_id>",
+    "GET",
+    summary="Get an API key",
+    tag=TAG,
+    response=ApiKeyOut,
+    errors=(404,),
+)
 def get_api_key(key_id: int):
     """One key's metadata (never its secret)."""
     stmt = visible_keys(current_principal()).where(ApiKey.id == key_id)
     return ApiKeyOut.model_validate(one_or_404(stmt, "API key"))
 
 
-@operation(bp, "/api-keys/<int:key_id>", "DELETE", summary="Revoke an API key", tag=TAG,
-           status=204, errors=(403, 404))
+@operation(
+    bp,
+    "/api-keys/<int:key_id>",
+    "DELETE",
+    summary="Revoke an API key",
+    tag=TAG,
+    status=204,
+    errors=(403, 404),
+)
 def revoke_api_key(key_id: int):
     """Revoke the key at once; revoking it again changes nothing."""
     principal = current_principal()

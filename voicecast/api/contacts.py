@@ -34,7 +34,7 @@ class ContactCreate(Input):
     seller_id: int | None = Field(default=None, description="The assigned seller's id.")
     attributes: Attributes = Field(
         default_factory=dict,
-        description="Free attributes, e.g. {\"city\": \"Lyon\", \"purchase_year\": 2024}.",
+        description='Free attributes, e.g. {"city": "Lyon", "purchase_year": 2024}.',
         max_length=100,
     )
 
@@ -105,12 +105,14 @@ def check_seller(seller_id: int | None, principal: Principal) -> None:
 
 
 def check_phone_free(phone: str, principal: Principal, except_id: int | None = None) -> None:
-    stmt = select(Contact.id).where(Contact.account_id == principal.account_id,
-                                    Contact.phone == phone)
+    stmt = select(Contact.id).where(
+        Contact.account_id == principal.account_id, Contact.phone == phone
+    )
     existing = db.session.scalar(stmt)
     if existing is not None and existing != except_id:
-        raise ApiError(409, f"A contact with phone {phone} already exists.",
-                       details={"existing_id": existing})
+        raise ApiError(
+            409, f"A contact with phone {phone} already exists.", details={"existing_id": existing}
+        )
 
 
 def apply_contact_fields(contact: Contact, fields: dict[str, Any], principal: Principal) -> None:
@@ -123,8 +125,17 @@ def apply_contact_fields(contact: Contact, fields: dict[str, Any], principal: Pr
         setattr(contact, name, value)
 
 
-@operation(bp, "/contacts", "POST", summary="Create a contact", tag=TAG, body=ContactCreate,
-           response=ContactOut, status=201, errors=(403, 409))
+@operation(
+    bp,
+    "/contacts",
+    "POST",
+    summary="Create a contact",
+    tag=TAG,
+    body=ContactCreate,
+    response=ContactOut,
+    status=201,
+    errors=(403, 409),
+)
 def create_contact(body: ContactCreate):
     """A new contact; its phone is normalised to E.164 with the account's country as default."""
     principal = current_principal()
@@ -138,14 +149,23 @@ def create_contact(body: ContactCreate):
 
 def attribute_filters() -> dict[str, str]:
     return {
-        key[len(ATTR_PREFIX):]: value
+        key[len(ATTR_PREFIX) :]: value
         for key, value in request.args.items()
         if key.startswith(ATTR_PREFIX) and len(key) > len(ATTR_PREFIX)
     }
 
 
-@operation(bp, "/contacts", "GET", summary="List contacts", tag=TAG, query=ContactQuery,
-           response=ContactPage, query_prefix=ATTR_PREFIX, extra_query=(ATTR_FILTER_DOC,))
+@operation(
+    bp,
+    "/contacts",
+    "GET",
+    summary="List contacts",
+    tag=TAG,
+    query=ContactQuery,
+    response=ContactPage,
+    query_prefix=ATTR_PREFIX,
+    extra_query=(ATTR_FILTER_DOC,),
+)
 def list_contacts(query: ContactQuery):
     """Contacts in creation order, a page at a time, with optional filters."""
     principal = current_principal()
@@ -165,15 +185,30 @@ def list_contacts(query: ContactQuery):
     return ContactPage(items=[ContactOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 
-@operation(bp, "/contacts/<int:contact_id>", "GET", summary="Get a contact", tag=TAG,
-           response=ContactOut, errors=(404,))
+@operation(
+    bp,
+    "/contacts/<int:contact_id>",
+    "GET",
+    summary="Get a contact",
+    tag=TAG,
+    response=ContactOut,
+    errors=(404,),
+)
 def get_contact(contact_id: int):
     """One contact; a seller's key sees only contacts assigned to that seller."""
     return ContactOut.model_validate(get_visible_contact(contact_id))
 
 
-@operation(bp, "/contacts/<int:contact_id>", "PATCH", summary="Update a contact", tag=TAG,
-           body=ContactUpdate, response=ContactOut, errors=(403, 404, 409))
+@operation(
+    bp,
+    "/contacts/<int:contact_id>",
+    "PATCH",
+    summary="Update a contact",
+    tag=TAG,
+    body=ContactUpdate,
+    response=ContactOut,
+    errors=(403, 404, 409),
+)
 def update_contact(contact_id: int, body: ContactUpdate):
     """Change the fields sent; `attributes`, when sent, replaces them all."""
     principal = current_principal()
@@ -186,8 +221,15 @@ def update_contact(contact_id: int, body: ContactUpdate):
     return ContactOut.model_validate(contact)
 
 
-@operation(bp, "/contacts/<int:contact_id>", "DELETE", summary="Delete a contact", tag=TAG,
-           errors=(403, 404), status=204)
+@operation(
+    bp,
+    "/contacts/<int:contact_id>",
+    "DELETE",
+    summary="Delete a contact",
+    tag=TAG,
+    errors=(403, 404),
+    status=204,
+)
 def delete_contact(contact_id: int):
     """Remove the contact and its personal data."""
     principal = current_principal()

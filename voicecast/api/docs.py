@@ -23,16 +23,30 @@ def current_document() -> dict:
     return build_document(current_app.config["PUBLIC_BASE_URL"])
 
 
-@operation(bp, "/openapi.json", "GET", summary="This API's OpenAPI document", tag="Docs",
-           response=OpenApiDocument, public=True)
+@operation(
+    bp,
+    "/openapi.json",
+    "GET",
+    summary="This API's OpenAPI document",
+    tag="Docs",
+    response=OpenApiDocument,
+    public=True,
+)
 def openapi_json():
     """The machine-readable description of every endpoint, generated from the same models that
     validate requests."""
     return current_document()
 
 
-@operation(bp, "/docs", "GET", summary="Browsable API documentation", tag="Docs",
-           public=True, media_type="text/html")
+@operation(
+    bp,
+    "/docs",
+    "GET",
+    summary="Browsable API documentation",
+    tag="Docs",
+    public=True,
+    media_type="text/html",
+)
 def docs_page():
     """A page built from the OpenAPI document, served without any external asset."""
     return render_template("api_docs.html", doc=current_document())

@@ -76,8 +76,17 @@ def apply_seller_fields(seller: User, fields: dict, principal: Principal) -> Non
         setattr(seller, name, value)
 
 
-@operation(bp, "/sellers", "POST", summary="Create a seller", tag=TAG, body=SellerCreate,
-           response=SellerOut, status=201, errors=(403, 409))
+@operation(
+    bp,
+    "/sellers",
+    "POST",
+    summary="Create a seller",
+    tag=TAG,
+    body=SellerCreate,
+    response=SellerOut,
+    status=201,
+    errors=(403, 409),
+)
 def create_seller(body: SellerCreate):
     """A new seller in the caller's account (managers and admins)."""
     principal = current_principal()
@@ -89,8 +98,9 @@ def create_seller(body: SellerCreate):
     return SellerOut.model_validate(seller)
 
 
-@operation(bp, "/sellers", "GET", summary="List sellers", tag=TAG, query=SellerQuery,
-           response=SellerPage)
+@operation(
+    bp, "/sellers", "GET", summary="List sellers", tag=TAG, query=SellerQuery, response=SellerPage
+)
 def list_sellers(query: SellerQuery):
     """Sellers of the account in creation order; a seller's key lists only itself."""
     stmt = visible_sellers(current_principal())
@@ -100,15 +110,30 @@ def list_sellers(query: SellerQuery):
     return SellerPage(items=[SellerOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 
-@operation(bp, "/sellers/<int:seller_id>", "GET", summary="Get a seller", tag=TAG,
-           response=SellerOut, errors=(404,))
+@operation(
+    bp,
+    "/sellers/<int:seller_id>",
+    "GET",
+    summary="Get a seller",
+    tag=TAG,
+    response=SellerOut,
+    errors=(404,),
+)
 def get_seller(seller_id: int):
     """One seller of the account."""
     return SellerOut.model_validate(get_visible_seller(seller_id))
 
 
-@operation(bp, "/sellers/<int:seller_id>", "PATCH", summary="Update a seller", tag=TAG,
-           body=SellerUpdate, response=SellerOut, errors=(403, 404, 409))
+@operation(
+    bp,
+    "/sellers/<int:seller_id>",
+    "PATCH",
+    summary="Update a seller",
+    tag=TAG,
+    body=SellerUpdate,
+    response=SellerOut,
+    errors=(403, 404, 409),
+)
 def update_seller(seller_id: int, body: SellerUpdate):
     """Change the fields sent; others stay as they are. `phone: null` removes the phone."""
     principal = current_principal()
@@ -121,8 +146,15 @@ def update_seller(seller_id: int, body: SellerUpdate):
     return SellerOut.model_validate(seller)
 
 
-@operation(bp, "/sellers/<int:seller_id>/deactivate", "POST", summary="Deactivate a seller",
-           tag=TAG, response=SellerOut, errors=(403, 404))
+@operation(
+    bp,
+    "/sellers/<int:seller_id>/deactivate",
+    "POST",
+    summary="Deactivate a seller",
+    tag=TAG,
+    response=SellerOut,
+    errors=(403, 404),
+)
 def deactivate_seller(seller_id: int):
     """The seller keeps their history but can no longer use their API keys; reversible with
     `PATCH {"active": true}`."""

@@ -48,7 +48,9 @@ def parse_body(model: type[M]) -> M:
     except ValidationError as error:
         if any(item["type"] == "json_invalid" for item in error.errors()):
             reason = error.errors()[0]["msg"]
-            raise ApiError(400, f"The body is not valid JSON: {reason}", code="invalid_json") from None
+            raise ApiError(
+                400, f"The body is not valid JSON: {reason}", code="invalid_json"
+            ) from None
         raise ApiError(
             422, "The body has invalid fields.", details=validation_details(error, "body", model)
         ) from None
@@ -76,4 +78,3 @@ def reject_nulls(fields: dict[str, object], names: tuple[str, ...]) -> None:
     for name in names:
         if name in fields and fields[name] is None:
             raise invalid_field(f"body.{name}", f"{name} cannot be null.", "null")
-
