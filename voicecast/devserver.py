@@ -9,7 +9,6 @@ subreaper, so what children leave behind (RQ work horses) comes back to it and i
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import http.client
 import os
 import signal
@@ -29,13 +28,18 @@ from urllib.parse import urlsplit
 
 from voicecast import embedded_redis
 from voicecast.config import default_redis_url
+from voicecast.proc import (
+    PR_SET_CHILD_SUBREAPER,
+    child_pids,
+    load_prctl,
+    parent_death_signal_setter,
+    signal_group,
+)
 
 PREFIX_WIDTH = 8
 GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.1
 COLORS = ("36", "33", "32", "35", "34", "31", "96", "92", "95", "94")
-PR_SET_PDEATHSIG = 1
-PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,8 @@ def run_dev(
     a long-running child exited on its own. `env` itself is left unchanged.
     """
     instance_path = Path(instance_path).absolute()
-    child_env = dict(env, VOICECAST_INSTANCE_PATH=str(instance_path), PYTHONUNBUFFERED="1")
-    embedded = not env.get("REDIS_URL")
-    if embedded:
-        child_env["REDIS_URL"] = default_redis_url(instance_path)
+    embedded = not env.get("REDIS_URL")  # empty counts as unset, as in voicecast.config
+    child_env = child_environment(env, instance_path, embedded)
     prctl = load_prctl()
     supervisor = Supervisor(child_env, prctl, color=sys.stdout.isatty())
     handled = (signal.SIGINT, signal.SIGTERM)
@@ -111,7 +113,7 @@ def run_dev(
         long_running = [c for c in supervisor.children if c.spec.stop_last]
         for spec in [*app_children(host, port, workers), *extra_children]:
             long_running.append(supervisor.spawn(spec))
-        redis = f"embedded, {child_env['REDIS_URL']}" if embedded else redact(env["REDIS_URL"])
+        redis = ("embedded, " if embedded else "") + redact(child_env["REDIS_URL"])
         database = redact(env.get("DATABASE_URL") or "")
         database = database or f"SQLite in {instance_path / 'voicecast.sqlite3'}"
         supervisor.announce_when_up(local_url(host, port), redis, database)
@@ -122,6 +124,14 @@ def run_dev(
             prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def child_environment(env: dict[str, str], instance_path: Path, embedded: bool) -> dict[str, str]:
+    """The children's environment: `env` plus where the instance and Redis are, unbuffered."""
+    child_env = dict(env, VOICECAST_INSTANCE_PATH=str(instance_path), PYTHONUNBUFFERED="1")
+    if embedded:
+        child_env["REDIS_URL"] = default_redis_url(instance_path)
+    return child_env
 
 
 class Supervisor:
@@ -218,7 +228,7 @@ class Supervisor:
         while self.stop_signal is None:
             for child in long_running:
                 if (code := child.process.poll()) is not None:
-                    how = f"with code {code}" if code >= 0 else f"on {signal.Signals(-code).name}"
+                    how = f"with code {code}" if code >= 0 else f"on {signal.strsignal(-code)}"
                     self.say(f"{child.spec.name} exited on its own {how}, stopping everything")
                     return code if code > 0 else 1
             time.sleep(POLL_SECONDS)
@@ -341,53 +351,3 @@ def redact(url: str) -> str:
         return url
     userinfo, hostinfo = parts.netloc.rsplit("@", 1)
     return parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{hostinfo}").geturl()
-
-
-def signal_group(pid: int, sig: int) -> None:
-    """Signal a child's whole process group (it leads one, having started its own session)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
-
-
-def child_pids() -> list[int]:
-    """Pids of this process's children, zombies included, read from /proc ([] without it)."""
-    me, pids = os.getpid(), []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(entry.path, "stat").read_text()
-            except OSError:
-                continue  # exited meanwhile
-            # The ppid is the 2nd field after "(comm)"; comm may contain spaces and parentheses.
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
-                pids.append(int(entry.name))
-    return pids
-
-
-def load_prctl() -> Callable[..., int] | None:
-    """libc prctl(2) on Linux, None elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    prctl.argtypes = [ctypes.c_int, *[ctypes.c_ulong] * 4]
-    prctl.restype = ctypes.c_int
-    return prctl
-
-
-def parent_death_signal_setter(prctl: Callable[..., int] | None) -> Callable[[], None] | None:
-    """A preexec_fn making the kernel SIGTERM the child when the supervisor dies."""
-    if prctl is None:
-        return None
-    supervisor, sigterm = os.getpid(), int(signal.SIGTERM)
-
-    def set_parent_death_signal() -> None:
-        prctl(PR_SET_PDEATHSIG, sigterm, 0, 0, 0)
-        if os.getppid() != supervisor:  # the supervisor died before prctl: nobody will signal
-            os._exit(1)
-
-    return set_parent_death_signal
