@@ -38,7 +38,9 @@ EN: dict[str, str] = {
     "Page introuvable.": "Page not found.",
     "Votre session a expiré, veuillez réessayer.": "Your session expired, please try again.",
     "Langue": "Language",
-    "Voicecast : vos vendeurs laissent leur propre voix sur la messagerie de vos clients.": "Voicecast: your sellers leave their own voice on your customers' voicemail.",
+    "Voicecast : vos vendeurs laissent leur propre voix sur la messagerie de vos clients.": (
+        "Voicecast: your sellers leave their own voice on your customers' voicemail."
+    ),
     "Paramètres": "Parameters",
     "Corps de la requête": "Request body",
     "Réponses": "Responses",
