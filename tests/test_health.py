@@ -1,0 +1,32 @@
+"""`/healthz` tells a load balancer whether this node can work."""
+
+from __future__ import annotations
+
+from voicecast import create_app
+
+
+def test_healthz_reports_database_and_redis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+    assert response.json["database"]["ok"] and response.json["redis"]["ok"]
+
+
+def test_healthz_is_503_when_redis_is_down(app, tmp_path):
+    broken = create_app({"TESTING": True, "REDIS_URL": f"unix://{tmp_path}/no-redis.sock"})
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+    assert response.json["database"]["ok"] is True
+    assert response.json["redis"]["ok"] is False
+    assert "ConnectionError" in response.json["redis"]["error"]
+
+
+def test_healthz_is_503_when_the_database_is_down(app):
+    # Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
+    broken = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"]["ok"] is False
+    assert response.json["redis"]["ok"] is True
