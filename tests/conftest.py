@@ -127,6 +127,10 @@ def runner(app: Flask):
     return app.test_cli_runner()
 
 
+def finished_count(queues: list) -> int:
+    return sum(queue.finished_job_registry.count for queue in queues)
+
+
 @pytest.fixture
 def run_jobs(app: Flask):
     """Run every queued job with a real RQ worker in burst mode; returns how many ran."""
@@ -136,10 +140,24 @@ def run_jobs(app: Flask):
             connection: Redis = get_redis()
             queues = [get_queue(name) for name in QUEUE_NAMES]
             worker = SimpleWorker(queues, connection=connection)
-            before = worker.successful_job_count
+            # Counted in the registries: RQ keeps the worker's own counters only in Redis, under
+            # a key it deletes when a burst worker stops.
+            before = finished_count(queues)
             worker.work(burst=True)
             failed = sum(queue.failed_job_registry.count for queue in queues)
             assert failed == 0, "a job failed; see the worker's log above"
-            return worker.successful_job_count - before
+            return finished_count(queues) - before
 
-    return run
+    yield run
+    close_job_app()
+
+
+def close_job_app() -> None:
+    """Close the database connections of the application the jobs built (one per worker
+    process, kept between jobs), so none is left open for the garbage collector."""
+    from workers import context
+
+    if context._app is not None:
+        with context._app.app_context():
+            db.engine.dispose()
+        context._app = None

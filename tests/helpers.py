@@ -4,7 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.test import TestResponse
+
+from voicecast.extensions import db
+from voicecast.models import ApiKey, Role, User
+
+# The error codes clients rely on, written out here so that changing one fails a test.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+}
 
 
 @dataclass
@@ -37,3 +55,34 @@ def seller_key(client: FlaskClient, admin: Tenant, seller_id: int) -> Tenant:
     )
     assert created.status_code == 201, created.json
     return Tenant(key=created.json["key"], account_id=admin.account_id)
+
+
+def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict:
+    """The response is the API's error shape with `status`; returns the `error` object."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"code", "message", "details"}
+    assert isinstance(error["message"], str) and error["message"]
+    assert error["code"] == (code or ERROR_CODES[status])
+    return error
+
+
+def field_errors(error: dict) -> dict[str, str]:
+    """`{field: message}` of a 422's details."""
+    return {item["field"]: item["message"] for item in error["details"]}
+
+
+def add_manager(app: Flask, account_id: int, email: str) -> Tenant:
+    """A manager with an API key. No API endpoint creates managers yet, so this one set-up step
+    uses the models directly (the same calls the CLI and the API make)."""
+    with app.app_context():
+        manager = User(account_id=account_id, role=Role.MANAGER, name="Manager", email=email)
+        db.session.add(manager)
+        db.session.flush()
+        key, secret = ApiKey.issue(manager, "manager's key")
+        db.session.add(key)
+        db.session.commit()
+    return Tenant(key=secret, account_id=account_id)

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from voicecast.api import bp
 from voicecast.api.auth import Principal, current_principal
 from voicecast.api.queries import keyset_page, one_or_404
-from voicecast.api.schemas import Input, Name, Output, PageQuery
+from voicecast.api.schemas import Id, Input, Name, Output, PageQuery
 from voicecast.api.spec import operation
 from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
@@ -22,7 +22,7 @@ TAG = "API keys"
 
 class ApiKeyCreate(Input):
     name: Name = Field(description="What the key is for, e.g. 'CRM sync'.")
-    user_id: int | None = Field(
+    user_id: Id | None = Field(
         default=None,
         description="Whose key it is; the caller by default. Managers may create "
         "keys for sellers, admins for anyone in the account.",

@@ -7,12 +7,21 @@ from typing import Any
 
 from flask import request
 from pydantic import Field
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, String, case, cast, exists, func, or_, select
 
 from voicecast.api import bp
 from voicecast.api.auth import Principal, current_principal
 from voicecast.api.queries import keyset_page, one_or_404
-from voicecast.api.schemas import Email, Input, Output, PageQuery, PhoneInput, ShortText
+from voicecast.api.schemas import (
+    Email,
+    Id,
+    Input,
+    Output,
+    PageQuery,
+    PhoneInput,
+    ShortText,
+    not_null,
+)
 from voicecast.api.spec import operation
 from voicecast.api.validation import reject_nulls
 from voicecast.errors import ApiError, invalid_field
@@ -31,7 +40,7 @@ class ContactCreate(Input):
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     email: Email | None = None
-    seller_id: int | None = Field(default=None, description="The assigned seller's id.")
+    seller_id: Id | None = Field(default=None, description="The assigned seller's id.")
     attributes: Attributes = Field(
         default_factory=dict,
         description='Free attributes, e.g. {"city": "Lyon", "purchase_year": 2024}.',
@@ -40,14 +49,14 @@ class ContactCreate(Input):
 
 
 class ContactUpdate(Input):
-    phone: PhoneInput = None  # type: ignore[assignment]  # optional, but never null
+    phone: PhoneInput = not_null()
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     email: Email | None = None
-    seller_id: int | None = None
-    attributes: Attributes = Field(
-        default=None, description="Replaces all attributes when sent.", max_length=100
-    )  # type: ignore[assignment]
+    seller_id: Id | None = None
+    attributes: Attributes = not_null(
+        description="Replaces all attributes when sent.", max_length=100
+    )
 
 
 class ContactOut(Output):
@@ -68,7 +77,7 @@ class ContactPage(Output):
 
 
 class ContactQuery(PageQuery):
-    seller_id: int | None = Field(default=None, description="Only this seller's contacts.")
+    seller_id: Id | None = Field(default=None, description="Only this seller's contacts.")
     phone: str | None = Field(default=None, description="Only the contact with this number.")
     q: str | None = Field(default=None, max_length=100, description="Text in the first/last name.")
 
@@ -148,11 +157,37 @@ def create_contact(body: ContactCreate):
 
 
 def attribute_filters() -> dict[str, str]:
-    return {
+    filters = {
         key[len(ATTR_PREFIX) :]: value
         for key, value in request.args.items()
-        if key.startswith(ATTR_PREFIX) and len(key) > len(ATTR_PREFIX)
+        if key.startswith(ATTR_PREFIX)
     }
+    if "" in filters:
+        message = "Name the attribute to filter on, e.g. attr.city=Lyon."
+        raise invalid_field(f"query.{ATTR_PREFIX}", message, "attribute")
+    return filters
+
+
+def attribute_equals(name: str, value: str) -> ColumnElement[bool]:
+    """The attribute's text ('Lyon', '2024', '1.5', 'true') is `value`, on both databases."""
+    if db.engine.dialect.name != "sqlite":
+        return Contact.attributes[name].as_string() == value
+    # SQLite's JSON paths cannot spell every name (quotes) and its json_extract turns true
+    # into 1: read the attributes as rows instead.
+    entries = func.json_each(Contact.attributes).table_valued("key", "value", "type")
+    text = case(
+        (entries.c.type.in_(("true", "false")), entries.c.type),
+        else_=cast(entries.c.value, String),
+    )
+    return exists().where(entries.c.key == name, text == value)
+
+
+def name_contains(text: str) -> ColumnElement[bool]:
+    """`text` in the first or last name, any case; % and _ are plain characters."""
+    return or_(
+        Contact.first_name.icontains(text, autoescape=True),
+        Contact.last_name.icontains(text, autoescape=True),
+    )
 
 
 @operation(
@@ -177,10 +212,9 @@ def list_contacts(query: ContactQuery):
             Contact.phone == phone_for_account(query.phone, principal.user.account, "query.phone")
         )
     if query.q:
-        pattern = f"%{query.q}%"
-        stmt = stmt.where(or_(Contact.first_name.ilike(pattern), Contact.last_name.ilike(pattern)))
+        stmt = stmt.where(name_contains(query.q))
     for name, value in attribute_filters().items():
-        stmt = stmt.where(Contact.attributes[name].as_string() == value)
+        stmt = stmt.where(attribute_equals(name, value))
     rows, cursor = keyset_page(stmt, Contact.id, query)
     return ContactPage(items=[ContactOut.model_validate(r) for r in rows], next_cursor=cursor)
 

@@ -8,15 +8,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from voicecast.errors import ApiError
+from voicecast.errors import ApiError, invalid_field
 
 MAX_PAGE = 500
+# Ids are 32-bit integers in PostgreSQL: a larger number names no row (and would not bind).
+MAX_ID = 2**31 - 1
 
 
 class Input(BaseModel):
     """A JSON body: unknown fields and loose types are refused, not guessed at."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class QueryInput(BaseModel):
@@ -25,10 +27,21 @@ class QueryInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def drop_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def not_null(**field_options: Any) -> Any:
+    """A PATCH field that may be left out but not set to null. Its default, None, only means "not
+    sent", so the schema shows none (a null default would contradict the field's type)."""
+    return Field(default=None, json_schema_extra=drop_default, **field_options)
+
+
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Email = Annotated[
@@ -65,12 +78,15 @@ class PageQuery(QueryInput):
         try:
             value = int(base64.urlsafe_b64decode(self.cursor.encode() + b"==").decode())
         except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ApiError(
-                422,
-                "The cursor is not one we issued; use next_cursor from the previous page.",
-                details=[{"field": "query.cursor", "message": "invalid cursor", "type": "cursor"}],
-            ) from None
+            raise invalid_cursor() from None
+        if value > MAX_ID:
+            raise invalid_cursor()
         return max(value, 0)
+
+
+def invalid_cursor() -> ApiError:
+    message = "The cursor is not one we issued; use next_cursor from the previous page."
+    return invalid_field("query.cursor", message, "cursor")
 
 
 def encode_cursor(last_id: int) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from voicecast.api import bp
 from voicecast.api.auth import Principal, current_principal
 from voicecast.api.queries import keyset_page, one_or_404
-from voicecast.api.schemas import Email, Input, Name, Output, PageQuery, PhoneInput
+from voicecast.api.schemas import Email, Input, Name, Output, PageQuery, PhoneInput, not_null
 from voicecast.api.spec import operation
 from voicecast.api.validation import reject_nulls
 from voicecast.errors import ApiError
@@ -30,10 +30,10 @@ class SellerCreate(Input):
 
 
 class SellerUpdate(Input):
-    name: Name = None  # type: ignore[assignment]  # optional, but never null
+    name: Name = not_null()
     email: Email | None = None
     phone: PhoneInput | None = None
-    active: bool = None  # type: ignore[assignment]
+    active: bool = not_null()
 
 
 class SellerOut(Output):

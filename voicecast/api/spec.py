@@ -12,7 +12,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
+from voicecast.api.schemas import MAX_ID
 from voicecast.api.validation import parse_body, parse_query
+from voicecast.errors import ApiError
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def operation(
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def handler(**path_args: Any) -> Response | tuple[Response, int] | tuple[str, int]:
+            check_path_ids(path_args)
             if body is not None:
                 path_args["body"] = parse_body(body)
             if query is not None:
@@ -98,6 +101,12 @@ def operation(
         return handler
 
     return decorator
+
+
+def check_path_ids(path_args: dict[str, Any]) -> None:
+    """An id in the URL too large for the database names no row: 404, as for any unknown id."""
+    if any(isinstance(value, int) and value > MAX_ID for value in path_args.values()):
+        raise ApiError(404, "No object with this id in your account.")
 
 
 def public_endpoints() -> set[str]:

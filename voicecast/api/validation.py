@@ -30,19 +30,50 @@ def read_json_body(limit: int) -> bytes:
         raise ApiError(415, "Send the request body as JSON with 'Content-Type: application/json'.")
     if request.content_length is not None and request.content_length > limit:
         raise_too_large(limit)
-    request.max_content_length = limit  # also bounds bodies sent without a Content-Length
+    # Also bounds bodies sent without a Content-Length (chunked). Werkzeug stops reading at the
+    # maximum without a word, so read one byte more to tell a body over the limit.
+    request.max_content_length = limit + 1
     try:
-        return request.get_data(cache=True)
+        data = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise_too_large(limit)
+    if len(data) > limit:
+        raise_too_large(limit)
+    return data
 
 
 def raise_too_large(limit: int):
     raise ApiError(413, f"The JSON body is larger than {limit} bytes.", details={"limit": limit})
 
 
+def find_nul(value: object, where: str) -> str | None:
+    """The field at or under `where` whose text holds a NUL character, if any."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = find_nul(key, where) or find_nul(item, f"{where}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        return next(filter(None, (find_nul(item, where) for item in value)), None)
+    return None
+
+
+def reject_nul_characters(value: object, where: str) -> None:
+    """PostgreSQL cannot store the NUL character: refuse it in any text, as a 422."""
+    field = find_nul(value, where)
+    if field is not None:
+        raise invalid_field(field, "Text may not contain the NUL character (\\u0000).", "nul")
+
+
 def parse_body(model: type[M]) -> M:
-    raw = read_json_body(current_app.config["API_MAX_JSON_BYTES"])
+    body = validate_body(model, read_json_body(current_app.config["API_MAX_JSON_BYTES"]))
+    reject_nul_characters(body.model_dump(), "body")
+    return body
+
+
+def validate_body(model: type[M], raw: bytes) -> M:
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
@@ -58,6 +89,7 @@ def parse_body(model: type[M]) -> M:
 
 def parse_query(model: type[M], skip_prefix: str | None = None) -> M:
     """Validate the query string; keys starting with `skip_prefix` are left to the caller."""
+    reject_nul_characters({key: request.args.getlist(key) for key in request.args}, "query")
     args = {
         key: value
         for key, value in request.args.items()
