@@ -23,6 +23,7 @@ from rq import SimpleWorker
 from voicecast import create_app, embedded_redis
 from voicecast.config import default_redis_url, normalize_database_url
 from voicecast.extensions import db
+from voicecast.proc import load_prctl, parent_death_signal_setter
 from voicecast.queues import QUEUE_NAMES, get_queue
 from voicecast.redis_client import get_redis
 
@@ -46,6 +47,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [*embedded_redis.build_argv(instance), "--save", ""],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=parent_death_signal_setter(load_prctl()),  # no server left if pytest is killed
     ) as process:
         embedded_redis.wait_until_ready(socket_path, process)
         yield default_redis_url(instance)
