@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from voicecast.extensions import db
-from voicecast.models import User
+from voicecast.models import Role, User
 
 # Time zone of a new account when --timezone is not given, by country.
 COUNTRY_TIMEZONES = {
@@ -74,6 +74,32 @@ def create_account_command(name: str, email: str, country: str, timezone: str | 
 @click.group("user", help="Manage users.")
 def user_cli() -> None:
     pass
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--account", "account_id", type=int, required=True, help="The account's id.")
+@click.option("--name", required=True, help="The person's name.")
+@click.option(
+    "--role",
+    type=click.Choice([Role.MANAGER.value, Role.ADMIN.value]),
+    default=Role.MANAGER.value,
+    show_default=True,
+)
+@with_appcontext
+def create_user_command(email: str, account_id: int, name: str, role: str) -> None:
+    """Create a manager or admin; their API key is printed alone on the last line. Sellers are
+    created through the API (POST /api/v1/sellers)."""
+    from voicecast.people import create_user
+
+    try:
+        user, secret = create_user(account_id, Role(role), name, email)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"User {user.id} <{user.email}>, {user.role.value} of account {account_id}.")
+    click.echo(f"Set a web password with: voicecast user set-password {user.email}")
+    click.echo("Their API key follows; it is shown only once:")
+    click.echo(secret)
 
 
 @user_cli.command("set-password")

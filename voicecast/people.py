@@ -27,6 +27,21 @@ def phone_for_account(raw: str | None, account: Account, field: str) -> str | No
         raise invalid_field(field, str(error), "phone") from None
 
 
+def create_user(account_id: int, role: Role, name: str, email: str) -> tuple[User, str]:
+    """A new user of an existing account with a first API key; returns the key's secret too."""
+    if db.session.get(Account, account_id) is None:
+        raise ValueError(f"No account with id {account_id}.")
+    if email_taken(email):
+        raise ValueError(f"{email} is already used by another user.")
+    user = User(account_id=account_id, role=role, name=name, email=email.lower())
+    db.session.add(user)
+    db.session.flush()
+    key, secret = ApiKey.issue(user, "created with the user")
+    db.session.add(key)
+    db.session.commit()
+    return user, secret
+
+
 def create_account(
     name: str, admin_email: str, country: str = "FR", timezone: str = "Europe/Paris"
 ) -> tuple[Account, User, str]:
@@ -34,11 +49,7 @@ def create_account(
     if email_taken(admin_email):
         raise ValueError(f"{admin_email} is already used by another user.")
     account = Account(name=name, country=country.upper(), timezone=timezone)
-    admin_name = admin_email.split("@")[0]
-    admin = User(account=account, role=Role.ADMIN, name=admin_name, email=admin_email.lower())
-    db.session.add_all([account, admin])
+    db.session.add(account)
     db.session.flush()
-    key, secret = ApiKey.issue(admin, "created with the account")
-    db.session.add(key)
-    db.session.commit()
+    admin, secret = create_user(account.id, Role.ADMIN, admin_email.split("@")[0], admin_email)
     return account, admin, secret
