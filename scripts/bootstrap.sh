@@ -24,6 +24,10 @@ fi
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 command -v chromium >/dev/null || apt_install chromium
+# Recordings: ffmpeg decodes and encodes audio; espeak-ng and sox make French speech for tests.
+audio_missing=()
+for tool in ffmpeg espeak-ng sox; do command -v "$tool" >/dev/null || audio_missing+=("$tool"); done
+[ "${#audio_missing[@]}" -eq 0 ] || apt_install "${audio_missing[@]}"
 
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.test import TestResponse
-
-from voicecast.extensions import db
-from voicecast.models import ApiKey, Role, User
 
 # The error codes clients rely on, written out here so that changing one fails a test.
 ERROR_CODES = {
@@ -75,14 +71,11 @@ def field_errors(error: dict) -> dict[str, str]:
     return {item["field"]: item["message"] for item in error["details"]}
 
 
-def add_manager(app: Flask, account_id: int, email: str) -> Tenant:
-    """A manager with an API key. No API endpoint creates managers yet, so this one set-up step
-    uses the models directly (the same calls the CLI and the API make)."""
-    with app.app_context():
-        manager = User(account_id=account_id, role=Role.MANAGER, name="Manager", email=email)
-        db.session.add(manager)
-        db.session.flush()
-        key, secret = ApiKey.issue(manager, "manager's key")
-        db.session.add(key)
-        db.session.commit()
-    return Tenant(key=secret, account_id=account_id)
+def add_manager(runner: FlaskCliRunner, account_id: int, email: str) -> Tenant:
+    """A manager with an API key, made with the real `voicecast user create` (no API endpoint
+    creates managers); like `account create`, it prints the key alone on the last line."""
+    result = runner.invoke(
+        args=["user", "create", email, "--account", str(account_id), "--name", "Manager"]
+    )
+    assert result.exit_code == 0, result.output
+    return Tenant(key=result.output.strip().splitlines()[-1], account_id=account_id)

@@ -280,8 +280,8 @@ def admin_key_id(client, admin: Tenant) -> int:
     return next(k["id"] for k in keys if k["user_id"] == me["user_id"])
 
 
-def test_manager_manages_sellers_but_not_the_admin(app, client, admin, team):
-    manager = add_manager(app, admin.account_id, "manager@dupont.example")
+def test_manager_manages_sellers_but_not_the_admin(runner, client, admin, team):
+    manager = add_manager(runner, admin.account_id, "manager@dupont.example")
     assert client.get(f"{API}/me", headers=manager.headers).json["role"] == "manager"
     admin_id = client.get(f"{API}/me", headers=admin.headers).json["user_id"]
 
@@ -305,8 +305,8 @@ def test_manager_manages_sellers_but_not_the_admin(app, client, admin, team):
     assert len(contacts) == 3
 
 
-def test_admin_creates_keys_for_anyone_in_the_account(app, client, admin):
-    manager = add_manager(app, admin.account_id, "manager@dupont.example")
+def test_admin_creates_keys_for_anyone_in_the_account(runner, client, admin):
+    manager = add_manager(runner, admin.account_id, "manager@dupont.example")
     manager_id = client.get(f"{API}/me", headers=manager.headers).json["user_id"]
     key = new_key(client, admin, manager_id)
     me = client.get(f"{API}/me", headers=bearer(key["key"])).json

@@ -21,6 +21,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from voicecast.errors import register_error_handlers
     from voicecast.extensions import csrf, db, login_manager, migrate
     from voicecast.health.routes import bp as health_bp
+    from voicecast.media.routes import bp as media_bp
+    from voicecast.studio import bp as studio_bp
     from voicecast.web import bp as web_bp
 
     app = Flask(__name__, instance_path=os.environ.get("VOICECAST_INSTANCE_PATH") or None)
@@ -39,6 +41,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(studio_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer keys, not cookies
     register_error_handlers(app)
     cli.register(app)

@@ -118,6 +118,33 @@ def set_password_command(email: str, password: str) -> None:
     click.echo(f"Password set for {user.email}.")
 
 
+@click.group("seller", help="Manage sellers.")
+def seller_cli() -> None:
+    pass
+
+
+@seller_cli.command("recording-link")
+@click.argument("seller_id", type=int)
+@click.option(
+    "--hours",
+    type=click.IntRange(1, 24 * 90),
+    default=None,
+    help="How long the link works (default RECORDING_LINK_TTL_HOURS, 7 days).",
+)
+@with_appcontext
+def recording_link_command(seller_id: int, hours: int | None) -> None:
+    """Make a personal recording link for a seller; the URL is printed alone on the last line."""
+    from voicecast.media.links import create_link
+
+    seller = db.session.get(User, seller_id)
+    if seller is None or seller.role != Role.SELLER:
+        raise click.UsageError(f"No seller with id {seller_id}.")
+    link, url = create_link(seller, None, hours)
+    until = f"{link.expires_at:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"Recording link {link.id} for {seller.name}, valid until {until}:")
+    click.echo(url)
+
+
 @click.command("dev")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -141,4 +168,5 @@ def dev_command(host: str, port: int, workers: int) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(account_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(seller_cli)
     app.cli.add_command(dev_command)

@@ -34,6 +34,16 @@ def parse_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0)
     return value
 
 
+def parse_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
 def parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -100,4 +110,17 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        **recording_settings(env),
+    }
+
+
+def recording_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How seller recordings are checked and processed, and how long recording links live."""
+    return {
+        "RECORDING_TARGET_LUFS": parse_float(env, "RECORDING_TARGET_LUFS", -19.0),
+        "RECORDING_TRUE_PEAK_DBTP": parse_float(env, "RECORDING_TRUE_PEAK_DBTP", -1.5),
+        "RECORDING_MIN_SPEECH_SECONDS": parse_float(env, "RECORDING_MIN_SPEECH_SECONDS", 5.0),
+        "RECORDING_MAX_SECONDS": parse_float(env, "RECORDING_MAX_SECONDS", 60.0),
+        "RECORDING_MAX_BYTES": parse_int(env, "RECORDING_MAX_BYTES", 20 * 1024 * 1024, 1024),
+        "RECORDING_LINK_TTL_HOURS": parse_int(env, "RECORDING_LINK_TTL_HOURS", 168, 1),
     }

@@ -10,7 +10,8 @@ from rq import Queue
 from voicecast.redis_client import get_redis
 
 DEFAULT = "default"
-QUEUE_NAMES = (DEFAULT,)
+MEDIA = "media"  # audio processing: slow, CPU-bound, kept apart from the rest
+QUEUE_NAMES = (DEFAULT, MEDIA)
 
 
 def get_queue(name: str = DEFAULT) -> Queue:

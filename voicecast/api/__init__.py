@@ -14,4 +14,12 @@ def require_api_key() -> None:
         authenticate()
 
 
-from voicecast.api import api_keys, contacts, docs, me, sellers  # noqa: E402,F401
+from voicecast.api import (  # noqa: E402,F401
+    api_keys,
+    contacts,
+    docs,
+    me,
+    recording_links,
+    recordings,
+    sellers,
+)

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from voicecast.api.schemas import ErrorOut
 from voicecast.api.spec import OPERATIONS, PATH_PARAM, Operation
+from voicecast.api.validation import UPLOAD_FIELD
 from voicecast.errors import CODES
 
 REF = "#/components/schemas/{model}"
@@ -88,8 +89,9 @@ def operation_object(op: Operation, registry: SchemaRegistry) -> dict[str, Any]:
             "description": "Success.",
             "content": json_content(registry.ref(op.response, mode="serialization")),
         }
-    errors = set(op.errors) | ({422} if op.query or op.body else set())
+    errors = set(op.errors) | ({422} if op.query or op.body or op.form else set())
     errors |= {400, 413, 415} if op.body else set()
+    errors |= {413, 415} if op.form else set()
     errors |= set() if op.public else {401}
     error_ref = registry.ref(ErrorOut, mode="serialization")
     for status in sorted(errors):
@@ -107,9 +109,23 @@ def operation_object(op: Operation, registry: SchemaRegistry) -> dict[str, Any]:
     }
     if op.body is not None:
         obj["requestBody"] = {"required": True, "content": json_content(registry.ref(op.body))}
+    if op.form is not None:
+        obj["requestBody"] = {"required": True, "content": multipart_content(op.form)}
     if op.public:
         obj["security"] = []
     return obj
+
+
+def multipart_content(form: type[BaseModel]) -> dict[str, Any]:
+    """A multipart upload: the form model's fields plus the binary `file` part."""
+    schema = form.model_json_schema(ref_template=REF)
+    schema.pop("title", None)
+    schema["properties"] = {
+        UPLOAD_FIELD: {"type": "string", "format": "binary", "description": "The audio file."},
+        **schema.get("properties", {}),
+    }
+    schema["required"] = [UPLOAD_FIELD, *schema.get("required", [])]
+    return {"multipart/form-data": {"schema": schema}}
 
 
 def build_document(server_url: str) -> dict[str, Any]:

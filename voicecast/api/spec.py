@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
 from voicecast.api.schemas import MAX_ID
-from voicecast.api.validation import parse_body, parse_query
+from voicecast.api.validation import parse_body, parse_query, parse_upload
 from voicecast.errors import ApiError
 
 
@@ -28,6 +28,7 @@ class Operation:
     tag: str
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    form: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()
@@ -51,6 +52,7 @@ def operation(
     tag: str,
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
@@ -59,7 +61,8 @@ def operation(
     query_prefix: str | None = None,
     extra_query: tuple[dict[str, Any], ...] = (),
 ) -> Callable:
-    """Register `view` on `bp` at `rule`; it receives `body=`/`query=` as validated models and
+    """Register `view` on `bp` at `rule`; it receives `body=`/`query=` as validated models (with
+    `form=`, a multipart upload: the other fields as `form=` and the file as `upload=`) and
     returns a model or a dict (sent as JSON with `status`), a string (a page), or None (204)."""
 
     def decorator(view: Callable) -> Callable:
@@ -70,6 +73,8 @@ def operation(
                 path_args["body"] = parse_body(body)
             if query is not None:
                 path_args["query"] = parse_query(query, skip_prefix=query_prefix)
+            if form is not None:
+                path_args["form"], path_args["upload"] = parse_upload(form)
             result = view(**path_args)
             if result is None:
                 return "", 204
@@ -89,6 +94,7 @@ def operation(
                 tag=tag,
                 body=body,
                 query=query,
+                form=form,
                 response=response,
                 status=status,
                 errors=errors,

@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from flask import current_app, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from voicecast.errors import ApiError, invalid_field
@@ -110,3 +111,26 @@ def reject_nulls(fields: dict[str, object], names: tuple[str, ...]) -> None:
     for name in names:
         if name in fields and fields[name] is None:
             raise invalid_field(f"body.{name}", f"{name} cannot be null.", "null")
+
+
+UPLOAD_FIELD = "file"
+
+
+def parse_upload(model: type[M]) -> tuple[M, FileStorage]:
+    """A multipart upload: its text fields validated by `model`, and its `file` part."""
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "Send the file as multipart/form-data with a part named 'file'.")
+    try:
+        upload = request.files.get(UPLOAD_FIELD)
+        fields = request.form.to_dict()
+    except RequestEntityTooLarge:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        raise ApiError(413, f"The upload is larger than {limit} bytes.", code="too_large") from None
+    if upload is None:
+        raise invalid_field(f"body.{UPLOAD_FIELD}", "Attach the audio file as 'file'.", "missing")
+    try:
+        return model.model_validate(fields), upload
+    except ValidationError as error:
+        raise ApiError(
+            422, "The form has invalid fields.", details=validation_details(error, "body", model)
+        ) from None

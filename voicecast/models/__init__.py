@@ -3,6 +3,17 @@
 from voicecast.models.account import Account
 from voicecast.models.api_key import ApiKey
 from voicecast.models.contact import Contact
+from voicecast.models.recording import Purpose, Recording, RecordingLink, RecordingStatus
 from voicecast.models.user import Role, User
 
-__all__ = ["Account", "ApiKey", "Contact", "Role", "User"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Contact",
+    "Purpose",
+    "Recording",
+    "RecordingLink",
+    "RecordingStatus",
+    "Role",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Seller recordings inside the application: uploads, links, signed URLs for the carrier."""

@@ -1,0 +1,108 @@
+"""Taking a seller's upload in: store the original, record it, queue its processing.
+
+Either all of it happens or none: a failure removes the stored file and the row again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+
+from voicecast.errors import ApiError
+from voicecast.extensions import db
+from voicecast.media.store import get_storage, recording_key
+from voicecast.models import Purpose, Recording, RecordingStatus, User
+from voicecast.queues import MEDIA, enqueue
+
+log = logging.getLogger(__name__)
+PROCESS_JOB = "workers.media.process_recording"
+
+
+def read_upload(upload: FileStorage, max_bytes: int) -> bytes:
+    """The upload's bytes, refusing more than `max_bytes` without reading past the limit."""
+    data = upload.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        megabytes = max_bytes / (1024 * 1024)
+        raise ApiError(
+            413,
+            f"The file is larger than {megabytes:g} MB; record a shorter message.",
+            code="too_large",
+            details={"max_bytes": max_bytes},
+        )
+    if not data:
+        raise ApiError(422, "The file is empty.", code="empty_file")
+    return data
+
+
+def next_version(seller_id: int, purpose: Purpose) -> int:
+    stmt = select(func.max(Recording.version)).where(
+        Recording.seller_id == seller_id, Recording.purpose == purpose
+    )
+    return (db.session.scalar(stmt) or 0) + 1
+
+
+def accept_upload(seller: User, purpose: Purpose, upload: FileStorage) -> Recording:
+    """Store `upload` as the seller's next version for `purpose` and queue its processing."""
+    data = read_upload(upload, current_app.config["RECORDING_MAX_BYTES"])
+    recording = Recording(
+        account_id=seller.account_id,
+        seller_id=seller.id,
+        purpose=purpose,
+        version=next_version(seller.id, purpose),
+        status=RecordingStatus.UPLOADED,
+        active=False,
+        original_filename=(upload.filename or "")[:255] or None,
+        original_content_type=(upload.mimetype or "")[:100] or None,
+        original_bytes=len(data),
+    )
+    db.session.add(recording)
+    db.session.flush()
+    recording.original_key = recording_key(seller.account_id, recording.id, "original")
+    storage = get_storage()
+    try:
+        storage.put(recording.original_key, data, recording.original_content_type or "")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        storage.delete(recording.original_key)
+        raise
+    queue_processing(recording)
+    return recording
+
+
+def queue_processing(recording: Recording) -> None:
+    try:
+        enqueue(PROCESS_JOB, recording.id, queue=MEDIA, job_id=f"recording-{recording.id}")
+    except RedisError as error:
+        log.error("could not queue recording %s: %s", recording.id, error)
+        remove_recording(recording)
+        raise ApiError(503, "Processing is unavailable right now; please send it again.") from None
+
+
+def remove_recording(recording: Recording) -> None:
+    """Delete the recording's files and its row."""
+    storage = get_storage()
+    for key in (recording.original_key, recording.carrier_key, recording.preview_key):
+        if key:
+            storage.delete(key)
+    db.session.delete(recording)
+    db.session.commit()
+
+
+def activate(recording: Recording) -> None:
+    """Make a ready recording the one its seller's campaigns play for its purpose."""
+    if recording.status != RecordingStatus.READY:
+        raise ApiError(409, "Only a ready recording can be made active.")
+    others = select(Recording).where(
+        Recording.seller_id == recording.seller_id,
+        Recording.purpose == recording.purpose,
+        Recording.active.is_(True),
+        Recording.id != recording.id,
+    )
+    for other in db.session.scalars(others):
+        other.active = False
+    recording.active = True
