@@ -216,3 +216,25 @@ def test_cli_makes_a_recording_link(app, runner, client, admin, seller):
     assert url.startswith(app.config["PUBLIC_BASE_URL"] + "/r/")
     page = client.get(url.removeprefix(app.config["PUBLIC_BASE_URL"]))
     assert page.status_code == 200 and "Marie" in page.text
+
+
+def test_a_recording_whose_job_was_lost_is_processed_after_requeue(
+    app, runner, client, admin, seller, sounds, run_jobs
+):
+    sent = upload(client, admin.headers, sounds.speech, seller_id=seller["id"]).json
+    with app.app_context():
+        from voicecast.redis_client import get_redis
+
+        get_redis().flushdb()  # Redis lost: the queued job is gone, the database still knows
+    assert run_jobs() == 0
+    assert (
+        client.get(f"{API}/recordings/{sent['id']}", headers=admin.headers).json["status"]
+        == "uploaded"
+    )
+    result = runner.invoke(args=["recordings", "requeue", "--grace-minutes", "0"])
+    assert result.exit_code == 0 and f"[{sent['id']}]" in result.output, result.output
+    again = runner.invoke(args=["recordings", "requeue", "--grace-minutes", "0"])
+    assert "Queued again: 0" in again.output  # already queued: not twice
+    run_jobs()
+    done = client.get(f"{API}/recordings/{sent['id']}", headers=admin.headers).json
+    assert done["status"] == "ready"

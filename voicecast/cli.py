@@ -145,6 +145,24 @@ def recording_link_command(seller_id: int, hours: int | None) -> None:
     click.echo(url)
 
 
+@click.group("recordings", help="Manage recordings.")
+def recordings_cli() -> None:
+    pass
+
+
+@recordings_cli.command("requeue")
+@click.option("--grace-minutes", type=click.IntRange(0), default=1, show_default=True)
+@with_appcontext
+def requeue_command(grace_minutes: int) -> None:
+    """Queue again recordings whose processing job was lost (workers also do it at start)."""
+    from datetime import timedelta
+
+    from voicecast.media.uploads import requeue_stranded
+
+    requeued = requeue_stranded(timedelta(minutes=grace_minutes))
+    click.echo(f"Queued again: {len(requeued)} recording(s) {requeued or ''}".rstrip())
+
+
 @click.command("dev")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -169,4 +187,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(account_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(seller_cli)
+    app.cli.add_command(recordings_cli)
     app.cli.add_command(dev_command)

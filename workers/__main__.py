@@ -7,6 +7,7 @@ import logging
 
 from rq import Worker
 
+from voicecast.media.uploads import requeue_stranded
 from voicecast.queues import QUEUE_NAMES
 from voicecast.redis_client import get_redis
 from workers.context import job_app
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     app = job_app()  # built before forking so every work horse inherits it
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     with app.app_context():
+        requeued = requeue_stranded()
+        if requeued:
+            logging.getLogger(__name__).info("queued again stranded recordings %s", requeued)
         worker = Worker(args.queues, connection=get_redis())
     worker.work(burst=args.burst, with_scheduler=not args.no_scheduler)
     return 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import current_app
-from recordings.storage import Storage, storage_from_url
 
 from recordings import ProcessingSettings
+from recordings.storage import Storage, storage_from_url
 
 EXTENSION_KEY = "voicecast.recordings_storage"
 

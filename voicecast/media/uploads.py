@@ -6,9 +6,12 @@ Either all of it happens or none: a failure removes the stored file and the row 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
@@ -16,10 +19,15 @@ from voicecast.errors import ApiError
 from voicecast.extensions import db
 from voicecast.media.store import get_storage, recording_key
 from voicecast.models import Purpose, Recording, RecordingStatus, User
+from voicecast.models.base import utcnow
 from voicecast.queues import MEDIA, enqueue
+from voicecast.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 PROCESS_JOB = "workers.media.process_recording"
+# Each ffmpeg run is capped at 120 s by the pipeline; leave room for two and the bookkeeping.
+PROCESS_TIMEOUT_S = 300
+PENDING_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 def read_upload(upload: FileStorage, max_bytes: int) -> bytes:
@@ -74,9 +82,23 @@ def accept_upload(seller: User, purpose: Purpose, upload: FileStorage) -> Record
     return recording
 
 
+def process_job_id(recording_id: int) -> str:
+    return f"recording-{recording_id}"
+
+
+def enqueue_processing(recording_id: int) -> None:
+    enqueue(
+        PROCESS_JOB,
+        recording_id,
+        queue=MEDIA,
+        job_id=process_job_id(recording_id),
+        job_timeout=PROCESS_TIMEOUT_S,
+    )
+
+
 def queue_processing(recording: Recording) -> None:
     try:
-        enqueue(PROCESS_JOB, recording.id, queue=MEDIA, job_id=f"recording-{recording.id}")
+        enqueue_processing(recording.id)
     except RedisError as error:
         log.error("could not queue recording %s: %s", recording.id, error)
         remove_recording(recording)
@@ -106,3 +128,24 @@ def activate(recording: Recording) -> None:
     for other in db.session.scalars(others):
         other.active = False
     recording.active = True
+
+
+def processing_job_pending(recording_id: int) -> bool:
+    try:
+        job = Job.fetch(process_job_id(recording_id), connection=get_redis())
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in PENDING_STATUSES
+
+
+def requeue_stranded(grace: timedelta = timedelta(minutes=1)) -> list[int]:
+    """Queue again the recordings whose processing job is gone (Redis restarted or emptied, a
+    worker killed mid-job): the database says what still needs doing. Returns their ids."""
+    stmt = select(Recording.id).where(
+        Recording.status.in_((RecordingStatus.UPLOADED, RecordingStatus.PROCESSING)),
+        Recording.created_at < utcnow() - grace,
+    )
+    stranded = [rid for rid in db.session.scalars(stmt) if not processing_job_pending(rid)]
+    for recording_id in stranded:
+        enqueue_processing(recording_id)
+    return stranded
