@@ -12,8 +12,7 @@ from sqlalchemy import select
 from voicecast.errors import ApiError
 from voicecast.extensions import db
 from voicecast.models import ApiKey, Role, User
-from voicecast.models.api_key import hash_key
-from voicecast.models.base import utcnow
+from voicecast.models.base import hash_secret, utcnow
 from voicecast.queues import enqueue
 from voicecast.redis_client import get_redis
 
@@ -67,7 +66,7 @@ def bearer_token() -> str:
 
 
 def authenticate() -> Principal:
-    key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(bearer_token())))
+    key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_secret(bearer_token())))
     if key is None or key.revoked or not key.user.active:
         raise ApiError(401, "This API key is unknown, revoked, or its user is deactivated.")
     principal = Principal(user=key.user, key=key)

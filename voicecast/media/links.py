@@ -10,8 +10,7 @@ from sqlalchemy import select
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
 from voicecast.models import RecordingLink, Role, User
-from voicecast.models.base import utcnow
-from voicecast.models.recording import hash_token
+from voicecast.models.base import hash_secret, utcnow
 
 
 class LinkProblem(Exception):
@@ -42,7 +41,7 @@ def link_url(token: str) -> str:
 def resolve_link(token: str) -> RecordingLink:
     """The usable link behind `token`, else LinkProblem saying why."""
     link = db.session.scalar(
-        select(RecordingLink).where(RecordingLink.token_hash == hash_token(token))
+        select(RecordingLink).where(RecordingLink.token_hash == hash_secret(token))
     )
     if link is None:
         raise LinkProblem("unknown")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime
 
@@ -8,15 +7,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voicecast.extensions import db
-from voicecast.models.base import UTCDateTime, utcnow
+from voicecast.models.base import UTCDateTime, hash_secret, utcnow
 from voicecast.models.user import User
 
 KEY_PREFIX = "vc_"
-
-
-def hash_key(secret: str) -> str:
-    # Keys are 256-bit random tokens, so a fast hash is enough and lets us look them up by it.
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class ApiKey(db.Model):
@@ -45,7 +39,7 @@ class ApiKey(db.Model):
             user_id=user.id,
             name=name,
             prefix=secret[:11],
-            key_hash=hash_key(secret),
+            key_hash=hash_secret(secret),
         )
         return key, secret
 

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import enum
+import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, Enum, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def hash_secret(secret: str) -> str:
+    """How API keys and link tokens are stored. They are 192 to 256 random bits, so a fast hash
+    is enough and lets us look them up by it."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def enum_column(enum_type: type[enum.Enum]) -> Any:
+    """An enum stored as its values in a short string column (no native type to migrate)."""
+    return Enum(
+        enum_type, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class UTCDateTime(TypeDecorator):

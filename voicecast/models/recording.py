@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voicecast.extensions import db
-from voicecast.models.base import UTCDateTime, utcnow
+from voicecast.models.base import UTCDateTime, enum_column, hash_secret, utcnow
 from voicecast.models.user import User
 
 
@@ -28,12 +27,6 @@ class RecordingStatus(enum.StrEnum):
 class Purpose(enum.StrEnum):
     VOICEMAIL = "voicemail"  # left on the answering machine after the beep
     LIVE = "live"  # played when a person answers, if the campaign says so
-
-
-def enum_column(enum_type: type[enum.Enum]) -> Any:
-    return db.Enum(
-        enum_type, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class Recording(db.Model):
@@ -71,10 +64,6 @@ class Recording(db.Model):
     seller: Mapped[User] = relationship()
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class RecordingLink(db.Model):
     """A personal, expiring, revocable link that lets a seller record without a password."""
 
@@ -100,7 +89,7 @@ class RecordingLink(db.Model):
         link = cls(
             account_id=seller.account_id,
             seller_id=seller.id,
-            token_hash=hash_token(token),
+            token_hash=hash_secret(token),
             created_by_id=created_by.id if created_by else None,
             expires_at=utcnow() + ttl,
         )

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from voicecast.extensions import db
 from voicecast.models.account import Account
-from voicecast.models.base import Timestamps
+from voicecast.models.base import Timestamps, enum_column
 
 
 class Role(enum.StrEnum):
@@ -31,9 +31,7 @@ class User(UserMixin, Timestamps, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(
-        db.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     name: Mapped[str] = mapped_column(String(200))
     # Stored lower-cased; one email is one login across the service.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
