@@ -23,6 +23,8 @@ SAMPLE_BODIES = {
     "ContactUpdate": {"first_name": "Zoé"},
     "ApiKeyCreate": {"name": "script"},
     "LinkCreate": {"ttl_hours": 24},
+    "CampaignCreate": {"name": "Entretien 2 ans", "audience": {"kind": "all"}},
+    "CampaignUpdate": {"name": "Entretien"},
 }
 
 

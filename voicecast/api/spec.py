@@ -78,6 +78,8 @@ def operation(
             result = view(**path_args)
             if result is None:
                 return "", 204
+            if isinstance(result, Response):  # e.g. an idempotent replay with its own status
+                return result
             if isinstance(result, str):
                 return result, status
             if isinstance(result, BaseModel):

@@ -70,7 +70,7 @@ def reject_nul_characters(value: object, where: str) -> None:
 
 def parse_body(model: type[M]) -> M:
     body = validate_body(model, read_json_body(current_app.config["API_MAX_JSON_BYTES"]))
-    reject_nul_characters(body.model_dump(), "body")
+    reject_nul_characters(body.model_dump(exclude_unset=True, warnings=False), "body")
     return body
 
 

@@ -2,6 +2,7 @@
 
 from voicecast.models.account import Account
 from voicecast.models.api_key import ApiKey
+from voicecast.models.campaign import Campaign, CampaignStatus, IdempotentRequest
 from voicecast.models.contact import Contact
 from voicecast.models.recording import Purpose, Recording, RecordingLink, RecordingStatus
 from voicecast.models.user import Role, User
@@ -9,7 +10,10 @@ from voicecast.models.user import Role, User
 __all__ = [
     "Account",
     "ApiKey",
+    "Campaign",
+    "CampaignStatus",
     "Contact",
+    "IdempotentRequest",
     "Purpose",
     "Recording",
     "RecordingLink",
