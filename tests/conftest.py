@@ -145,7 +145,7 @@ def run_jobs(app: Flask):
             # Counted in the registries: RQ keeps the worker's own counters only in Redis, under
             # a key it deletes when a burst worker stops.
             before = finished_count(queues)
-            worker.work(burst=True)
+            worker.work(burst=True, with_scheduler=True)  # also runs due scheduled jobs
             failed = sum(queue.failed_job_registry.count for queue in queues)
             assert failed == 0, "a job failed; see the worker's log above"
             return finished_count(queues) - before

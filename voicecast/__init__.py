@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from voicecast.health.routes import bp as health_bp
     from voicecast.media.routes import bp as media_bp
     from voicecast.studio import bp as studio_bp
+    from voicecast.telephony.routes import bp as twilio_bp
     from voicecast.web import bp as web_bp
 
     app = Flask(__name__, instance_path=os.environ.get("VOICECAST_INSTANCE_PATH") or None)
@@ -43,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(web_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(studio_bp)
+    app.register_blueprint(twilio_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer keys, not cookies
     register_error_handlers(app)
     cli.register(app)

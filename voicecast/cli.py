@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from voicecast.extensions import db
 from voicecast.models import Role, User
+from voicecast.simulator.cli import simulator_command
 
 # Time zone of a new account when --timezone is not given, by country.
 COUNTRY_TIMEZONES = {
@@ -69,6 +70,26 @@ def create_account_command(name: str, email: str, country: str, timezone: str | 
     click.echo(f"  voicecast user set-password {admin.email}")
     click.echo("The admin's API key follows; it is shown only once:")
     click.echo(secret)
+
+
+@account_cli.command("set-caller-id")
+@click.argument("account_id", type=int)
+@click.argument("number")
+@with_appcontext
+def set_caller_id_command(account_id: int, number: str) -> None:
+    """Set the number campaigns call from (a Twilio number of the account), in E.164."""
+    from voicecast.models import Account
+    from voicecast.phones import InvalidPhone, to_e164
+
+    account = db.session.get(Account, account_id)
+    if account is None:
+        raise click.UsageError(f"No account with id {account_id}.")
+    try:
+        account.caller_id = to_e164(number, account.country)
+    except InvalidPhone as error:
+        raise click.UsageError(str(error)) from None
+    db.session.commit()
+    click.echo(f"Account {account.id} calls from {account.caller_id}.")
 
 
 @click.group("user", help="Manage users.")
@@ -171,16 +192,28 @@ def requeue_command(grace_minutes: int) -> None:
 def dev_command(host: str, port: int, workers: int) -> None:
     """Run everything on this machine: Redis (unless REDIS_URL is set), migrations, the web
     app and RQ workers, supervised together; Ctrl-C stops them all."""
-    from voicecast.devserver import run_dev
+    from voicecast.devserver import ChildSpec, run_dev
+    from voicecast.simulator.dev import DevCarrierError, dev_carrier
 
+    env = dict(os.environ)
+    try:  # no Twilio credentials: the carrier simulator plays Twilio (voicecast/simulator/)
+        carrier = dev_carrier(env)
+    except DevCarrierError as error:
+        raise click.UsageError(str(error)) from None
     code = run_dev(
         instance_path=Path(current_app.instance_path),
         host=host,
         port=port,
         workers=workers,
-        env=dict(os.environ),
+        env={**env, **carrier.env} if carrier else env,
+        extra_children=[ChildSpec("carrier", carrier.argv)] if carrier else (),
+        banner_notes=[carrier.note] if carrier else (),
     )
     raise SystemExit(code)
+
+
+# The carrier simulator needs no app (and must not load one): registered on the group itself.
+main.add_command(simulator_command)
 
 
 def register(app: Flask) -> None:

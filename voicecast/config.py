@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+DEFAULT_TWILIO_HTTP_TIMEOUT = 10.0
 DEFAULT_MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_JSON_BYTES = 1024 * 1024
 
@@ -53,6 +54,13 @@ def parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def parse_positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = parse_float(env, name, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0, got {value}")
+    return value
 
 
 def normalize_database_url(url: str) -> str:
@@ -103,6 +111,10 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_API_URL": env.get("TWILIO_API_URL", DEFAULT_TWILIO_API_URL).rstrip("/"),
+        "TWILIO_HTTP_TIMEOUT": parse_positive_float(
+            env, "TWILIO_HTTP_TIMEOUT", DEFAULT_TWILIO_HTTP_TIMEOUT
+        ),
+        "TWILIO_CALLS_PER_SECOND": parse_positive_float(env, "TWILIO_CALLS_PER_SECOND", 1.0),
         "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
         "MAX_CONTENT_LENGTH": parse_int(env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, 1024),
         "API_MAX_JSON_BYTES": parse_int(env, "API_MAX_JSON_BYTES", DEFAULT_MAX_JSON_BYTES, 1024),

@@ -85,8 +85,12 @@ def run_dev(
     workers: int,
     env: dict[str, str],
     extra_children: Sequence[ChildSpec] = (),
+    banner_notes: Sequence[str] = (),
 ) -> int:
     """Run Redis, migrations, web and workers until Ctrl-C; returns the CLI's exit code.
+
+    `extra_children` (the carrier simulator) start after the app; `banner_notes` are extra lines
+    for the banner (e.g. that calls are simulated).
 
     0 after a requested stop (SIGINT or SIGTERM), non-zero if Redis or the migrations failed or
     a long-running child exited on its own. `env` itself is left unchanged.
@@ -116,7 +120,7 @@ def run_dev(
         redis = ("embedded, " if embedded else "") + redact(child_env["REDIS_URL"])
         database = redact(env.get("DATABASE_URL") or "")
         database = database or f"SQLite in {instance_path / 'voicecast.sqlite3'}"
-        supervisor.announce_when_up(local_url(host, port), redis, database)
+        supervisor.announce_when_up(local_url(host, port), redis, database, banner_notes)
         return supervisor.watch(long_running)
     finally:
         supervisor.shutdown()
@@ -292,27 +296,32 @@ class Supervisor:
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, 0)
 
-    def announce_when_up(self, base_url: str, redis: str, database: str) -> None:
+    def announce_when_up(
+        self, base_url: str, redis: str, database: str, notes: Sequence[str] = ()
+    ) -> None:
         """Print the banner, from a background thread, as soon as /healthz answers at all."""
 
         def poll() -> None:
             while self.stop_signal is None and not self.stopping:
                 if (status := probe(base_url + "/healthz")) is not None:
-                    self.say("\n".join(banner_lines(base_url, status, redis, database)))
+                    lines = banner_lines(base_url, status, redis, database, notes)
+                    self.say("\n".join(lines))
                     return
                 time.sleep(0.25)
 
         threading.Thread(target=poll, name="banner", daemon=True).start()
 
 
-def banner_lines(base_url: str, status: int, redis: str, database: str) -> list[str]:
+def banner_lines(
+    base_url: str, status: int, redis: str, database: str, notes: Sequence[str] = ()
+) -> list[str]:
     """What `voicecast dev` serves, printed once the web app answers."""
     state = "up and healthy" if status == 200 else f"up, but /healthz answered HTTP {status}"
     links = {"Web app": "/", "API": "/api/v1", "API docs": "/api/v1/docs", "Health": "/healthz"}
     rows = [(label, base_url + path) for label, path in links.items()]
     rows += [("Redis", redis), ("Database", database)]
     lines = [f"  {label:<9} {value}" for label, value in rows]
-    return [f"Voicecast is {state}:", *lines, "Press Ctrl-C to stop."]
+    return [f"Voicecast is {state}:", *lines, *notes, "Press Ctrl-C to stop."]
 
 
 def local_url(host: str, port: int) -> str:

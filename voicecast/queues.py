@@ -11,7 +11,9 @@ from voicecast.redis_client import get_redis
 
 DEFAULT = "default"
 MEDIA = "media"  # audio processing: slow, CPU-bound, kept apart from the rest
-QUEUE_NAMES = (DEFAULT, MEDIA)
+PLANNING = "planning"  # turning a launched campaign into deliveries
+DIALING = "dialing"  # dispatching and dialing: short jobs, latency matters
+QUEUE_NAMES = (DIALING, PLANNING, DEFAULT, MEDIA)
 
 
 def get_queue(name: str = DEFAULT) -> Queue:

@@ -16,6 +16,7 @@ def require_api_key() -> None:
 
 from voicecast.api import (  # noqa: E402,F401
     api_keys,
+    campaign_actions,
     campaigns,
     contacts,
     docs,

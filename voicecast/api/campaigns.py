@@ -128,20 +128,6 @@ def list_campaigns(query: CampaignQuery):
     return CampaignPage(items=[CampaignOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 
-@operation(
-    bp,
-    "/campaigns/<int:campaign_id>",
-    "GET",
-    summary="Get a campaign",
-    tag=TAG,
-    response=CampaignOut,
-    errors=(403, 404),
-)
-def get_campaign_view(campaign_id: int):
-    """One campaign and its settings."""
-    return CampaignOut.model_validate(get_campaign(campaign_id))
-
-
 def require_draft(campaign: Campaign) -> None:
     if campaign.status != CampaignStatus.DRAFT:
         raise ApiError(409, f"The campaign is {campaign.status.value}; only drafts change.")

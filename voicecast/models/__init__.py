@@ -4,15 +4,20 @@ from voicecast.models.account import Account
 from voicecast.models.api_key import ApiKey
 from voicecast.models.campaign import Campaign, CampaignStatus, IdempotentRequest
 from voicecast.models.contact import Contact
+from voicecast.models.delivery import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.recording import Purpose, Recording, RecordingLink, RecordingStatus
 from voicecast.models.user import Role, User
 
 __all__ = [
     "Account",
     "ApiKey",
+    "Attempt",
+    "AttemptState",
     "Campaign",
     "CampaignStatus",
     "Contact",
+    "Delivery",
+    "DeliveryStatus",
     "IdempotentRequest",
     "Purpose",
     "Recording",

@@ -16,3 +16,5 @@ class Account(Timestamps, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2), default="FR")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    # The number campaigns call from when a seller has no callback line of their own.
+    caller_id: Mapped[str | None] = mapped_column(String(16))

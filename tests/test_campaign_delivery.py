@@ -1,0 +1,186 @@
+"""A campaign delivered end to end: our real workers dial through the real twilio client to the
+carrier simulator, which plays each call out against our signed webhooks over HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.serving import make_server
+from werkzeug.test import encode_multipart
+
+from tests.audio import Sounds, make_sounds
+from tests.helpers import assert_error, create_tenant
+from voicecast.simulator.engine import SimulatorConfig, Timings
+from voicecast.simulator.server import SimulatorServer
+
+API = "/api/v1"
+SID = "AC" + "0123456789abcdef" * 2
+TOKEN = "simulated-auth-token"
+FAST = Timings(initiate=0.02, ring=0.05, busy=0.05, no_answer=0.1, human_detection=0.02,
+               greeting=0.05, play_factor=0.02)  # fmt: skip
+# The simulator's outcome by the last digit of the number (see voicecast/simulator/outcomes.py).
+EXPECTED = {
+    "0": "voicemail_left",
+    "1": "voicemail_left",
+    "5": "human_reached",
+    "6": "busy",
+    "7": "no_answer",
+    "8": "failed",
+    "9": "voicemail_left",
+}
+
+
+@pytest.fixture(scope="module")
+def sounds(tmp_path_factory: pytest.TempPathFactory) -> Sounds:
+    return make_sounds(tmp_path_factory.mktemp("campaign-sounds"))
+
+
+@pytest.fixture
+def carrier(app, monkeypatch) -> Iterator[SimulatorServer]:
+    """The simulator, with the app and its workers pointed at it like `voicecast dev` does."""
+    server = SimulatorServer(
+        SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=100.0, timings=FAST)
+    ).start()
+    settings = {
+        "TWILIO_API_URL": server.url,
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_CALLS_PER_SECOND": "50",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    app.config.update(settings, TWILIO_CALLS_PER_SECOND=50.0)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def public_app(app, monkeypatch) -> Iterator[str]:
+    """Our app served on loopback, where the simulator sends its webhooks."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setenv("PUBLIC_BASE_URL", url)
+    app.config["PUBLIC_BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+def upload(client, headers, path, seller_id):
+    boundary, body = encode_multipart(
+        {
+            "file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name),
+            "seller_id": str(seller_id),
+        }
+    )
+    return client.post(
+        f"{API}/recordings",
+        headers=headers,
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def ledger(simulator: SimulatorServer) -> list[dict]:
+    with urllib.request.urlopen(f"{simulator.url}/_sim/calls", timeout=5) as response:
+        body = json.load(response)
+    return body["calls"] if isinstance(body, dict) else body
+
+
+def run_until(run_jobs, done, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run_jobs()
+        if done():
+            return
+        time.sleep(0.1)
+    pytest.fail("the campaign did not finish in time")
+
+
+def test_a_campaign_leaves_the_sellers_message_once_per_number(
+    app, runner, client, carrier, public_app, sounds, run_jobs
+):
+    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
+    assert (
+        runner.invoke(
+            args=["account", "set-caller-id", str(admin.account_id), "+33159000000"]
+        ).exit_code
+        == 0
+    )
+    seller = client.post(f"{API}/sellers", headers=admin.headers, json={"name": "Marie"}).json
+    recording = upload(client, admin.headers, sounds.speech, seller["id"]).json
+    run_jobs()
+    phones = {f"+3361234560{digit}": outcome for digit, outcome in EXPECTED.items()}
+    for phone in phones:
+        made = client.post(
+            f"{API}/contacts",
+            headers=admin.headers,
+            json={"phone": phone, "seller_id": seller["id"]},
+        )
+        assert made.status_code == 201, made.json
+    orphan = client.post(f"{API}/contacts", headers=admin.headers, json={"phone": "+33612345611"})
+    campaign = client.post(
+        f"{API}/campaigns",
+        headers=admin.headers,
+        json={
+            "name": "Entretien 2 ans",
+            "audience": {"kind": "all"},
+            "max_attempts": 1,
+            "calling_window": {"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"},
+            "calls_per_second": 50,
+        },
+    ).json
+    url = f"{API}/campaigns/{campaign['id']}"
+    launched = client.post(f"{url}/launch", headers={**admin.headers, "Idempotency-Key": "go"})
+    assert launched.status_code == 202, launched.json
+    again = client.post(f"{url}/launch", headers={**admin.headers, "Idempotency-Key": "go"})
+    assert again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
+
+    run_until(
+        run_jobs, lambda: client.get(url, headers=admin.headers).json["status"] == "completed"
+    )
+    state = client.get(url, headers=admin.headers).json
+    deliveries = client.get(f"{url}/deliveries", headers=admin.headers).json["items"]
+    by_phone = {d["phone"]: d for d in deliveries}
+    assert by_phone[orphan.json["phone"]]["status"] == "excluded"
+    assert by_phone[orphan.json["phone"]]["reason"] == "no_seller"
+    for phone, outcome in phones.items():
+        assert by_phone[phone]["status"] == outcome, by_phone[phone]
+        assert len(by_phone[phone]["attempts"]) == 1
+
+    calls = ledger(carrier)
+    assert sorted(call["to"] for call in calls) == sorted(phones)  # once per number, no more
+    assert sum(state["counts"].values()) == len(phones) + 1
+    assert state["counts"]["voicemail_left"] == 3
+    sids = {d["attempts"][0]["call_sid"] for d in deliveries if d["attempts"]}
+    assert sids == {call["sid"] for call in calls}
+    recording_url = client.get(f"{API}/recordings/{recording['id']}", headers=admin.headers).json[
+        "carrier_url"
+    ]
+    for call in calls:
+        played = [p["url"] for p in call.get("played", [])]
+        if phones[call["to"]] in ("voicemail_left", "human_reached"):  # human_policy "play"
+            assert played == [recording_url]  # the seller's own file, and only it
+        else:
+            assert played == []
+
+
+def test_launch_needs_a_caller_id_and_a_draft(runner, client, carrier):
+    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
+    campaign = client.post(
+        f"{API}/campaigns", headers=admin.headers, json={"name": "X", "audience": {"kind": "all"}}
+    ).json
+    url = f"{API}/campaigns/{campaign['id']}"
+    error = assert_error(client.post(f"{url}/launch", headers=admin.headers), 409, "conflict")
+    assert "caller ID" in error["message"]
+    assert_error(client.post(f"{url}/pause", headers=admin.headers), 409, "conflict")

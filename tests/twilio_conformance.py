@@ -1,0 +1,275 @@
+"""Checks that what we send to the carrier is what Twilio accepts.
+
+Each request our `Carrier` sends is validated, exactly as prepared for the wire, against
+Twilio's own OpenAPI definition of the 2010-04-01 API (../shared/twilio/, see its README) with
+openapi-core, plus explicit checks of what that definition leaves free: MachineDetection is
+"DetectMessageEnd", booleans are "true"/"false" (twilio-python sends Python `True` as "True"),
+To/From are E.164, StatusCallbackEvent asks for the four progress events.
+
+Use: `conform(carrier)` (fixture `conformance`) mounts a validating transport on the carrier's
+own HTTP session and returns the log of what was sent; a non-conforming request raises
+`NonConformingRequest` before it leaves. `twilio_spec` is the parsed definition, loaded once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from requests.adapters import HTTPAdapter
+
+from voicecast.carrier import Carrier
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SPEC_FILE = "twilio_api_v2010.json"
+SPEC_ENV = "TWILIO_OPENAPI_DIR"
+TWILIO_ORIGIN = "https://api.twilio.com"
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+PROGRESS_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
+CALLS = re.compile(r"^/2010-04-01/Accounts/[^/]+/Calls\.json$")
+# Ranges Twilio documents for the AMD tuning parameters (ms) and the ring time (s).
+RANGES = {
+    "Timeout": (1, 600),
+    "MachineDetectionSpeechThreshold": (1000, 6000),
+    "MachineDetectionSpeechEndThreshold": (500, 5000),
+    "MachineDetectionSilenceTimeout": (2000, 10000),
+}
+
+
+class NonConformingRequest(AssertionError):
+    """A request to the carrier that Twilio would refuse or misread."""
+
+
+def spec_candidates() -> list[Path]:
+    """Where the definition may be: $TWILIO_OPENAPI_DIR, then shared/ beside the clone."""
+    candidates = [REPO_ROOT.parent / "shared" / "twilio", REPO_ROOT / "shared" / "twilio"]
+    if os.environ.get(SPEC_ENV):
+        candidates.insert(0, Path(os.environ[SPEC_ENV]))
+    return candidates
+
+
+def find_spec_file() -> Path:
+    """The path of twilio_api_v2010.json, or a clear failure saying where it was looked for."""
+    for folder in spec_candidates():
+        path = folder if folder.suffix == ".json" else folder / SPEC_FILE
+        if path.is_file():
+            return path
+    looked = ", ".join(str(folder) for folder in spec_candidates())
+    raise FileNotFoundError(
+        f"Twilio's OpenAPI definition ({SPEC_FILE}) was not found; looked in {looked}. "
+        f"Put the shared/ folder beside the clone or set {SPEC_ENV} to its twilio/ folder."
+    )
+
+
+@functools.cache
+def load_twilio_spec() -> OpenAPI:
+    """The parsed definition; parsed once per process (it takes about a second)."""
+    return OpenAPI.from_dict(json.loads(find_spec_file().read_text()))
+
+
+class SpecRequest(RequestsOpenAPIRequest):
+    """A prepared request seen as if sent to api.twilio.com (the definition's only server)."""
+
+    def __init__(self, request: requests.PreparedRequest, path_prefix: str = "") -> None:
+        super().__init__(request)
+        self._prefix = path_prefix.rstrip("/")
+
+    @property
+    def host_url(self) -> str:
+        return TWILIO_ORIGIN
+
+    @property
+    def path(self) -> str:
+        path = super().path
+        if self._prefix and path.startswith(self._prefix + "/"):
+            path = path[len(self._prefix) :]
+        return path
+
+
+def _form(request: requests.PreparedRequest) -> dict[str, list[str]]:
+    body = request.body or ""
+    text = body.decode() if isinstance(body, bytes) else body
+    return parse_qs(text, keep_blank_values=True)
+
+
+def _query(request: requests.PreparedRequest) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(request.url or "").query, keep_blank_values=True)
+
+
+def _one(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    return values[-1] if values else None
+
+
+def free_value_violations(params: dict[str, list[str]]) -> list[str]:
+    """What the definition leaves free, checked for any request's parameters."""
+    problems = []
+    for name, values in params.items():
+        if any(value in ("True", "False") for value in values):
+            problems.append(f"{name}={values} is a Python bool; Twilio expects 'true'/'false'")
+    for name in ("To", "From"):
+        value = _one(params, name)
+        if value is not None and not E164.match(value):
+            problems.append(f"{name}={value!r} is not E.164")
+    async_amd = _one(params, "AsyncAmd")
+    if async_amd is not None and async_amd not in ("true", "false"):
+        problems.append(f"AsyncAmd={async_amd!r}; Twilio expects 'true' or 'false'")
+    for name, (low, high) in RANGES.items():
+        value = _one(params, name)
+        if value is not None and not (value.isdigit() and low <= int(value) <= high):
+            problems.append(f"{name}={value!r} is outside {low}-{high}")
+    return problems
+
+
+def call_create_violations(form: dict[str, list[str]]) -> list[str]:
+    """What every call we create must carry, beyond what the definition checks."""
+    problems = free_value_violations(form)
+    detection = _one(form, "MachineDetection")
+    if detection != "DetectMessageEnd":
+        problems.append(f"MachineDetection={detection!r}; voicemail drops need 'DetectMessageEnd'")
+    events = form.get("StatusCallbackEvent", [])
+    if set(events) != PROGRESS_EVENTS:
+        problems.append(f"StatusCallbackEvent={events}; expected each of {sorted(PROGRESS_EVENTS)}")
+    if _one(form, "StatusCallbackMethod") not in (None, "POST"):
+        problems.append("StatusCallbackMethod must be POST (our webhooks read form bodies)")
+    for name in ("Url", "StatusCallback"):
+        value = _one(form, name) or ""
+        if urlsplit(value).scheme not in ("http", "https"):
+            problems.append(f"{name}={value!r} is not an absolute http(s) URL")
+    return problems
+
+
+def request_violations(
+    spec: OpenAPI, request: requests.PreparedRequest, path_prefix: str = ""
+) -> list[str]:
+    """Everything wrong with `request` as a Twilio 2010-04-01 API request."""
+    problems = []
+    try:
+        spec.validate_request(SpecRequest(request, path_prefix))
+    except Exception as error:  # openapi-core raises one of many validation errors
+        details = [str(error), *(str(cause) for cause in [error.__cause__] if cause)]
+        problems.append("; ".join(details))
+    wire_path = SpecRequest(request, path_prefix).path
+    if request.method == "POST" and CALLS.match(wire_path):
+        problems += call_create_violations(_form(request))
+    elif request.method == "POST":
+        problems += free_value_violations(_form(request))
+    else:
+        problems += free_value_violations(_query(request))
+    return problems
+
+
+def _is_relative_api_uri(error: Any) -> bool:
+    """The definition says `format: uri` for page links, but Twilio (and the definition's own
+    examples) send them relative to https://api.twilio.com: not a fault of the sender."""
+    return (
+        getattr(error, "validator", None) == "format"
+        and getattr(error, "validator_value", None) == "uri"
+        and str(getattr(error, "instance", "")).startswith("/2010-04-01/")
+    )
+
+
+def response_violations(
+    spec: OpenAPI,
+    request: requests.PreparedRequest,
+    response: requests.Response,
+    path_prefix: str = "",
+) -> list[str]:
+    """What is wrong with a 2xx `response` as Twilio's answer to `request` (for test peers and
+    the carrier simulator: their answers must keep Twilio's shapes). Error answers are not
+    described by the definition and are not checked."""
+    if not 200 <= response.status_code < 300:
+        return []
+    try:
+        spec.validate_response(SpecRequest(request, path_prefix), RequestsOpenAPIResponse(response))
+    except Exception as error:  # openapi-core raises one of many validation errors
+        schema_errors = getattr(error.__cause__, "schema_errors", None)
+        if schema_errors is None:
+            return [f"{error}; {error.__cause__}"]
+        return [str(item.message) for item in schema_errors if not _is_relative_api_uri(item)]
+    return []
+
+
+@dataclass
+class ConformanceLog:
+    """What a conforming carrier sent, and what was wrong with it."""
+
+    sent: list[requests.PreparedRequest] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    def forms(self, method: str = "POST") -> list[dict[str, list[str]]]:
+        return [_form(request) for request in self.sent if request.method == method]
+
+    def queries(self, method: str = "GET") -> list[dict[str, list[str]]]:
+        return [_query(request) for request in self.sent if request.method == method]
+
+
+class ConformanceAdapter(HTTPAdapter):
+    """A transport that validates each prepared request, then sends it unchanged."""
+
+    def __init__(self, spec: OpenAPI, log: ConformanceLog, path_prefix: str) -> None:
+        super().__init__(max_retries=0)
+        self.spec = spec
+        self.log = log
+        self.path_prefix = path_prefix
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any):  # type: ignore[override]
+        self.log.sent.append(request)
+        problems = request_violations(self.spec, request, self.path_prefix)
+        if problems:
+            self.log.violations += problems
+            raise NonConformingRequest(
+                f"{request.method} {request.url} would not conform to Twilio's API:\n- "
+                + "\n- ".join(problems)
+            )
+        return super().send(request, *args, **kwargs)
+
+
+def conform(carrier: Carrier, spec: OpenAPI | None = None) -> ConformanceLog:
+    """Validate every request `carrier` sends from now on; returns the log."""
+    log = ConformanceLog()
+    session = carrier.http_client.session
+    assert session is not None, "the carrier's HTTP client must pool connections"
+    adapter = ConformanceAdapter(
+        spec or load_twilio_spec(), log, urlsplit(carrier.api_url).path.rstrip("/")
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return log
+
+
+@pytest.fixture(scope="session")
+def twilio_spec() -> OpenAPI:
+    """Twilio's 2010-04-01 API definition, parsed once per session; fails clearly if absent."""
+    try:
+        return load_twilio_spec()
+    except FileNotFoundError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def conformance(twilio_spec: OpenAPI) -> Iterator[Callable[[Carrier], ConformanceLog]]:
+    """`conformance(carrier)` makes `carrier` conforming; at teardown, no violation may remain."""
+    logs: list[ConformanceLog] = []
+
+    def make(carrier: Carrier) -> ConformanceLog:
+        log = conform(carrier, twilio_spec)
+        logs.append(log)
+        return log
+
+    yield make
+    for log in logs:
+        assert not log.violations, "requests to the carrier did not conform:\n" + "\n".join(
+            log.violations
+        )

@@ -1,0 +1,227 @@
+"""Launching, pausing, resuming and canceling campaigns; what they did, delivery by delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+from sqlalchemy import select, update
+
+from voicecast.api import bp
+from voicecast.api.campaign_schemas import CampaignOut
+from voicecast.api.campaigns import get_campaign
+from voicecast.api.idempotency import once
+from voicecast.api.queries import keyset_page
+from voicecast.api.schemas import Output, PageQuery
+from voicecast.api.spec import operation
+from voicecast.delivery.dispatch import request_dispatch
+from voicecast.delivery.planning import counts_by_status
+from voicecast.errors import ApiError
+from voicecast.extensions import db
+from voicecast.models import Account, Attempt, Delivery, DeliveryStatus
+from voicecast.models.base import utcnow
+from voicecast.models.campaign import Campaign, CampaignStatus
+from voicecast.queues import PLANNING, enqueue
+
+TAG = "Campaigns"
+
+
+class CampaignState(CampaignOut):
+    counts: dict[str, int] = Field(description="Deliveries per status.")
+
+
+class AttemptOut(Output):
+    number: int
+    state: str
+    call_sid: str | None
+    answered_by: str | None
+    outcome: str | None
+    error_code: int | None
+    created_at: datetime
+    dialed_at: datetime | None
+    ended_at: datetime | None
+
+
+class DeliveryOut(Output):
+    id: int
+    contact_id: int | None
+    phone: str
+    seller_id: int | None
+    recording_id: int | None
+    status: DeliveryStatus
+    reason: str | None
+    attempt_count: int
+    next_attempt_at: datetime | None
+    attempts: list[AttemptOut]
+
+
+class DeliveryPage(Output):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+class DeliveryQuery(PageQuery):
+    status: DeliveryStatus | None = None
+
+
+def campaign_state(campaign: Campaign) -> CampaignState:
+    base = CampaignOut.model_validate(campaign).model_dump()
+    return CampaignState(**base, counts=counts_by_status(campaign.id))
+
+
+def require_status(campaign: Campaign, *allowed: CampaignStatus) -> None:
+    if campaign.status not in allowed:
+        names = " or ".join(status.value for status in allowed)
+        raise ApiError(409, f"The campaign is {campaign.status.value}; this needs {names}.")
+
+
+@operation(
+    bp,
+    "/campaigns/<int:campaign_id>",
+    "GET",
+    summary="Get a campaign",
+    tag=TAG,
+    response=CampaignState,
+    errors=(403, 404),
+)
+def get_campaign_state(campaign_id: int):
+    """Settings, status, and how many deliveries are in each state."""
+    return campaign_state(get_campaign(campaign_id))
+
+
+@operation(
+    bp,
+    "/campaigns/<int:campaign_id>/launch",
+    "POST",
+    summary="Launch a campaign",
+    tag=TAG,
+    response=CampaignState,
+    status=202,
+    errors=(403, 404, 409),
+)
+def launch_campaign(campaign_id: int):
+    """Returns at once; a worker plans one delivery per audience contact, then dials at the
+    allowed pace. Safe to retry with the same `Idempotency-Key`."""
+    campaign = get_campaign(campaign_id)
+
+    def act() -> CampaignState:
+        require_status(campaign, CampaignStatus.DRAFT)
+        if not db.session.get(Account, campaign.account_id).caller_id:
+            raise ApiError(
+                409,
+                "Set the account's caller ID first: "
+                "voicecast account set-caller-id ACCOUNT_ID +33...",
+            )
+        campaign.status, campaign.launched_at = CampaignStatus.PLANNING, utcnow()
+        db.session.flush()
+        return campaign_state(campaign)
+
+    result = once(f"launch_campaign:{campaign_id}", 202, act)
+    enqueue("workers.campaigns.plan_campaign", campaign_id, queue=PLANNING)
+    return result
+
+
+@operation(
+    bp,
+    "/campaigns/<int:campaign_id>/pause",
+    "POST",
+    summary="Pause a campaign",
+    tag=TAG,
+    response=CampaignState,
+    errors=(403, 404, 409),
+)
+def pause_campaign(campaign_id: int):
+    """No new call starts; calls already ringing finish."""
+    campaign = get_campaign(campaign_id)
+    require_status(campaign, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
+    campaign.status = CampaignStatus.PAUSED
+    db.session.commit()
+    return campaign_state(campaign)
+
+
+@operation(
+    bp,
+    "/campaigns/<int:campaign_id>/resume",
+    "POST",
+    summary="Resume a campaign",
+    tag=TAG,
+    response=CampaignState,
+    errors=(403, 404, 409),
+)
+def resume_campaign(campaign_id: int):
+    """Dialing starts again where it stopped."""
+    campaign = get_campaign(campaign_id)
+    require_status(campaign, CampaignStatus.PAUSED, CampaignStatus.RUNNING)
+    campaign.status = CampaignStatus.RUNNING
+    db.session.commit()
+    request_dispatch(campaign_id)
+    return campaign_state(campaign)
+
+
+@operation(
+    bp,
+    "/campaigns/<int:campaign_id>/cancel",
+    "POST",
+    summary="Cancel a campaign",
+    tag=TAG,
+    response=CampaignState,
+    errors=(403, 404, 409),
+)
+def cancel_campaign(campaign_id: int):
+    """Every waiting delivery is canceled; calls already ringing finish and are recorded."""
+    campaign = get_campaign(campaign_id)
+    require_status(
+        campaign,
+        CampaignStatus.PLANNING,
+        CampaignStatus.RUNNING,
+        CampaignStatus.PAUSED,
+        CampaignStatus.CANCELED,
+    )
+    campaign.status, campaign.finished_at = (
+        CampaignStatus.CANCELED,
+        campaign.finished_at or utcnow(),
+    )
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.CANCELED, reason="campaign canceled")
+    )
+    db.session.commit()
+    return campaign_state(campaign)
+
+
+@operation(
+    bp,
+    "/campaigns/<int:campaign_id>/deliveries",
+    "GET",
+    summary="List deliveries",
+    tag=TAG,
+    query=DeliveryQuery,
+    response=DeliveryPage,
+    errors=(403, 404),
+)
+def list_deliveries(campaign_id: int, query: DeliveryQuery):
+    """Each number of the campaign with its status, reason and attempts."""
+    get_campaign(campaign_id)
+    stmt = select(Delivery).where(Delivery.campaign_id == campaign_id)
+    if query.status is not None:
+        stmt = stmt.where(Delivery.status == query.status)
+    rows, cursor = keyset_page(stmt, Delivery.id, query)
+    attempts = attempts_by_delivery([row.id for row in rows])
+    items = [delivery_out(row, attempts.get(row.id, [])) for row in rows]
+    return DeliveryPage(items=items, next_cursor=cursor)
+
+
+def delivery_out(delivery: Delivery, attempts: list[AttemptOut]) -> DeliveryOut:
+    values = {
+        name: getattr(delivery, name) for name in DeliveryOut.model_fields if name != "attempts"
+    }
+    return DeliveryOut(**values, attempts=attempts)
+
+
+def attempts_by_delivery(delivery_ids: list[int]) -> dict[int, list[AttemptOut]]:
+    found: dict[int, list[AttemptOut]] = {}
+    stmt = select(Attempt).where(Attempt.delivery_id.in_(delivery_ids)).order_by(Attempt.number)
+    for attempt in db.session.scalars(stmt):
+        found.setdefault(attempt.delivery_id, []).append(AttemptOut.model_validate(attempt))
+    return found

@@ -1,0 +1,172 @@
+"""A call's life as the carrier reports it, applied to our attempt and delivery.
+
+Callbacks may arrive twice, late, or out of order: each is applied only if it moves the attempt
+forward (by SequenceNumber, and never out of a final state), so replaying any of them changes
+nothing. The delivery's outcome is decided once, when its attempt ends.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from twilio.twiml.voice_response import VoiceResponse
+
+from voicecast.extensions import db
+from voicecast.media.signing import media_url
+from voicecast.models import (
+    Attempt,
+    AttemptState,
+    Delivery,
+    DeliveryStatus,
+    Purpose,
+    Recording,
+    User,
+)
+from voicecast.models.base import utcnow
+from voicecast.models.campaign import Campaign, HumanPolicy, UnknownPolicy
+
+FINAL_STATES = {
+    AttemptState.COMPLETED,
+    AttemptState.BUSY,
+    AttemptState.NO_ANSWER,
+    AttemptState.FAILED,
+    AttemptState.CANCELED,
+}
+PROGRESS = [
+    AttemptState.CREATED,
+    AttemptState.DIALING,
+    AttemptState.QUEUED,
+    AttemptState.RINGING,
+    AttemptState.IN_PROGRESS,
+]
+CARRIER_STATES = {
+    "queued": AttemptState.QUEUED,
+    "initiated": AttemptState.QUEUED,
+    "ringing": AttemptState.RINGING,
+    "in-progress": AttemptState.IN_PROGRESS,
+    "completed": AttemptState.COMPLETED,
+    "busy": AttemptState.BUSY,
+    "no-answer": AttemptState.NO_ANSWER,
+    "failed": AttemptState.FAILED,
+    "canceled": AttemptState.CANCELED,
+}
+MACHINE = {"machine_end_beep", "machine_end_silence", "machine_end_other", "machine_start"}
+RETRYABLE_OUTCOMES = {DeliveryStatus.NO_ANSWER, DeliveryStatus.BUSY, DeliveryStatus.FAILED}
+
+
+def moves_forward(attempt: Attempt, new: AttemptState) -> bool:
+    if attempt.state in FINAL_STATES:
+        return False
+    if new in FINAL_STATES:
+        return True
+    return PROGRESS.index(new) > PROGRESS.index(attempt.state)
+
+
+def message_played(attempt: Attempt, campaign: Campaign) -> bool:
+    if attempt.answered_by in MACHINE:
+        return True
+    return attempt.answered_by == "unknown" and campaign.unknown_policy == UnknownPolicy.PLAY
+
+
+def outcome_of(attempt: Attempt, campaign: Campaign) -> DeliveryStatus:
+    if attempt.state == AttemptState.COMPLETED:
+        if attempt.answered_by == "human":
+            return DeliveryStatus.HUMAN_REACHED
+        if message_played(attempt, campaign):
+            return DeliveryStatus.VOICEMAIL_LEFT
+        return DeliveryStatus.FAILED  # answered by a fax, or hung up before any verdict
+    return {
+        AttemptState.BUSY: DeliveryStatus.BUSY,
+        AttemptState.NO_ANSWER: DeliveryStatus.NO_ANSWER,
+        AttemptState.CANCELED: DeliveryStatus.CANCELED,
+    }.get(attempt.state, DeliveryStatus.FAILED)
+
+
+def retry_delay(campaign: Campaign, attempts_made: int) -> timedelta:
+    delays = campaign.retry_delays_seconds or [3600]
+    return timedelta(seconds=delays[min(attempts_made - 1, len(delays) - 1)])
+
+
+def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: bool) -> None:
+    """The attempt ended: record its outcome and decide the delivery: final, or a retry."""
+    outcome = outcome_of(attempt, campaign)
+    attempt.outcome = outcome.value
+    attempt.ended_at = attempt.ended_at or utcnow()
+    if delivery.status != DeliveryStatus.DIALING:
+        return  # already decided (a duplicate or a late report)
+    retry = (
+        outcome in RETRYABLE_OUTCOMES
+        and not permanent
+        and delivery.attempt_count < campaign.max_attempts
+    )
+    if retry:
+        delivery.status = DeliveryStatus.PENDING
+        delivery.next_attempt_at = utcnow() + retry_delay(campaign, delivery.attempt_count)
+        delivery.reason = f"retry after {outcome.value}"
+    else:
+        delivery.status = outcome
+        delivery.reason = None if outcome == DeliveryStatus.VOICEMAIL_LEFT else outcome.value
+
+
+def apply_carrier_status(
+    attempt: Attempt, status: str, sequence: int | None, error_code: int | None = None
+) -> bool:
+    """Apply one status report; False when it is stale or a duplicate. Does not commit."""
+    new = CARRIER_STATES.get(status)
+    if new is None:
+        return False
+    if sequence is not None:
+        if sequence <= attempt.last_sequence:
+            return False
+        attempt.last_sequence = sequence
+    if not moves_forward(attempt, new):
+        return False
+    attempt.state = new
+    if error_code:
+        attempt.error_code = error_code
+    if new in FINAL_STATES:
+        delivery = db.session.get(Delivery, attempt.delivery_id)
+        campaign = db.session.get(Campaign, attempt.campaign_id)
+        settle(attempt, delivery, campaign, permanent=False)
+    return True
+
+
+def answer_twiml(attempt: Attempt, answered_by: str) -> str:
+    """What the call does once answering-machine detection has decided."""
+    attempt.answered_by = attempt.answered_by or answered_by
+    campaign = db.session.get(Campaign, attempt.campaign_id)
+    delivery = db.session.get(Delivery, attempt.delivery_id)
+    response = VoiceResponse()
+    play = answered_by in MACHINE or (
+        answered_by == "unknown" and campaign.unknown_policy == UnknownPolicy.PLAY
+    )
+    if answered_by == "human":
+        play = campaign.human_policy in (HumanPolicy.PLAY, HumanPolicy.PLAY_LIVE)
+    if answered_by == "human" and campaign.human_policy == HumanPolicy.CONNECT:
+        seller = db.session.get(User, delivery.seller_id) if delivery.seller_id else None
+        if seller is not None and seller.phone:
+            response.dial(seller.phone)
+            return str(response)
+        play = True  # nobody to connect to: leave the message rather than hang up on them
+    recording = message_for(
+        delivery, live=answered_by == "human" and campaign.human_policy == HumanPolicy.PLAY_LIVE
+    )
+    if play and recording is not None:
+        response.play(media_url(recording, "carrier"))
+    response.hangup()
+    return str(response)
+
+
+def message_for(delivery: Delivery, live: bool) -> Recording | None:
+    """The recording this delivery plays: the seller's "live" variant when asked and present."""
+    if live and delivery.seller_id is not None:
+        stmt = select(Recording).where(
+            Recording.seller_id == delivery.seller_id,
+            Recording.purpose == Purpose.LIVE,
+            Recording.active.is_(True),
+        )
+        variant = db.session.scalar(stmt)
+        if variant is not None:
+            return variant
+    return db.session.get(Recording, delivery.recording_id) if delivery.recording_id else None

@@ -1,0 +1,92 @@
+"""What a campaign owes each number: one delivery, and the dial attempts made for it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from voicecast.extensions import db
+from voicecast.models.base import UTCDateTime, enum_column, utcnow
+
+
+class DeliveryStatus(enum.StrEnum):
+    EXCLUDED = "excluded"  # never dialed; `reason` says why
+    PENDING = "pending"  # due at `next_attempt_at`
+    DIALING = "dialing"  # an attempt is in flight
+    VOICEMAIL_LEFT = "voicemail_left"
+    HUMAN_REACHED = "human_reached"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def final(self) -> bool:
+        return self not in (DeliveryStatus.PENDING, DeliveryStatus.DIALING)
+
+
+class Delivery(db.Model):
+    """One number of a campaign's audience. A number is in a campaign at most once, which is
+    what makes "never the same message twice" checkable by the database itself."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "phone", name="uq_deliveries_campaign_phone"),
+        Index("ix_deliveries_due", "campaign_id", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    phone: Mapped[str] = mapped_column(String(16))
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recording_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recordings.id", ondelete="SET NULL")
+    )
+    status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AttemptState(enum.StrEnum):
+    CREATED = "created"  # recorded, not yet sent to the carrier
+    DIALING = "dialing"  # the create request is (or was) on its way: the outcome is unknown
+    QUEUED = "queued"  # the carrier has it (we hold its sid)
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class Attempt(db.Model):
+    """One call placed (or about to be) for a delivery. Recorded before dialing, so that a
+    worker killed mid-dial leaves a trace the reconciler can settle with the carrier."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "number", name="uq_attempts_delivery_number"),
+        Index("ix_attempts_state", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[AttemptState] = mapped_column(enum_column(AttemptState))
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    last_sequence: Mapped[int] = mapped_column(Integer, default=-1)
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dialed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

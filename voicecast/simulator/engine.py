@@ -1,0 +1,190 @@
+"""The simulated carrier: a FIFO queue drained at the CPS limit, and a player per started call."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from voicecast.simulator.ledger import CallRecord, Ledger, now
+from voicecast.simulator.outcomes import OutcomeRules
+
+log = logging.getLogger(__name__)
+
+# Fixed development credentials (`voicecast dev` points the app at the simulator with these).
+DEV_ACCOUNT_SID = "AC" + "5eed" * 8
+DEV_AUTH_TOKEN = "simulator-dev-auth-token"
+ABORT = "abort"  # hangup_status meaning: stop playing this call, send nothing more
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Wall-clock seconds of each phase before `time_scale`; the played media is sped up by
+    `play_factor` (0.05: a 20 s message takes 1 s). Reported durations stay in media time."""
+
+    initiate: float = 0.05
+    ring: float = 0.2
+    busy: float = 0.2
+    no_answer: float = 0.5
+    human_detection: float = 0.1
+    greeting: float = 0.3
+    play_factor: float = 0.05
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """How the simulator behaves; every field has a development default."""
+
+    account_sid: str = DEV_ACCOUNT_SID
+    auth_token: str = DEV_AUTH_TOKEN
+    cps: float = 1.0
+    time_scale: float = 1.0
+    timings: Timings = field(default_factory=Timings)
+    outcomes: str = "digit"
+    seed: int | None = None
+    webhook_timeout: float = 15.0
+    max_live_calls: int = 256
+
+
+class Simulator:
+    """Owns the ledger, the outcome rules, the CPS queue and the call players."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        if config.cps <= 0:
+            raise ValueError("cps must be positive")
+        self.config = config
+        self.ledger = Ledger()
+        self.rules = OutcomeRules(config.outcomes, config.seed)
+        self.stopped = threading.Event()
+        self._queue: deque[str] = deque()
+        self._queue_ready = threading.Condition()
+        self._last_start = float("-inf")
+        self._starts: deque[float] = deque(maxlen=10_000)
+        self._executor = ThreadPoolExecutor(config.max_live_calls, thread_name_prefix="sim-call")
+        self._dispatcher = threading.Thread(target=self._dispatch, name="sim-cps", daemon=True)
+        self._dispatcher.start()
+
+    # -- calls from the REST API ------------------------------------------------------------
+    def enqueue(self, call: CallRecord) -> None:
+        """Record a new call and queue it for starting at the CPS pace."""
+        self.ledger.add(call)
+        with self._queue_ready:
+            self._queue.append(call.sid)
+            self._queue_ready.notify()
+
+    def hang_up(self, call: CallRecord, status: str) -> None:
+        """`Status=canceled|completed` from the API, with Twilio's rules for each state."""
+        with self.ledger.lock:
+            if call.terminal:
+                return
+            if call.status == "queued":
+                with self._queue_ready:
+                    if call.sid in self._queue:
+                        self._queue.remove(call.sid)
+                call.set_status("canceled")  # a queued call canceled sends no callback at all
+                call.end_time = now()
+                call.settled = True
+                return
+            if status == "canceled" and call.status == "in-progress":
+                return  # "canceled" only ends calls that are not answered yet
+            call.hangup_status = status
+            call.interrupt.set()
+        self.wait_terminal(call, timeout=2.0)
+
+    def redirect(self, call: CallRecord, source: dict[str, str]) -> bool:
+        """New TwiML (`{"twiml": ...}` or `{"url": ..., "method": ...}`) for a live call.
+
+        A call not answered yet uses it when answered. False if the call has ended already.
+        """
+        with self.ledger.lock:
+            if call.terminal:
+                return False
+            if call.status == "in-progress":
+                call.redirect = source
+                call.interrupt.set()
+            else:
+                for key in ("Twiml", "Url", "Method"):
+                    call.params.pop(key, None)
+                call.params.update({k.capitalize(): v for k, v in source.items()})
+            return True
+
+    def wait_terminal(self, call: CallRecord, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not call.terminal and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return call.terminal
+
+    def reset(self) -> None:
+        """Forget every call and rule (players of live calls stop without callbacks)."""
+        with self._queue_ready:
+            self._queue.clear()
+        for call in self.ledger.clear():
+            with self.ledger.lock:
+                call.hangup_status = ABORT
+                call.interrupt.set()
+        self.rules.reset()
+        self._starts.clear()
+
+    def stats(self) -> dict[str, Any]:
+        with self._queue_ready:
+            queued = len(self._queue)
+        calls = self.ledger.all()
+        with self.ledger.lock:
+            live = sum(1 for call in calls if not call.terminal and call.status != "queued")
+        return {"calls": len(calls), "queued": queued, "live": live, "cps": self.config.cps}
+
+    def close(self) -> None:
+        """Stop the dispatcher and every player; wait for their threads. Idempotent."""
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        with self._queue_ready:
+            self._queue_ready.notify_all()
+        self._dispatcher.join()
+        for call in self.ledger.all():
+            with self.ledger.lock:
+                call.hangup_status = ABORT
+                call.interrupt.set()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, function: Any, *args: Any) -> None:
+        """Run `function(*args)` on the players' pool (ignored once closed)."""
+        if not self.stopped.is_set():
+            with contextlib.suppress(RuntimeError):  # shut down in between
+                self._executor.submit(function, *args)
+
+    # -- the CPS dispatcher -----------------------------------------------------------------
+    def _dispatch(self) -> None:
+        """Start queued calls first in, first out, at least 1/cps seconds apart."""
+        spacing = 1.0 / self.config.cps
+        while not self.stopped.is_set():
+            with self._queue_ready:
+                if not self._queue:
+                    self._queue_ready.wait()
+                    continue
+                delay = self._last_start + spacing - time.monotonic()
+                if delay > 0:
+                    self._queue_ready.wait(delay)
+                    continue
+                sid = self._queue.popleft()
+                self._last_start = time.monotonic()
+            self._start(sid)
+
+    def _start(self, sid: str) -> None:
+        from voicecast.simulator.player import CallPlayer
+
+        call = self.ledger.get(sid)
+        if call is None:
+            return
+        with self.ledger.lock:
+            if call.status != "queued":
+                return
+            call.start_time = now()
+            call.set_status("initiated")
+        self._starts.append(time.time())
+        self.submit(CallPlayer(self, call).run)

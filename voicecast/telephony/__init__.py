@@ -1,0 +1,1 @@
+"""What the carrier sends us: webhook authentication (`signatures`)."""
