@@ -14,6 +14,7 @@ from voicecast.delivery import dispatch
 from voicecast.delivery.calls import apply_carrier_status, moves_forward, settle
 from voicecast.delivery.pacing import take_slot
 from voicecast.delivery.planning import plan_deliveries
+from voicecast.delivery.reconcile import reconcile_campaign
 from voicecast.delivery.window import is_open, next_opening
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
@@ -54,6 +55,7 @@ def dispatch_campaign(campaign_id: int) -> str:
     if not is_open(campaign.calling_window, zone, now):
         dispatch.schedule_round(campaign_id, next_opening(campaign.calling_window, zone, now))
         return "outside the calling window"
+    reconcile_campaign(campaign_id, now)
     for attempt_id in dispatch.claim_due(campaign, now, campaign.max_in_flight):
         enqueue("workers.campaigns.dial_attempt", attempt_id, queue=DIALING)
     if dispatch.remaining(campaign_id) == 0:

@@ -5,6 +5,7 @@ and checks every signature with twilio's own RequestValidator).
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import threading
 import time
@@ -92,6 +93,8 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self.answer: Answer = play_or_hang_up(self.base_url)
+        self.twiml_delay = 0.0  # seconds before answering TwiML (a slow app)
+        self.answered = 0  # TwiML answers fully written (or failed to)
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
@@ -120,8 +123,12 @@ class Receiver:
                 path = urllib.parse.urlsplit(self.path).path
                 receiver.record("POST", path, params, ok)
                 if path.startswith("/twiml"):
-                    twiml = receiver.answer(params).encode()
-                    return self.reply(200, "text/xml", twiml)
+                    time.sleep(receiver.twiml_delay)
+                    with contextlib.suppress(OSError):  # the simulator may have given up
+                        self.reply(200, "text/xml", receiver.answer(params).encode())
+                    with receiver.lock:
+                        receiver.answered += 1
+                    return None
                 self.reply(204, "text/plain", b"")
 
             def reply(self, status: int, ctype: str, body: bytes) -> None:

@@ -170,6 +170,7 @@ def test_canceling_a_queued_call_sends_no_callback(receiver: Receiver) -> None:
                 )
                 for n in range(3)
             ]
+            assert calls[1].sid in {call.sid for call in client.calls.list(status="queued")}
             assert client.calls(calls[2].sid).update(status="canceled").status == "canceled"
             settled_call(simulator, calls[1].sid)
             canceled = settled_call(simulator, calls[2].sid)

@@ -248,9 +248,11 @@ def test_hanging_up_a_call_in_progress(
     )
     wait_for(lambda: client.calls(call.sid).fetch().status == "in-progress", what="answer")
     assert client.calls(call.sid).update(status="completed").status == "completed"
-    settled_call(simulator, call.sid)
+    entry = settled_call(simulator, call.sid)
     (done,) = receiver.requests("/status", call.sid)
     assert done.params["CallStatus"] == "completed"
+    assert int(done.params["CallDuration"]) < 600  # what was heard, not the whole pause
+    assert entry["duration"] == int(done.params["CallDuration"])
 
 
 def test_async_amd_posts_the_verdict_separately(
@@ -306,3 +308,18 @@ def test_canceling_a_ringing_call_reports_canceled(receiver: Receiver) -> None:
     (done,) = receiver.requests("/status", call.sid)
     assert done.params["CallStatus"] == "canceled" and done.params["CallDuration"] == "0"
     assert entry["answered_at"] is None and entry["twiml"] == []
+
+
+def test_a_slow_twiml_answer_is_error_11200(receiver: Receiver) -> None:
+    receiver.twiml_delay = 0.5
+    with make_simulator(webhook_timeout=0.2) as simulator:
+        client = twilio_client(simulator.url)
+        try:
+            sid = drop(client, receiver, "+33612345671")
+            entry = settled_call(simulator, sid)
+        finally:
+            client.http_client.session.close()  # type: ignore[attr-defined]
+        wait_for(lambda: receiver.answered == 1, what="the slow answer to end")
+    (error,) = entry["errors"]
+    assert error["code"] == 11200 and "timed out" in error["message"]
+    assert entry["played"] == [] and entry["status"] == "completed"

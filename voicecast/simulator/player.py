@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
@@ -207,8 +208,15 @@ class CallPlayer:
         else:
             url = urllib.parse.urljoin(self.document_url, verb.text) if verb.text else ""
             seconds = play_media(self.sim, self.call, verb, url) * twiml.loops(verb)
+        started = time.monotonic()
+        try:
+            self.sleep(seconds * self.timings.play_factor)
+        except Interrupted:  # cut short: count only what was heard
+            factor = self.timings.play_factor * self.sim.config.time_scale
+            heard = (time.monotonic() - started) / factor if factor > 0 else seconds
+            self.media_seconds += min(seconds, heard)
+            raise
         self.media_seconds += seconds
-        self.sleep(seconds * self.timings.play_factor)
 
     def ignore(self, verb: twiml.Verb, why: str) -> None:
         with self.sim.ledger.lock:

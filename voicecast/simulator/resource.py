@@ -72,7 +72,7 @@ def call_json(call: CallRecord) -> dict[str, Any]:
         "from": call.from_,
         "from_formatted": call.from_,
         "phone_number_sid": None,
-        "status": "queued" if call.status == "initiated" else call.status,  # as in Twilio's enum
+        "status": public_status(call),
         "start_time": rfc2822(call.start_time),
         "end_time": rfc2822(call.end_time),
         "duration": None if call.duration is None else str(call.duration),
@@ -89,6 +89,11 @@ def call_json(call: CallRecord) -> dict[str, Any]:
         "uri": uri + ".json",
         "subresource_uris": {name: f"{uri}/{camel(name)}.json" for name in subresources},
     }
+
+
+def public_status(call: CallRecord) -> str:
+    """The resource's status: Twilio's enum has no `initiated` (only callbacks say it)."""
+    return "queued" if call.status == "initiated" else call.status
 
 
 def camel(name: str) -> str:
@@ -164,7 +169,7 @@ def matches(call: CallRecord, args: Mapping[str, str]) -> bool:
         return False
     if args.get("From") and args["From"] != call.from_:
         return False
-    if args.get("Status") and args["Status"] != call.status:
+    if args.get("Status") and args["Status"] != public_status(call):
         return False
     if args.get("ParentCallSid"):
         return False

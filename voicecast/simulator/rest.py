@@ -82,8 +82,9 @@ def create_simulator_app(sim: Simulator) -> Flask:
         warnings = validate_create(params)
         call = CallRecord(new_sid(), account_sid, params["To"], params["From"], params)
         call.warnings.extend(warnings)
+        created = call_json(call)  # before the dispatcher can move it on: Twilio says queued
         sim.enqueue(call)
-        return answer(call, 201)
+        return jsonify(created), 201
 
     @app.get(CALLS)
     def list_calls(account_sid: str) -> Response:

@@ -1,0 +1,54 @@
+"""The carrier simulator and our app served on loopback, wired together as `voicecast dev` does.
+
+A test module uses them with `pytest_plugins = ["tests.carrier_fixtures"]`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from voicecast.simulator.engine import SimulatorConfig, Timings
+from voicecast.simulator.server import SimulatorServer
+
+SID = "AC" + "0123456789abcdef" * 2
+TOKEN = "simulated-auth-token"
+FAST = Timings(initiate=0.02, ring=0.05, busy=0.05, no_answer=0.1, human_detection=0.02,
+               greeting=0.05, play_factor=0.02)  # fmt: skip
+
+
+@pytest.fixture
+def carrier(app, monkeypatch) -> Iterator[SimulatorServer]:
+    """The simulator, with the app and its workers pointed at it like `voicecast dev` does."""
+    server = SimulatorServer(
+        SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=100.0, timings=FAST)
+    ).start()
+    settings = {
+        "TWILIO_API_URL": server.url,
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_CALLS_PER_SECOND": "50",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    app.config.update(settings, TWILIO_CALLS_PER_SECOND=50.0)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def public_app(app, monkeypatch) -> Iterator[str]:
+    """Our app served on loopback, where the simulator sends its webhooks."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setenv("PUBLIC_BASE_URL", url)
+    app.config["PUBLIC_BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()

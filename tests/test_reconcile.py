@@ -1,0 +1,104 @@
+"""Attempts left unsure by a dead worker or lost callbacks are settled by asking the carrier."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from tests.helpers import create_tenant
+
+API = "/api/v1"
+pytest_plugins = ["tests.carrier_fixtures"]  # carrier, public_app
+
+
+def time_passes(app, attempt_id: int, minutes: int) -> None:
+    """Set-up: move the attempt's clock back, as if `minutes` had gone by since it was sent."""
+    from voicecast.extensions import db
+    from voicecast.models import Attempt
+    from voicecast.models.base import utcnow
+
+    with app.app_context():
+        db.session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt_id)
+            .values(dialed_at=utcnow() - timedelta(minutes=minutes))
+        )
+        db.session.commit()
+
+
+@pytest.fixture
+def unsure_attempt(app, runner, client, carrier, public_app):
+    """A delivery whose attempt is `dialing`: the worker died before recording any answer."""
+    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
+    client.post(f"{API}/contacts", headers=admin.headers, json={"phone": "+33612345606"})
+    campaign = client.post(
+        f"{API}/campaigns",
+        headers=admin.headers,
+        json={"name": "X", "audience": {"kind": "all"}, "max_attempts": 2},
+    ).json
+    from voicecast.delivery.dispatch import claim_due
+    from voicecast.delivery.planning import plan_deliveries
+    from voicecast.extensions import db
+    from voicecast.models import (
+        Attempt,
+        AttemptState,
+        Campaign,
+        CampaignStatus,
+        Delivery,
+        DeliveryStatus,
+    )
+    from voicecast.models.base import utcnow
+
+    with app.app_context():
+        row = db.session.get(Campaign, campaign["id"])
+        row.status = CampaignStatus.RUNNING  # set-up: what launching and planning do
+        plan_deliveries(row)
+        db.session.execute(update(Delivery).values(status=DeliveryStatus.PENDING, reason=None))
+        db.session.commit()
+        [attempt_id] = claim_due(row, utcnow(), 10)
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.state, attempt.dialed_at = AttemptState.DIALING, utcnow()
+        db.session.commit()
+    return campaign["id"], attempt_id
+
+
+def attempt_and_delivery(app, attempt_id):
+    from voicecast.extensions import db
+    from voicecast.models import Attempt, Delivery
+
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        delivery = db.session.get(Delivery, attempt.delivery_id)
+        return attempt.state.value, attempt.call_sid, delivery.status.value
+
+
+def test_a_call_the_carrier_has_is_adopted_not_dialed_again(app, carrier, unsure_attempt):
+    campaign_id, attempt_id = unsure_attempt
+    from voicecast.carrier import carrier_client
+    from voicecast.delivery.reconcile import reconcile_campaign
+
+    with app.app_context():
+        # The carrier took the call, but its callbacks went nowhere and we never saw the sid.
+        lost = app.config["PUBLIC_BASE_URL"] + "/nowhere"
+        call = carrier_client().place_call(
+            to="+33612345606", from_="+33159000000", url=lost, status_callback=lost
+        )
+    time_passes(app, attempt_id, minutes=5)
+    with app.app_context():
+        assert reconcile_campaign(campaign_id)["adopted"] == 1
+    _, sid, _ = attempt_and_delivery(app, attempt_id)
+    assert sid == call.sid
+    assert len([c for c in carrier.simulator.ledger.all() if c.to == "+33612345606"]) == 1
+
+
+def test_a_call_the_carrier_never_got_is_retried(app, unsure_attempt):
+    campaign_id, attempt_id = unsure_attempt
+    from voicecast.delivery.reconcile import reconcile_campaign
+
+    time_passes(app, attempt_id, minutes=5)
+    with app.app_context():
+        assert reconcile_campaign(campaign_id)["never_placed"] == 1
+    state, sid, delivery = attempt_and_delivery(app, attempt_id)
+    assert (state, sid, delivery) == ("failed", None, "pending")

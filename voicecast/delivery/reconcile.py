@@ -1,0 +1,86 @@
+"""Settling attempts the webhooks did not: the carrier is asked, never guessed at.
+
+- `created` for long: its dial job was lost (Redis emptied): queue it again (it dials once).
+- `dialing` for long: the worker died or the request timed out between the carrier taking the
+  call and our recording its sid. Look the call up by number since just before the dial:
+  adopt it if it exists, else the call was never placed and the delivery may be retried.
+- queued/ringing/in progress for long: callbacks were lost (e.g. a queued call canceled, which
+  fires none): fetch the call and apply its status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from voicecast.carrier import carrier_client
+from voicecast.delivery.calls import apply_carrier_status, settle
+from voicecast.extensions import db
+from voicecast.models import Attempt, AttemptState, Delivery
+from voicecast.models.base import utcnow
+from voicecast.models.campaign import Campaign
+from voicecast.queues import DIALING, enqueue
+
+LOST_JOB_AFTER = timedelta(seconds=120)
+UNSURE_AFTER = timedelta(seconds=120)
+SILENT_AFTER = timedelta(minutes=10)
+CLOCK_MARGIN = timedelta(seconds=30)
+IN_CALL = (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
+
+
+def stale(campaign_id: int, states: tuple[AttemptState, ...], column, before: datetime):
+    stmt = select(Attempt).where(
+        Attempt.campaign_id == campaign_id, Attempt.state.in_(states), column < before
+    )
+    return list(
+        db.session.scalars(
+            stmt.with_for_update(skip_locked=True)
+            if db.engine.dialect.name == "postgresql"
+            else stmt
+        )
+    )
+
+
+def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[str, int]:
+    """Settle the campaign's stuck attempts; returns what was done, by kind. Commits."""
+    now = now or utcnow()
+    done = {"requeued": 0, "adopted": 0, "never_placed": 0, "fetched": 0}
+    for attempt in stale(
+        campaign_id, (AttemptState.CREATED,), Attempt.created_at, now - LOST_JOB_AFTER
+    ):
+        enqueue("workers.campaigns.dial_attempt", attempt.id, queue=DIALING)
+        done["requeued"] += 1
+    for attempt in stale(
+        campaign_id, (AttemptState.DIALING,), Attempt.dialed_at, now - UNSURE_AFTER
+    ):
+        done["adopted" if settle_unsure(attempt) else "never_placed"] += 1
+    for attempt in stale(campaign_id, IN_CALL, Attempt.dialed_at, now - SILENT_AFTER):
+        call = carrier_client().fetch_call(attempt.call_sid)
+        apply_carrier_status(attempt, call.status, None)
+        done["fetched"] += 1
+    db.session.commit()
+    return done
+
+
+def settle_unsure(attempt: Attempt) -> bool:
+    """Adopt the carrier's call for this attempt if it exists; True if it did."""
+    delivery = db.session.get(Delivery, attempt.delivery_id)
+    known = set(
+        db.session.scalars(
+            select(Attempt.call_sid).where(
+                Attempt.delivery_id == delivery.id, Attempt.call_sid.is_not(None)
+            )
+        )
+    )
+    calls = carrier_client().find_calls(delivery.phone, attempt.dialed_at - CLOCK_MARGIN)
+    unclaimed = [call for call in calls if call.sid not in known]
+    if unclaimed:
+        call = unclaimed[0]
+        attempt.call_sid = call.sid
+        attempt.state = AttemptState.QUEUED
+        apply_carrier_status(attempt, call.status, None)
+        return True
+    attempt.state, attempt.outcome = AttemptState.FAILED, "never_placed"
+    settle(attempt, delivery, db.session.get(Campaign, attempt.campaign_id), permanent=False)
+    return False
