@@ -98,6 +98,8 @@ def run_dev(
     instance_path = Path(instance_path).absolute()
     embedded = not env.get("REDIS_URL")  # empty counts as unset, as in voicecast.config
     child_env = child_environment(env, instance_path, embedded)
+    # Signed media URLs and the carrier's webhooks must reach this very server.
+    child_env.setdefault("PUBLIC_BASE_URL", local_url(host, port))
     prctl = load_prctl()
     supervisor = Supervisor(child_env, prctl, color=sys.stdout.isatty())
     handled = (signal.SIGINT, signal.SIGTERM)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 import time
 from collections import deque
@@ -13,8 +12,6 @@ from typing import Any
 
 from voicecast.simulator.ledger import CallRecord, Ledger, now
 from voicecast.simulator.outcomes import OutcomeRules
-
-log = logging.getLogger(__name__)
 
 # Fixed development credentials (`voicecast dev` points the app at the simulator with these).
 DEV_ACCOUNT_SID = "AC" + "5eed" * 8

@@ -86,10 +86,9 @@ class CallPlayer:
     def converse(self, outcome: str) -> None:
         """Answer, run AMD as asked, then follow TwiML documents until one ends the call."""
         params = self.call.params
-        mode = (
-            params.get("MachineDetection") if params.get("MachineDetection") in AMD_MODES else None
-        )
-        async_amd = mode is not None and str(params.get("AsyncAmd", "")).lower() == "true"
+        mode = params.get("MachineDetection")
+        mode = mode if mode in AMD_MODES else None
+        async_amd = mode is not None and params.get("AsyncAmd") == "true"  # not "True"
         if "AsyncAmd" in params and params["AsyncAmd"] not in {"true", "false"}:
             self.warn(f"AsyncAmd={params['AsyncAmd']!r}: Twilio expects the string true or false")
         with self.sim.ledger.lock:
@@ -168,7 +167,9 @@ class CallPlayer:
                 continue
             with self.sim.ledger.lock:
                 self.call.twiml.append({**entry, "received_at": iso(now()), "body": None})
-                why = "too slow" if slow else result.error or f"HTTP {result.status}"
+                budget = self.sim.config.webhook_timeout
+                why = result.error or f"HTTP {result.status}"
+                why = f"answered after more than {budget:g} s" if result.ok else why
                 self.call.error(11200, f"HTTP retrieval failure: {why}", url=url)
         return None  # Twilio says "an application error has occurred" and hangs up
 

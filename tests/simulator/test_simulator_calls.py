@@ -287,6 +287,8 @@ def test_async_amd_sent_as_python_true_is_flagged(
     )
     entry = settled_call(simulator, call.sid)
     assert any("AsyncAmd='True'" in warning for warning in entry["warnings"])
+    (document,) = receiver.requests("/twiml", call.sid)  # treated as synchronous AMD
+    assert document.params["AnsweredBy"] == "machine_end_beep"
 
 
 def test_canceling_a_ringing_call_reports_canceled(receiver: Receiver) -> None:
