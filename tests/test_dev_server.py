@@ -34,6 +34,17 @@ pytestmark = [
 ]
 
 
+def dev_environment(instance: Path) -> dict[str, str]:
+    """A user's environment with no services configured: everything embedded, calls simulated
+    (on a free port, so that another simulator on this machine does not get in the way)."""
+    unset = {"REDIS_URL", "DATABASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
+             "TWILIO_API_URL", "PUBLIC_BASE_URL"}  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env["VOICECAST_INSTANCE_PATH"] = str(instance)
+    env["SIMULATOR_PORT"] = str(free_port())
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -106,8 +117,7 @@ class DevServer:
     """A running `python -m voicecast dev`, its output collected by a thread."""
 
     def __init__(self, instance: Path, port: int) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
-        env["VOICECAST_INSTANCE_PATH"] = str(instance)
+        env = dev_environment(instance)
         self.base_url = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
         self.process = subprocess.Popen(
@@ -216,8 +226,7 @@ def test_dev_runs_everything_and_ctrl_c_stops_it_all(start_dev, instance: Path) 
         redis.set(MARKER_KEY, "kept")
 
     # A second supervisor on the same instance folder must refuse, not share or steal Redis.
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
-    env["VOICECAST_INSTANCE_PATH"] = str(instance)
+    env = dev_environment(instance)
     second = subprocess.run(
         [sys.executable, "-m", "voicecast", "dev", "--port", str(free_port())],
         cwd=ROOT,

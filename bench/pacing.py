@@ -1,0 +1,264 @@
+"""Benchmark: the calls-per-second limit held by 4 worker processes against the simulator.
+
+Run with `.venv/bin/python bench/pacing.py` (needs the local PostgreSQL, or `--database-url
+sqlite`). Everything runs on loopback and stops by itself: a private Redis, a fresh database
+schema, the carrier simulator (its own CPS far above the limit, fast call timings), our app
+under gunicorn (where the simulator sends its signed webhooks), and 4 `python -m workers`
+processes with TWILIO_CALLS_PER_SECOND=20. A campaign over 400 contacts (calls_per_second 20,
+max_in_flight 200, one attempt, calling window all day) is launched through the HTTP API with
+an admin's API key, and awaited until completed. From the simulator's ledger (the time each
+call-create request arrived) it prints the achieved rate from the first call to the last, and
+the most calls started in any sliding 1 s window.
+
+Targets: achieved rate at least 95% of the limit, no 1 s window above the limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+from _common import (
+    DATABASE_HELP,
+    DEFAULT_DATABASE_URL,
+    REDIS_HELP,
+    ROOT,
+    insert_contacts,
+    make_tenant,
+    point_environment,
+    redis_server,
+    scratch_database,
+)
+from redis import Redis
+from rq import Worker
+
+from voicecast import create_app
+from voicecast.extensions import db
+from voicecast.proc import load_prctl, parent_death_signal_setter
+from voicecast.simulator.engine import SimulatorConfig, Timings
+from voicecast.simulator.server import SimulatorServer
+
+SID = "AC" + "be4c" * 8
+TOKEN = "bench-auth-token"
+FAST = Timings(initiate=0.02, ring=0.05, busy=0.05, no_answer=0.1, human_detection=0.02,
+               greeting=0.05, play_factor=0.02)  # fmt: skip
+TARGET_SHARE = 0.95
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=400, help="contacts (default: %(default)s)")
+    parser.add_argument("--cps", type=float, default=20.0, help="the limit (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=4, help="default: %(default)s")
+    parser.add_argument("--max-in-flight", type=int, default=200, help="default: %(default)s")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help=DATABASE_HELP)
+    parser.add_argument("--redis-url", default=None, help=REDIS_HELP)
+    parser.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds before giving up (%(default)s)"
+    )
+    args = parser.parse_args(argv)
+    if args.calls < 2 or args.workers < 1 or args.cps <= 0:
+        parser.error("--calls must be at least 2, --workers at least 1, --cps positive")
+    return args
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http(method: str, url: str, headers: dict | None = None, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def wait_for(what: str, ready, timeout: float, processes: list[subprocess.Popen]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes):
+            raise SystemExit(f"a process exited while waiting for {what}")
+        try:
+            if ready():
+                return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def spawn(argv: list[str], log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=parent_death_signal_setter(load_prctl()),  # none left if we are killed
+        )
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM (RQ's warm shutdown, gunicorn's graceful stop), then SIGKILL after 15 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def call_starts(simulator_url: str) -> list[dict]:
+    with urllib.request.urlopen(f"{simulator_url}/_sim/calls", timeout=10) as response:
+        body = json.load(response)
+    return body["calls"] if isinstance(body, dict) else body
+
+
+def max_in_window(times: list[float], width: float = 1.0) -> int:
+    """The most of `times` (sorted) in any half-open window [t, t + width)."""
+    return max(bisect.bisect_left(times, t + width) - i for i, t in enumerate(times))
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: str) -> int:
+    simulator = SimulatorServer(
+        SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=1000.0, timings=FAST)
+    ).start()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    point_environment(
+        database_url,
+        redis_url,
+        instance,
+        PUBLIC_BASE_URL=base,
+        TWILIO_API_URL=simulator.url,
+        TWILIO_ACCOUNT_SID=SID,
+        TWILIO_AUTH_TOKEN=TOKEN,
+        TWILIO_CALLS_PER_SECOND=repr(args.cps),
+    )
+    app = create_app()
+    tenant = make_tenant(app)
+    insert_contacts(app, tenant, args.calls)
+    with app.app_context():
+        db.engine.dispose()
+
+    logs = instance / "logs"
+    logs.mkdir()
+    processes: list[subprocess.Popen] = []
+    try:
+        gunicorn = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"]
+        gunicorn += ["--workers", str(args.web_workers), "--threads", "8"]
+        processes.append(spawn(gunicorn, logs / "web.log"))
+        for n in range(args.workers):
+            processes.append(spawn([sys.executable, "-m", "workers"], logs / f"worker-{n}.log"))
+        redis = Redis.from_url(redis_url)
+        wait_for("the web server", lambda: http("GET", f"{base}/healthz"), 30, processes)
+        wait_for(
+            f"{args.workers} workers",
+            lambda: len(Worker.all(connection=redis)) >= args.workers,
+            30,
+            processes,
+        )
+
+        api, headers = f"{base}/api/v1", tenant.headers
+        campaign = http(
+            "POST",
+            f"{api}/campaigns",
+            headers,
+            {
+                "name": "Bench pacing",
+                "audience": {"kind": "all"},
+                "message_policy": "recording",
+                "recording_id": tenant.recording_id,
+                "max_attempts": 1,
+                "calling_window": {"days": list(range(7)), "start": "00:00", "end": "23:59"},
+                "calls_per_second": args.cps,
+                "max_in_flight": args.max_in_flight,
+            },
+        )
+        url = f"{api}/campaigns/{campaign['id']}"
+        launched_at = time.monotonic()
+        http("POST", f"{url}/launch", headers)
+        state: dict = {}
+
+        def completed() -> bool:
+            state.update(http("GET", url, headers))
+            return state["status"] == "completed"
+
+        try:
+            wait_for("the campaign to complete", completed, args.timeout, processes)
+        except SystemExit:
+            print(f"campaign {state.get('status')}: {state.get('counts')}")
+            for log in sorted(logs.iterdir()):
+                print(f"--- {log.name}\n{tail(log)}")
+            raise
+        took = time.monotonic() - launched_at
+        redis.close()
+    finally:
+        stop(processes)
+        calls = call_starts(simulator.url)
+        simulator.close()
+
+    times = sorted(datetime.fromisoformat(call["queued_at"]).timestamp() for call in calls)
+    numbers = [call["to"] for call in calls]
+    span = times[-1] - times[0]
+    achieved = (len(times) - 1) / span
+    share = achieved / args.cps
+    busiest = max_in_window(times)
+    gaps = sorted((b - a for a, b in zip(times, times[1:])), reverse=True)[:3]
+    print(
+        f"campaign completed in {took:.1f} s: {state['counts']}; {len(calls)} calls in the "
+        f"ledger over {span:.1f} s; longest gaps between starts "
+        + ", ".join(f"{gap * 1000:.0f} ms" for gap in gaps)
+    )
+    rate_met, window_met = share >= TARGET_SHARE, busiest <= args.cps
+    print(
+        f"pacing: {len(calls)} calls at limit {args.cps:g}/s: achieved {achieved:.1f}/s "
+        f"({share:.0%}), max {busiest} in any 1 s window; targets: >={TARGET_SHARE:.0%} "
+        f"({'met' if rate_met else 'NOT met'}), <={args.cps:g} "
+        f"({'met' if window_met else 'NOT met'})"
+    )
+    ok = len(calls) == args.calls and len(set(numbers)) == len(numbers)
+    if not ok:
+        print(f"ERROR: {len(calls)} calls for {args.calls} contacts, {len(set(numbers))} numbers")
+    return 0 if ok and rate_met and window_met else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="vc-bench-") as folder:
+        instance = Path(folder)
+        with (
+            redis_server(args.redis_url, instance) as redis_url,
+            scratch_database(args.database_url, instance) as database_url,
+        ):
+            return run(args, instance, database_url, redis_url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
