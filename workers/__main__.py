@@ -5,12 +5,36 @@ from __future__ import annotations
 import argparse
 import logging
 
+from flask import Flask
 from rq import Worker
 
+from voicecast.delivery.dispatch import revive_campaigns
 from voicecast.media.uploads import requeue_stranded
 from voicecast.queues import QUEUE_NAMES
 from voicecast.redis_client import get_redis
 from workers.context import job_app
+
+log = logging.getLogger(__name__)
+# How often a worker checks that what the database says is unfinished has work queued.
+REVIVE_EVERY_S = 30
+
+
+def revive(app: Flask) -> None:
+    """Rebuild lost Redis state from the database: the database is the truth."""
+    with app.app_context():
+        recordings = requeue_stranded()
+        campaigns = revive_campaigns()
+    if recordings or campaigns:
+        log.info("queued again: recordings %s, campaigns %s", recordings, campaigns)
+
+
+class VoicecastWorker(Worker):
+    """RQ's worker, whose maintenance pass also revives unfinished work (after Redis was lost,
+    the campaigns' dispatcher rounds are gone with it)."""
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        revive(job_app())
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     app = job_app()  # built before forking so every work horse inherits it
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    revive(app)
     with app.app_context():
-        requeued = requeue_stranded()
-        if requeued:
-            logging.getLogger(__name__).info("queued again stranded recordings %s", requeued)
-        worker = Worker(args.queues, connection=get_redis())
+        worker = VoicecastWorker(
+            args.queues, connection=get_redis(), maintenance_interval=REVIVE_EVERY_S
+        )
     worker.work(burst=args.burst, with_scheduler=not args.no_scheduler)
     return 0
 

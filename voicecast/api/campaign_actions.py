@@ -14,7 +14,7 @@ from voicecast.api.idempotency import once
 from voicecast.api.queries import keyset_page
 from voicecast.api.schemas import Output, PageQuery
 from voicecast.api.spec import operation
-from voicecast.delivery.dispatch import request_dispatch
+from voicecast.delivery.dispatch import PLAN_JOB, request_dispatch
 from voicecast.delivery.planning import counts_by_status
 from voicecast.errors import ApiError
 from voicecast.extensions import db
@@ -117,7 +117,7 @@ def launch_campaign(campaign_id: int):
         return campaign_state(campaign)
 
     result = once(f"launch_campaign:{campaign_id}", 202, act)
-    enqueue("workers.campaigns.plan_campaign", campaign_id, queue=PLANNING)
+    enqueue(PLAN_JOB, campaign_id, queue=PLANNING)
     return result
 
 

@@ -9,11 +9,12 @@ from sqlalchemy import func, select, update
 
 from voicecast.extensions import db
 from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
-from voicecast.models.campaign import Campaign
-from voicecast.queues import DIALING, enqueue, get_queue
+from voicecast.models.campaign import Campaign, CampaignStatus
+from voicecast.queues import DIALING, PLANNING, enqueue, get_queue
 from voicecast.redis_client import get_redis
 
 DISPATCH_JOB = "workers.campaigns.dispatch_campaign"
+PLAN_JOB = "workers.campaigns.plan_campaign"
 
 
 def in_flight(campaign_id: int) -> int:
@@ -99,3 +100,19 @@ def schedule_round(campaign_id: int, at: datetime) -> None:
     get_queue(DIALING).enqueue_at(
         at, DISPATCH_JOB, campaign_id, job_id=f"dispatch-round-{campaign_id}"
     )
+
+
+def revive_campaigns() -> list[int]:
+    """Queue again the work the database says is unfinished (Redis lost or emptied): plan the
+    campaigns still planning, and give every running campaign a dispatcher round."""
+    stmt = select(Campaign.id, Campaign.status).where(
+        Campaign.status.in_((CampaignStatus.PLANNING, CampaignStatus.RUNNING))
+    )
+    revived = []
+    for campaign_id, status in db.session.execute(stmt).all():
+        if status == CampaignStatus.PLANNING:
+            enqueue(PLAN_JOB, campaign_id, queue=PLANNING)
+        else:
+            request_dispatch(campaign_id)
+        revived.append(campaign_id)
+    return revived
