@@ -114,6 +114,11 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "TWILIO_HTTP_TIMEOUT": parse_positive_float(
             env, "TWILIO_HTTP_TIMEOUT", DEFAULT_TWILIO_HTTP_TIMEOUT
         ),
+        # When the reconciler settles an attempt with the carrier (see voicecast/delivery/
+        # reconcile.py): a dial job lost, a request with no known outcome, a silent call.
+        "RECONCILE_LOST_JOB_SECONDS": parse_int(env, "RECONCILE_LOST_JOB_SECONDS", 300, 1),
+        "RECONCILE_UNSURE_SECONDS": parse_int(env, "RECONCILE_UNSURE_SECONDS", 60, 1),
+        "RECONCILE_SILENT_SECONDS": parse_int(env, "RECONCILE_SILENT_SECONDS", 600, 1),
         "TWILIO_CALLS_PER_SECOND": parse_positive_float(env, "TWILIO_CALLS_PER_SECOND", 1.0),
         "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
         "MAX_CONTENT_LENGTH": parse_int(env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, 1024),

@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import CarrierError
@@ -103,22 +103,24 @@ def wait_for_slot(campaign: Campaign) -> None:
 @job
 def dial_attempt(attempt_id: int) -> str:
     """Place the call of an attempt recorded by the dispatcher; at most once per attempt."""
-    attempt = locked_attempt(attempt_id)
+    attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.state != AttemptState.CREATED:
         return "already dialed"
     delivery = db.session.get(Delivery, attempt.delivery_id)
     campaign = db.session.get(Campaign, attempt.campaign_id)
     if campaign.status != CampaignStatus.RUNNING:
-        give_back(attempt, delivery, campaign)
+        give_back(locked_attempt(attempt_id), delivery, campaign)
         db.session.commit()
         return "campaign not running"
     caller_id = db.session.get(Account, campaign.account_id).caller_id
-    attempt.state, attempt.dialed_at = AttemptState.DIALING, utcnow()
-    db.session.commit()  # recorded before the request: a crash now leaves a trace to reconcile
+    to = delivery.phone
+    db.session.commit()  # no transaction held while waiting for a slot
     wait_for_slot(campaign)
+    if not claim_for_dialing(attempt_id):
+        return "already dialed"  # a duplicate job (re-queued after Redis was lost) got here first
     try:
         call = carrier_client().place_call(
-            to=delivery.phone,
+            to=to,
             from_=caller_id,
             url=public_url("twilio.answer", attempt_id=attempt_id),
             status_callback=public_url("twilio.status", attempt_id=attempt_id),
@@ -131,6 +133,18 @@ def dial_attempt(attempt_id: int) -> str:
         apply_carrier_status(attempt, call.status, None)
     db.session.commit()
     return f"dialed {call.sid}"
+
+
+def claim_for_dialing(attempt_id: int) -> bool:
+    """created -> dialing, once: recorded (committed) before the request leaves, so that a
+    worker killed during it leaves an attempt the reconciler settles with the carrier."""
+    claimed = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.state == AttemptState.CREATED)
+        .values(state=AttemptState.DIALING, dialed_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
 
 
 def dial_failed(attempt_id: int, error: CarrierError) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from voicecast.carrier import carrier_client
@@ -22,9 +23,6 @@ from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign
 from voicecast.queues import DIALING, enqueue
 
-LOST_JOB_AFTER = timedelta(seconds=120)
-UNSURE_AFTER = timedelta(seconds=120)
-SILENT_AFTER = timedelta(minutes=10)
 CLOCK_MARGIN = timedelta(seconds=30)
 IN_CALL = (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
 
@@ -45,17 +43,21 @@ def stale(campaign_id: int, states: tuple[AttemptState, ...], column, before: da
 def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[str, int]:
     """Settle the campaign's stuck attempts; returns what was done, by kind. Commits."""
     now = now or utcnow()
+    config = current_app.config
+    lost_job_after = timedelta(seconds=config["RECONCILE_LOST_JOB_SECONDS"])
+    unsure_after = timedelta(seconds=config["RECONCILE_UNSURE_SECONDS"])
+    silent_after = timedelta(seconds=config["RECONCILE_SILENT_SECONDS"])
     done = {"requeued": 0, "adopted": 0, "never_placed": 0, "fetched": 0}
     for attempt in stale(
-        campaign_id, (AttemptState.CREATED,), Attempt.created_at, now - LOST_JOB_AFTER
+        campaign_id, (AttemptState.CREATED,), Attempt.created_at, now - lost_job_after
     ):
         enqueue("workers.campaigns.dial_attempt", attempt.id, queue=DIALING)
         done["requeued"] += 1
     for attempt in stale(
-        campaign_id, (AttemptState.DIALING,), Attempt.dialed_at, now - UNSURE_AFTER
+        campaign_id, (AttemptState.DIALING,), Attempt.dialed_at, now - unsure_after
     ):
         done["adopted" if settle_unsure(attempt) else "never_placed"] += 1
-    for attempt in stale(campaign_id, IN_CALL, Attempt.dialed_at, now - SILENT_AFTER):
+    for attempt in stale(campaign_id, IN_CALL, Attempt.dialed_at, now - silent_after):
         call = carrier_client().fetch_call(attempt.call_sid)
         apply_carrier_status(attempt, call.status, None)
         done["fetched"] += 1
