@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from voicecast.redis_client import get_redis
 
@@ -25,3 +27,15 @@ def get_queue(name: str = DEFAULT) -> Queue:
 def enqueue(job_name: str, *args: Any, queue: str = DEFAULT, **options: Any):
     """Enqueue `job_name` (e.g. "workers.accounts.mark_key_used") with id-only arguments."""
     return get_queue(queue).enqueue(job_name, *args, **options)
+
+
+PENDING_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+def job_pending(job_id: str) -> bool:
+    """Whether the job `job_id` is still waiting or running (False if Redis forgot it)."""
+    try:
+        job = Job.fetch(job_id, connection=get_redis())
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in PENDING_STATUSES

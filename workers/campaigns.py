@@ -21,7 +21,6 @@ from voicecast.media.public_urls import public_url
 from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
-from voicecast.queues import DIALING, enqueue
 from voicecast.redis_client import get_redis
 from workers.context import job, job_logger
 
@@ -57,7 +56,7 @@ def dispatch_campaign(campaign_id: int) -> str:
         return "outside the calling window"
     reconcile_campaign(campaign_id, now)
     for attempt_id in dispatch.claim_due(campaign, now, campaign.max_in_flight):
-        enqueue("workers.campaigns.dial_attempt", attempt_id, queue=DIALING)
+        dispatch.enqueue_dial(attempt_id)
     if dispatch.remaining(campaign_id) == 0:
         campaign.status = CampaignStatus.COMPLETED
         campaign.finished_at = utcnow()

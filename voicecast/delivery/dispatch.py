@@ -15,6 +15,7 @@ from voicecast.redis_client import get_redis
 
 DISPATCH_JOB = "workers.campaigns.dispatch_campaign"
 PLAN_JOB = "workers.campaigns.plan_campaign"
+DIAL_JOB = "workers.campaigns.dial_attempt"
 
 
 def in_flight(campaign_id: int) -> int:
@@ -116,3 +117,12 @@ def revive_campaigns() -> list[int]:
             request_dispatch(campaign_id)
         revived.append(campaign_id)
     return revived
+
+
+def enqueue_dial(attempt_id: int) -> None:
+    """One dial job per attempt id: queued again only when Redis has forgotten it."""
+    enqueue(DIAL_JOB, attempt_id, queue=DIALING, job_id=dial_job_id(attempt_id))
+
+
+def dial_job_id(attempt_id: int) -> str:
+    return f"dial-{attempt_id}"

@@ -16,12 +16,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from voicecast.carrier import carrier_client
-from voicecast.delivery.calls import apply_carrier_status, settle
+from voicecast.delivery.calls import apply_carrier_status
+from voicecast.delivery.dispatch import dial_job_id, enqueue_dial
 from voicecast.extensions import db
-from voicecast.models import Attempt, AttemptState, Delivery
+from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign
-from voicecast.queues import DIALING, enqueue
+from voicecast.queues import job_pending
 
 CLOCK_MARGIN = timedelta(seconds=30)
 IN_CALL = (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
@@ -51,8 +52,9 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
     for attempt in stale(
         campaign_id, (AttemptState.CREATED,), Attempt.created_at, now - lost_job_after
     ):
-        enqueue("workers.campaigns.dial_attempt", attempt.id, queue=DIALING)
-        done["requeued"] += 1
+        if not job_pending(dial_job_id(attempt.id)):
+            enqueue_dial(attempt.id)
+            done["requeued"] += 1
     for attempt in stale(
         campaign_id, (AttemptState.DIALING,), Attempt.dialed_at, now - unsure_after
     ):
@@ -83,6 +85,15 @@ def settle_unsure(attempt: Attempt) -> bool:
         attempt.state = AttemptState.QUEUED
         apply_carrier_status(attempt, call.status, None)
         return True
+    # The carrier never got it: nobody was called, so the delivery is due again at once (the
+    # attempt stays on record and counts towards max_attempts, which bounds a flapping carrier).
     attempt.state, attempt.outcome = AttemptState.FAILED, "never_placed"
-    settle(attempt, delivery, db.session.get(Campaign, attempt.campaign_id), permanent=False)
+    attempt.ended_at = utcnow()
+    campaign = db.session.get(Campaign, attempt.campaign_id)
+    if delivery.status == DeliveryStatus.DIALING:
+        if delivery.attempt_count < campaign.max_attempts:
+            delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, utcnow()
+            delivery.reason = "retry: the call was never placed"
+        else:
+            delivery.status, delivery.reason = DeliveryStatus.FAILED, "never_placed"
     return False

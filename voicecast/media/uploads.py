@@ -10,8 +10,6 @@ from datetime import timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
@@ -20,14 +18,12 @@ from voicecast.extensions import db
 from voicecast.media.store import get_storage, recording_key
 from voicecast.models import Purpose, Recording, RecordingStatus, User
 from voicecast.models.base import utcnow
-from voicecast.queues import MEDIA, enqueue
-from voicecast.redis_client import get_redis
+from voicecast.queues import MEDIA, enqueue, job_pending
 
 log = logging.getLogger(__name__)
 PROCESS_JOB = "workers.media.process_recording"
 # Each ffmpeg run is capped at 120 s by the pipeline; leave room for two and the bookkeeping.
 PROCESS_TIMEOUT_S = 300
-PENDING_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 def read_upload(upload: FileStorage, max_bytes: int) -> bytes:
@@ -130,14 +126,6 @@ def activate(recording: Recording) -> None:
     recording.active = True
 
 
-def processing_job_pending(recording_id: int) -> bool:
-    try:
-        job = Job.fetch(process_job_id(recording_id), connection=get_redis())
-    except NoSuchJobError:
-        return False
-    return job.get_status(refresh=False) in PENDING_STATUSES
-
-
 def requeue_stranded(grace: timedelta = timedelta(minutes=1)) -> list[int]:
     """Queue again the recordings whose processing job is gone (Redis restarted or emptied, a
     worker killed mid-job): the database says what still needs doing. Returns their ids."""
@@ -145,7 +133,7 @@ def requeue_stranded(grace: timedelta = timedelta(minutes=1)) -> list[int]:
         Recording.status.in_((RecordingStatus.UPLOADED, RecordingStatus.PROCESSING)),
         Recording.created_at < utcnow() - grace,
     )
-    stranded = [rid for rid in db.session.scalars(stmt) if not processing_job_pending(rid)]
+    stranded = [rid for rid in db.session.scalars(stmt) if not job_pending(process_job_id(rid))]
     for recording_id in stranded:
         enqueue_processing(recording_id)
     return stranded
