@@ -208,12 +208,13 @@ def insert_contacts(app: Flask, tenant: Tenant, count: int, batch: int = 100_000
         try:
             if db.engine.dialect.name == "postgresql":
                 columns = "account_id, phone, seller_id, attributes, created_at, updated_at"
-                with raw.cursor() as cursor:
-                    with cursor.copy(f"COPY contacts ({columns}) FROM STDIN") as copy:
-                        for i in range(count):
-                            copy.write_row(
-                                (tenant.account_id, phone_number(i), tenant.seller_id, "{}", now, now)
-                            )
+                account, seller = tenant.account_id, tenant.seller_id
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(f"COPY contacts ({columns}) FROM STDIN") as copy,
+                ):
+                    for i in range(count):
+                        copy.write_row((account, phone_number(i), seller, "{}", now, now))
             else:
                 cursor = raw.cursor()
                 statement = (

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import itertools
 import json
+import logging
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -141,11 +144,17 @@ def max_in_window(times: list[float], width: float = 1.0) -> int:
     return max(bisect.bisect_left(times, t + width) - i for i, t in enumerate(times))
 
 
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: str) -> int:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the simulator's request log
     simulator = SimulatorServer(
         SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=1000.0, timings=FAST)
     ).start()
@@ -161,6 +170,7 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
         TWILIO_AUTH_TOKEN=TOKEN,
         TWILIO_CALLS_PER_SECOND=repr(args.cps),
     )
+    load = os.getloadavg()[0]
     app = create_app()
     tenant = make_tenant(app)
     insert_contacts(app, tenant, args.calls)
@@ -170,6 +180,7 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
     logs = instance / "logs"
     logs.mkdir()
     processes: list[subprocess.Popen] = []
+    children, own = cpu_seconds(resource.RUSAGE_CHILDREN), cpu_seconds(resource.RUSAGE_SELF)
     try:
         gunicorn = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"]
         gunicorn += ["--workers", str(args.web_workers), "--threads", "8"]
@@ -220,9 +231,13 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
         took = time.monotonic() - launched_at
         redis.close()
     finally:
-        stop(processes)
+        stop(processes[:1])  # the web server first, to tell its CPU time from the workers'
+        web = cpu_seconds(resource.RUSAGE_CHILDREN) - children
+        stop(processes[1:])
         calls = call_starts(simulator.url)
         simulator.close()
+    workers = cpu_seconds(resource.RUSAGE_CHILDREN) - children - web
+    own = cpu_seconds(resource.RUSAGE_SELF) - own
 
     times = sorted(datetime.fromisoformat(call["queued_at"]).timestamp() for call in calls)
     numbers = [call["to"] for call in calls]
@@ -230,11 +245,17 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
     achieved = (len(times) - 1) / span
     share = achieved / args.cps
     busiest = max_in_window(times)
-    gaps = sorted((b - a for a, b in zip(times, times[1:])), reverse=True)[:3]
+    gaps = sorted((b - a for a, b in itertools.pairwise(times)), reverse=True)[:3]
     print(
         f"campaign completed in {took:.1f} s: {state['counts']}; {len(calls)} calls in the "
         f"ledger over {span:.1f} s; longest gaps between starts "
         + ", ".join(f"{gap * 1000:.0f} ms" for gap in gaps)
+    )
+    per_call = 1000 / len(calls)
+    print(
+        f"CPU per call: workers {workers * per_call:.0f} ms, web {web * per_call:.0f} ms, "
+        f"simulator {own * per_call:.0f} ms (PostgreSQL and Redis not counted); "
+        f"{os.cpu_count()} CPUs, load average before the run {load:.1f}"
     )
     rate_met, window_met = share >= TARGET_SHARE, busiest <= args.cps
     print(

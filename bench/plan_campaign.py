@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
 
-            seconds, growth, count = baseline(app, redis_url, tenant.account_id, args.baseline_sample)
+            sample = args.baseline_sample
+            seconds, growth, count = baseline(app, redis_url, tenant.account_id, sample)
             if count < n:
                 label = f"{count:,}-job sample extrapolated to {n:,}"
                 seconds, growth = seconds * n / count, growth * n / count

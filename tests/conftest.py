@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Fixture modules that test modules load with `pytest_plugins` or import from directly.
+pytest.register_assert_rewrite("tests.carrier_fixtures", "tests.browser_fixtures")
 import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade

@@ -39,3 +39,12 @@ def job_pending(job_id: str) -> bool:
     except NoSuchJobError:
         return False
     return job.get_status(refresh=False) in PENDING_STATUSES
+
+
+def job_waiting(job_id: str) -> bool:
+    """Whether the job `job_id` is queued or scheduled, not yet taken by a worker."""
+    try:
+        job = Job.fetch(job_id, connection=get_redis())
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in PENDING_STATUSES - {JobStatus.STARTED}

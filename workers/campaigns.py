@@ -44,8 +44,20 @@ def plan_campaign(campaign_id: int) -> str:
 
 @job
 def dispatch_campaign(campaign_id: int) -> str:
-    """One dispatcher round: claim due deliveries within the window and limits, queue their dial
-    jobs, finish the campaign when nothing is left, and book the next round."""
+    """One dispatcher round (one at a time per campaign, so max_in_flight holds): claim due
+    deliveries within the window and limits, queue their dial jobs, finish the campaign when
+    nothing is left, and book the next round."""
+    lock = get_redis().lock(f"dispatch:lock:{campaign_id}", timeout=30, blocking=False)
+    if not lock.acquire():
+        dispatch.schedule_round(campaign_id, utcnow() + timedelta(seconds=ROUND_SECONDS))
+        return "another round is running"
+    try:
+        return dispatch_round(campaign_id)
+    finally:
+        lock.release()
+
+
+def dispatch_round(campaign_id: int) -> str:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status != CampaignStatus.RUNNING:
         return "not running"
@@ -114,6 +126,7 @@ def dial_attempt(attempt_id: int) -> str:
     caller_id = db.session.get(Account, campaign.account_id).caller_id
     to = delivery.phone
     db.session.commit()  # no transaction held while waiting for a slot
+    dispatch.mark_dial_alive(attempt_id)
     wait_for_slot(campaign)
     if not claim_for_dialing(attempt_id):
         return "already dialed"  # a duplicate job (re-queued after Redis was lost) got here first

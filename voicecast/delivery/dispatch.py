@@ -10,12 +10,15 @@ from sqlalchemy import func, select, update
 from voicecast.extensions import db
 from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.campaign import Campaign, CampaignStatus
-from voicecast.queues import DIALING, PLANNING, enqueue, get_queue
+from voicecast.queues import DIALING, PLANNING, enqueue, get_queue, job_waiting
 from voicecast.redis_client import get_redis
 
 DISPATCH_JOB = "workers.campaigns.dispatch_campaign"
 PLAN_JOB = "workers.campaigns.plan_campaign"
 DIAL_JOB = "workers.campaigns.dial_attempt"
+# A dial waits for its pace slot (at most about max_in_flight / calls_per_second) and then one
+# carrier request (TWILIO_HTTP_TIMEOUT); past this RQ counts the job as lost.
+DIAL_TIMEOUT_S = 120
 
 
 def in_flight(campaign_id: int) -> int:
@@ -121,8 +124,32 @@ def revive_campaigns() -> list[int]:
 
 def enqueue_dial(attempt_id: int) -> None:
     """One dial job per attempt id: queued again only when Redis has forgotten it."""
-    enqueue(DIAL_JOB, attempt_id, queue=DIALING, job_id=dial_job_id(attempt_id))
+    enqueue(
+        DIAL_JOB,
+        attempt_id,
+        queue=DIALING,
+        job_id=dial_job_id(attempt_id),
+        job_timeout=DIAL_TIMEOUT_S,
+    )
 
 
 def dial_job_id(attempt_id: int) -> str:
     return f"dial-{attempt_id}"
+
+
+# A dial job says it is alive for this long once it holds its attempt (it then waits at most
+# for its pace slot); an attempt still `created` without that mark has lost its job.
+DIAL_ALIVE_S = 30
+
+
+def mark_dial_alive(attempt_id: int) -> None:
+    get_redis().set(f"dial:alive:{attempt_id}", 1, ex=DIAL_ALIVE_S)
+
+
+def dial_job_lost(attempt_id: int) -> bool:
+    """No dial job waits to run for this attempt, nor is running it (a killed worker's job
+    stays "started" in RQ for minutes: its missing alive mark tells)."""
+    redis = get_redis()
+    if redis.exists(f"dial:alive:{attempt_id}"):
+        return False
+    return not job_waiting(dial_job_id(attempt_id))

@@ -17,12 +17,11 @@ from sqlalchemy import select
 
 from voicecast.carrier import carrier_client
 from voicecast.delivery.calls import apply_carrier_status
-from voicecast.delivery.dispatch import dial_job_id, enqueue_dial
+from voicecast.delivery.dispatch import dial_job_lost, enqueue_dial
 from voicecast.extensions import db
 from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign
-from voicecast.queues import job_pending
 
 CLOCK_MARGIN = timedelta(seconds=30)
 IN_CALL = (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
@@ -52,7 +51,7 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
     for attempt in stale(
         campaign_id, (AttemptState.CREATED,), Attempt.created_at, now - lost_job_after
     ):
-        if not job_pending(dial_job_id(attempt.id)):
+        if dial_job_lost(attempt.id):
             enqueue_dial(attempt.id)
             done["requeued"] += 1
     for attempt in stale(
