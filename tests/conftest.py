@@ -14,9 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# Fixture modules that test modules load with `pytest_plugins` or import from directly.
-pytest.register_assert_rewrite("tests.carrier_fixtures", "tests.browser_fixtures")
 import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
@@ -29,6 +26,9 @@ from voicecast.extensions import db
 from voicecast.proc import load_prctl, parent_death_signal_setter
 from voicecast.queues import QUEUE_NAMES, get_queue
 from voicecast.redis_client import get_redis
+
+# Fixture modules that test modules load with `pytest_plugins` or import from directly.
+pytest.register_assert_rewrite("tests.carrier_fixtures", "tests.browser_fixtures")
 
 
 def database_backends() -> list[str]:
