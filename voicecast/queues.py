@@ -42,9 +42,14 @@ def job_pending(job_id: str) -> bool:
 
 
 def job_waiting(job_id: str) -> bool:
-    """Whether the job `job_id` is queued or scheduled, not yet taken by a worker."""
+    """Whether the job `job_id` really waits: scheduled, or queued and still in its queue (a
+    worker killed between taking a job and starting it leaves it "queued" in no queue)."""
+    redis = get_redis()
     try:
-        job = Job.fetch(job_id, connection=get_redis())
+        job = Job.fetch(job_id, connection=redis)
     except NoSuchJobError:
         return False
-    return job.get_status(refresh=False) in PENDING_STATUSES - {JobStatus.STARTED}
+    status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        return redis.lpos(Queue(job.origin, connection=redis).key, job_id) is not None
+    return status in (JobStatus.SCHEDULED, JobStatus.DEFERRED)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 
 from flask import Flask
-from rq import Worker
+from rq import SimpleWorker
 
 from voicecast.delivery.dispatch import revive_campaigns
 from voicecast.media.uploads import requeue_stranded
@@ -29,9 +28,10 @@ def revive(app: Flask) -> None:
         log.info("queued again: recordings %s, campaigns %s", recordings, campaigns)
 
 
-class VoicecastWorker(Worker):
-    """RQ's worker, whose maintenance pass also revives unfinished work (after Redis was lost,
-    the campaigns' dispatcher rounds are gone with it)."""
+class VoicecastWorker(SimpleWorker):
+    """RQ's worker, running jobs in its own process (a forked work horse per job cost about
+    250 ms of CPU per dial job, measured with bench/pacing.py), whose maintenance pass also
+    revives unfinished work (after Redis was lost, the dispatcher rounds are gone with it)."""
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -53,12 +53,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    app = job_app()  # built before forking so every work horse inherits it
+    app = job_app()
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     revive(app)
-    # Each job runs in a forked work horse: frozen objects are not walked by the collector in
-    # the child, so the fork's memory stays shared (measured: 389 -> 117 ms CPU per dial job).
-    gc.freeze()
     with app.app_context():
         worker = VoicecastWorker(
             args.queues, connection=get_redis(), maintenance_interval=REVIVE_EVERY_S
