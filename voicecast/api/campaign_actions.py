@@ -121,6 +121,15 @@ def launch_campaign(campaign_id: int):
     return result
 
 
+def switch(campaign_id: int, to: CampaignStatus) -> Campaign:
+    """Pause or resume: between running and paused only; asking again changes nothing."""
+    campaign = get_campaign(campaign_id)
+    require_status(campaign, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
+    campaign.status = to
+    db.session.commit()
+    return campaign
+
+
 @operation(
     bp,
     "/campaigns/<int:campaign_id>/pause",
@@ -132,11 +141,7 @@ def launch_campaign(campaign_id: int):
 )
 def pause_campaign(campaign_id: int):
     """No new call starts; calls already ringing finish."""
-    campaign = get_campaign(campaign_id)
-    require_status(campaign, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
-    campaign.status = CampaignStatus.PAUSED
-    db.session.commit()
-    return campaign_state(campaign)
+    return campaign_state(switch(campaign_id, CampaignStatus.PAUSED))
 
 
 @operation(
@@ -150,10 +155,7 @@ def pause_campaign(campaign_id: int):
 )
 def resume_campaign(campaign_id: int):
     """Dialing starts again where it stopped."""
-    campaign = get_campaign(campaign_id)
-    require_status(campaign, CampaignStatus.PAUSED, CampaignStatus.RUNNING)
-    campaign.status = CampaignStatus.RUNNING
-    db.session.commit()
+    campaign = switch(campaign_id, CampaignStatus.RUNNING)
     request_dispatch(campaign_id)
     return campaign_state(campaign)
 
