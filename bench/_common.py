@@ -7,6 +7,7 @@ PostgreSQL, executemany on SQLite) instead of through the API.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
@@ -187,6 +188,7 @@ def make_tenant(app: Flask, caller_id: str = "+33159000000") -> Tenant:
         db.session.add(recording)
         db.session.flush()
         recording.carrier_key = recording_key(account.id, recording.id, "carrier.wav")
+        recording.carrier_sha256 = hashlib.sha256(audio).hexdigest()
         get_storage().put(recording.carrier_key, audio, "audio/wav")
         db.session.commit()
         return Tenant(account.id, seller.id, recording.id, secret)

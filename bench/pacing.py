@@ -22,13 +22,10 @@ import json
 import logging
 import os
 import resource
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -37,19 +34,18 @@ from _common import (
     DATABASE_HELP,
     DEFAULT_DATABASE_URL,
     REDIS_HELP,
-    ROOT,
     insert_contacts,
     make_tenant,
     point_environment,
     redis_server,
     scratch_database,
 )
+from _stack import cpu_seconds, free_port, http, spawn, stop, tail, wait_for
 from redis import Redis
 from rq import Worker
 
 from voicecast import create_app
 from voicecast.extensions import db
-from voicecast.proc import load_prctl, parent_death_signal_setter
 from voicecast.simulator.engine import SimulatorConfig, Timings
 from voicecast.simulator.server import SimulatorServer
 
@@ -78,61 +74,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def http(method: str, url: str, headers: dict | None = None, body: dict | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
-
-
-def wait_for(what: str, ready, timeout: float, processes: list[subprocess.Popen]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(process.poll() is not None for process in processes):
-            raise SystemExit(f"a process exited while waiting for {what}")
-        try:
-            if ready():
-                return
-        except (OSError, urllib.error.URLError):
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-def spawn(argv: list[str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=parent_death_signal_setter(load_prctl()),  # none left if we are killed
-        )
-
-
-def stop(processes: list[subprocess.Popen]) -> None:
-    """SIGTERM (RQ's warm shutdown, gunicorn's graceful stop), then SIGKILL after 15 s."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def call_starts(simulator_url: str) -> list[dict]:
     with urllib.request.urlopen(f"{simulator_url}/_sim/calls", timeout=10) as response:
         body = json.load(response)
@@ -142,15 +83,6 @@ def call_starts(simulator_url: str) -> list[dict]:
 def max_in_window(times: list[float], width: float = 1.0) -> int:
     """The most of `times` (sorted) in any half-open window [t, t + width)."""
     return max(bisect.bisect_left(times, t + width) - i for i, t in enumerate(times))
-
-
-def cpu_seconds(who: int) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: str) -> int:

@@ -9,7 +9,7 @@ campaign (audience all, one recording) and launches it through the API. Then:
   (burst), timed from the launch request that enqueues it to the job done, while a thread
   samples Redis `used_memory` every 10 ms (growth = peak - before);
 - baseline: what the hopper pattern avoids, one RQ job per contact
-  (`workers.campaigns.dial_attempt`, contact id), read from the database and enqueued with
+  (`workers.dialing.dial_attempts`, contact id), read from the database and enqueued with
   RQ's `enqueue_many` in pipelines of 1,000, timed and sampled the same way, then deleted.
   Its queue is `bench-baseline`, which no worker listens to, so nothing is dialed.
 
@@ -50,7 +50,7 @@ from voicecast.queues import PLANNING, get_queue
 TARGET_RATIO = 10.0
 TARGET_GROWTH_MB = 10.0
 BASELINE_QUEUE = "bench-baseline"
-BASELINE_JOB = "workers.campaigns.dial_attempt"
+BASELINE_JOB = "workers.dialing.dial_attempts"
 PIPELINE = 1_000
 
 
@@ -119,7 +119,8 @@ def plan(app, tenant, campaign_id: int, redis_url: str) -> tuple[float, int]:
 def baseline(app, redis_url: str, account_id: int, sample: int) -> tuple[float, int, int]:
     """Enqueue one RQ job per contact (the first `sample` contacts if given); returns seconds,
     Redis growth in bytes, and how many jobs were enqueued. Deletes them afterwards."""
-    connection = Redis.from_url(redis_url)
+    # No read timeout: deleting a million jobs is one long Lua script.
+    connection = Redis.from_url(redis_url, socket_timeout=None)
     queue = Queue(BASELINE_QUEUE, connection=connection)
     queue.empty()
 

@@ -143,3 +143,44 @@ def test_launch_needs_a_caller_id_and_a_draft(runner, client, carrier):
     error = assert_error(client.post(f"{url}/launch", headers=admin.headers), 409, "conflict")
     assert "caller ID" in error["message"]
     assert_error(client.post(f"{url}/pause", headers=admin.headers), 409, "conflict")
+
+
+def test_a_recording_still_to_be_played_cannot_be_deleted_and_contacts_can(
+    app, runner, client, sounds, run_jobs
+):
+    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
+    seller = client.post(f"{API}/sellers", headers=admin.headers, json={"name": "Marie"}).json
+    recording = upload(client, admin.headers, sounds.speech, seller["id"]).json
+    run_jobs()
+    contact = client.post(
+        f"{API}/contacts",
+        headers=admin.headers,
+        json={"phone": "+33612345600", "seller_id": seller["id"]},
+    ).json
+    campaign = client.post(
+        f"{API}/campaigns", headers=admin.headers, json={"name": "X", "audience": {"kind": "all"}}
+    ).json
+    with app.app_context():
+        from voicecast.delivery.planning import plan_deliveries
+        from voicecast.extensions import db
+        from voicecast.models import Campaign, CampaignStatus
+
+        row = db.session.get(Campaign, campaign["id"])
+        row.status = CampaignStatus.RUNNING  # set-up: what launching and planning do
+        plan_deliveries(row)
+        db.session.commit()
+
+    url = f"{API}/recordings/{recording['id']}"
+    error = assert_error(client.delete(url, headers=admin.headers), 409, "recording_in_use")
+    assert error["details"] == {"campaign_ids": [campaign["id"]]}
+    assert "cancel them" in error["message"]
+
+    assert (
+        client.delete(f"{API}/contacts/{contact['id']}", headers=admin.headers).status_code == 204
+    )
+    campaign_url = f"{API}/campaigns/{campaign['id']}"
+    [delivery] = client.get(f"{campaign_url}/deliveries", headers=admin.headers).json["items"]
+    assert (delivery["phone"], delivery["contact_id"]) == ("+33612345600", None)
+
+    assert client.post(f"{campaign_url}/cancel", headers=admin.headers).status_code == 200
+    assert client.delete(url, headers=admin.headers).status_code == 204

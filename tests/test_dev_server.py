@@ -116,8 +116,8 @@ def mentioning(text: str) -> set[int]:
 class DevServer:
     """A running `python -m voicecast dev`, its output collected by a thread."""
 
-    def __init__(self, instance: Path, port: int) -> None:
-        env = dev_environment(instance)
+    def __init__(self, instance: Path, port: int, env: dict[str, str] | None = None) -> None:
+        env = dev_environment(instance) if env is None else env
         self.base_url = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
         self.process = subprocess.Popen(

@@ -102,3 +102,35 @@ def test_a_call_the_carrier_never_got_is_retried(app, unsure_attempt):
         assert reconcile_campaign(campaign_id)["never_placed"] == 1
     state, sid, delivery = attempt_and_delivery(app, attempt_id)
     assert (state, sid, delivery) == ("failed", None, "pending")
+
+
+def test_a_lost_dial_job_is_queued_again_and_a_running_one_is_not(app, unsure_attempt):
+    campaign_id, attempt_id = unsure_attempt
+    from voicecast.delivery import dispatch
+    from voicecast.delivery.reconcile import reconcile_campaign
+    from voicecast.extensions import db
+    from voicecast.models import Attempt, AttemptState
+    from voicecast.models.base import utcnow
+    from voicecast.queues import DIALING, get_queue
+    from voicecast.redis_client import get_redis
+
+    with app.app_context():
+        # Set-up: the attempt was recorded long ago and its (batch) job handed to RQ.
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.state, attempt.created_at = AttemptState.CREATED, utcnow() - timedelta(hours=1)
+        db.session.commit()
+        dispatch.enqueue_dials([attempt_id])
+        queue = get_queue(DIALING)
+        job_id = dispatch.dial_job_id(attempt_id)
+        assert reconcile_campaign(campaign_id)["requeued"] == 0  # its job still waits
+
+        queue.remove(job_id)  # a worker took it and was killed: in no queue, no alive mark
+        assert reconcile_campaign(campaign_id)["requeued"] == 1
+        assert job_id in queue.job_ids  # queued again (it still dials at most once)
+
+        queue.remove(job_id)
+        get_redis().set(dispatch.dial_alive_key(job_id), 1, ex=30)  # a worker runs it now
+        assert reconcile_campaign(campaign_id)["requeued"] == 0
+
+        get_redis().flushdb()  # Redis lost: the job and what it knew are gone
+        assert reconcile_campaign(campaign_id)["requeued"] == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 from twilio.request_validator import RequestValidator
@@ -84,6 +86,17 @@ def test_callbacks_apply_once_and_only_forward(app, client, attempt):
     signed_post(client, app, path, status_params("busy", 2))  # a duplicate
     signed_post(client, app, path, status_params("in-progress", 3))  # after the end: ignored
     assert state(app, attempt)[:2] == ("busy", "pending")
+    with app.app_context():
+        from voicecast.extensions import db
+        from voicecast.models import Attempt, Delivery
+        from voicecast.models.base import utcnow
+
+        row = db.session.get(Attempt, attempt)
+        delivery = db.session.get(Delivery, row.delivery_id)
+        wait = delivery.next_attempt_at - utcnow()
+        # The campaign's first retry delay (4 h by default), not at once.
+        assert timedelta(hours=3, minutes=59) < wait <= timedelta(hours=4)
+        assert (row.outcome, delivery.reason) == ("busy", "retry after busy")
 
 
 def test_unknown_attempt_is_404(app, client, attempt):
@@ -97,3 +110,20 @@ def test_answer_plays_nothing_without_a_recording_and_hangs_up(app, client, atte
     )
     assert response.status_code == 200 and response.mimetype == "text/xml"
     assert "<Hangup />" in response.text and "<Play>" not in response.text
+    signed_post(client, app, f"/twilio/attempts/{attempt}/status", status_params("completed", 3))
+    with app.app_context():
+        from voicecast.extensions import db
+        from voicecast.models import Attempt
+
+        # A machine answered but heard nothing: that is not a voicemail left.
+        assert db.session.get(Attempt, attempt).outcome == "failed"
+
+
+def test_odd_webhook_requests_are_refused_with_a_reason(app, client, attempt):
+    path = f"/twilio/attempts/{attempt}/status"
+    huge = {"CallStatus": "busy", "Padding": "x" * 70_000}
+    assert signed_post(client, app, path, huge).status_code == 413
+    # Not a form (Twilio always sends one): Flask's own route answers, with the same check.
+    response = client.post(path, json={"CallStatus": "busy"})
+    assert response.status_code == 403 and "signature" in response.text
+    assert state(app, attempt)[:2] == ("created", "dialing")

@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from voicecast.health.routes import bp as health_bp
     from voicecast.media.routes import bp as media_bp
     from voicecast.studio import bp as studio_bp
+    from voicecast.telephony.fastpath import TwilioWebhooks
     from voicecast.telephony.routes import bp as twilio_bp
     from voicecast.web import bp as web_bp
 
@@ -45,6 +46,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(media_bp)
     app.register_blueprint(studio_bp)
     app.register_blueprint(twilio_bp)
+    # The Twilio webhooks, the busiest requests, are served in front of Flask's request layer.
+    app.wsgi_app = TwilioWebhooks(app, app.wsgi_app)  # type: ignore[method-assign]
     csrf.exempt(api_bp)  # the API authenticates with bearer keys, not cookies
     register_error_handlers(app)
     cli.register(app)

@@ -94,6 +94,7 @@ class Receiver:
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self.answer: Answer = play_or_hang_up(self.base_url)
         self.twiml_delay = 0.0  # seconds before answering TwiML (a slow app)
+        self.cache_control: dict[str, str] = {}  # path -> Cache-Control header of its GET
         self.answered = 0  # TwiML answers fully written (or failed to)
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
@@ -110,7 +111,7 @@ class Receiver:
                 if path in receiver.files:
                     ctype, body = receiver.files[path]
                     receiver.record("GET", path, {}, True)
-                    return self.reply(200, ctype, body)
+                    return self.reply(200, ctype, body, receiver.cache_control.get(path))
                 self.reply(404, "text/plain", b"not found")
 
             def do_POST(self) -> None:
@@ -131,9 +132,11 @@ class Receiver:
                     return None
                 self.reply(204, "text/plain", b"")
 
-            def reply(self, status: int, ctype: str, body: bytes) -> None:
+            def reply(self, status: int, ctype: str, body: bytes, cache: str | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
+                if cache:
+                    self.send_header("Cache-Control", cache)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -325,3 +325,23 @@ def test_a_slow_twiml_answer_is_error_11200(receiver: Receiver) -> None:
     (error,) = entry["errors"]
     assert error["code"] == 11200 and "timed out" in error["message"]
     assert entry["played"] == [] and entry["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "downloads"),
+    [("public, max-age=3600", 1), ("no-cache", 2), (None, 2)],
+)
+def test_media_is_kept_as_long_as_its_cache_control_allows(
+    simulator: SimulatorServer,
+    receiver: Receiver,
+    client: Client,
+    cache_control: str | None,
+    downloads: int,
+) -> None:
+    if cache_control:
+        receiver.cache_control["/audio/message.wav"] = cache_control
+    numbers = ("+33612345670", "+33612345671")
+    entries = [settled_call(simulator, drop(client, receiver, to)) for to in numbers]
+    assert len(receiver.requests("/audio/message.wav")) == downloads
+    assert [entry["played"][0]["cached"] for entry in entries] == [False, downloads == 1]
+    assert all(entry["played"][0]["bytes"] > 0 and not entry["errors"] for entry in entries)

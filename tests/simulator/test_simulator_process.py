@@ -132,10 +132,22 @@ def test_dev_carrier_only_without_twilio_credentials() -> None:
     assert "Calls are simulated (carrier simulator at http://127.0.0.1:6001" in carrier.note
     default = dev_carrier({"TWILIO_ACCOUNT_SID": "AC1"})  # a token is missing: simulate
     assert default is not None and default.url == "http://127.0.0.1:5099"
+    # Fast enough for a demo campaign, and the app paces itself to the simulator's limit.
+    assert default.argv[default.argv.index("--cps") + 1] == "10"
+    assert default.env["TWILIO_CALLS_PER_SECOND"] == "10"
+    assert "10 calls/s" in default.note
+    slower = dev_carrier({"SIMULATOR_CPS": "3"})
+    assert slower is not None and slower.env["TWILIO_CALLS_PER_SECOND"] == "3"
+    # The user's own TWILIO_CALLS_PER_SECOND stays theirs, even beside another SIMULATOR_CPS.
+    mine = dev_carrier({"TWILIO_CALLS_PER_SECOND": "2", "SIMULATOR_CPS": "4"})
+    assert mine is not None and "TWILIO_CALLS_PER_SECOND" not in mine.env
+    assert mine.argv[mine.argv.index("--cps") + 1] == "4"
     with pytest.raises(DevCarrierError, match="SIMULATOR_PORT"):
         dev_carrier({"SIMULATOR_PORT": "http"})
     with pytest.raises(DevCarrierError, match="SIMULATOR_CPS"):
         dev_carrier({"SIMULATOR_CPS": "-1"})
+    with pytest.raises(DevCarrierError, match="SIMULATOR_CPS"):
+        dev_carrier({"SIMULATOR_CPS": "inf"})
 
 
 @pytest.mark.slow

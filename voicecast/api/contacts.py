@@ -24,6 +24,7 @@ from voicecast.api.schemas import (
 )
 from voicecast.api.spec import operation
 from voicecast.api.validation import reject_nulls
+from voicecast.delivery.planning import forget_contact
 from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
 from voicecast.models import Contact, Role, User
@@ -269,5 +270,6 @@ def delete_contact(contact_id: int):
     principal = current_principal()
     contact = get_visible_contact(contact_id)
     principal.require_manager()
+    forget_contact(contact.account_id, contact.id)
     db.session.delete(contact)
     db.session.commit()

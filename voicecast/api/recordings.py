@@ -14,6 +14,7 @@ from voicecast.api.queries import keyset_page, one_or_404
 from voicecast.api.schemas import Id, Output, PageQuery, QueryInput
 from voicecast.api.sellers import get_visible_seller
 from voicecast.api.spec import operation
+from voicecast.delivery.planning import campaigns_still_playing
 from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
 from voicecast.media.signing import media_url
@@ -193,9 +194,21 @@ def activate_recording(recording_id: int):
     summary="Delete a recording",
     tag=TAG,
     status=204,
-    errors=(404,),
+    errors=(404, 409),
 )
 def delete_recording(recording_id: int):
     """Remove the version and its files; if it was active, the seller has none for that purpose
-    until another is activated or recorded."""
-    remove_recording(get_visible_recording(recording_id))
+    until another is activated or recorded. Refused (409) while a campaign still has calls to
+    place with it."""
+    recording = get_visible_recording(recording_id)
+    playing = campaigns_still_playing(recording.id, recording.account_id)
+    if playing:
+        names = ", ".join(str(campaign_id) for campaign_id in playing)
+        raise ApiError(
+            409,
+            f"Campaigns {names} still have calls to place with this recording: cancel them or "
+            "let them finish before deleting it.",
+            code="recording_in_use",
+            details={"campaign_ids": playing},
+        )
+    remove_recording(recording)

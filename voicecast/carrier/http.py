@@ -8,8 +8,10 @@ simulator, a test peer) elsewhere. Requests to hosts other than `*.twilio.com` a
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit, urlunsplit
 
+from requests.utils import get_environ_proxies
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
@@ -27,6 +29,17 @@ def rebase_url(url: str, base_url: str) -> str:
     return urlunsplit((base.scheme, base.netloc, path, parts.query, parts.fragment))
 
 
+def read_environment_once(client: TwilioHttpClient) -> None:
+    """Take the proxy and CA bundle settings from the environment now, not on every request:
+    requests scans the whole environment per request otherwise (a third of a dial's CPU)."""
+    session = client.session
+    session.trust_env = False
+    client.proxy = client.proxy or get_environ_proxies(client.base_url) or None
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+
+
 class RebasedHttpClient(TwilioHttpClient):
     """A `TwilioHttpClient` whose requests go to `base_url`; never retries on its own."""
 
@@ -34,6 +47,7 @@ class RebasedHttpClient(TwilioHttpClient):
         super().__init__(pool_connections=True, timeout=timeout, max_retries=0)
         self.base_url = base_url.rstrip("/")
         self._rebase = self.base_url != "https://api.twilio.com"
+        read_environment_once(self)
 
     def request(
         self,

@@ -7,7 +7,8 @@ nothing. The delivery's outcome is decided once, when its attempt ends.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
@@ -63,19 +64,13 @@ def moves_forward(attempt: Attempt, new: AttemptState) -> bool:
     return PROGRESS.index(new) > PROGRESS.index(attempt.state)
 
 
-def message_played(attempt: Attempt, campaign: Campaign) -> bool:
-    if attempt.answered_by in MACHINE:
-        return True
-    return attempt.answered_by == "unknown" and campaign.unknown_policy == UnknownPolicy.PLAY
-
-
-def outcome_of(attempt: Attempt, campaign: Campaign) -> DeliveryStatus:
+def outcome_of(attempt: Attempt) -> DeliveryStatus:
     if attempt.state == AttemptState.COMPLETED:
         if attempt.answered_by == "human":
             return DeliveryStatus.HUMAN_REACHED
-        if message_played(attempt, campaign):
+        if attempt.played_recording_id is not None:
             return DeliveryStatus.VOICEMAIL_LEFT
-        return DeliveryStatus.FAILED  # answered by a fax, or hung up before any verdict
+        return DeliveryStatus.FAILED  # a fax, a hang-up before any verdict, or no message
     return {
         AttemptState.BUSY: DeliveryStatus.BUSY,
         AttemptState.NO_ANSWER: DeliveryStatus.NO_ANSWER,
@@ -83,30 +78,48 @@ def outcome_of(attempt: Attempt, campaign: Campaign) -> DeliveryStatus:
     }.get(attempt.state, DeliveryStatus.FAILED)
 
 
-def retry_delay(campaign: Campaign, attempts_made: int) -> timedelta:
-    delays = campaign.retry_delays_seconds or [3600]
-    return timedelta(seconds=delays[min(attempts_made - 1, len(delays) - 1)])
+@dataclass(frozen=True)
+class Decision:
+    """What becomes of a delivery when one of its attempts ends."""
+
+    status: DeliveryStatus
+    reason: str | None
+    next_attempt_at: datetime | None = None
+
+
+def decide(
+    outcome: DeliveryStatus,
+    permanent: bool,
+    attempts_made: int,
+    max_attempts: int,
+    retry_delays_seconds: list[int] | None,
+) -> Decision:
+    """Final, or due again after the retry delay (while attempts remain and it may help)."""
+    if outcome in RETRYABLE_OUTCOMES and not permanent and attempts_made < max_attempts:
+        delays = retry_delays_seconds or [3600]
+        delay = timedelta(seconds=delays[min(attempts_made - 1, len(delays) - 1)])
+        return Decision(DeliveryStatus.PENDING, f"retry after {outcome.value}", utcnow() + delay)
+    reason = None if outcome == DeliveryStatus.VOICEMAIL_LEFT else outcome.value
+    return Decision(outcome, reason)
 
 
 def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: bool) -> None:
     """The attempt ended: record its outcome and decide the delivery: final, or a retry."""
-    outcome = outcome_of(attempt, campaign)
+    outcome = outcome_of(attempt)
     attempt.outcome = outcome.value
     attempt.ended_at = attempt.ended_at or utcnow()
     if delivery.status != DeliveryStatus.DIALING:
         return  # already decided (a duplicate or a late report)
-    retry = (
-        outcome in RETRYABLE_OUTCOMES
-        and not permanent
-        and delivery.attempt_count < campaign.max_attempts
+    decision = decide(
+        outcome,
+        permanent,
+        delivery.attempt_count,
+        campaign.max_attempts,
+        campaign.retry_delays_seconds,
     )
-    if retry:
-        delivery.status = DeliveryStatus.PENDING
-        delivery.next_attempt_at = utcnow() + retry_delay(campaign, delivery.attempt_count)
-        delivery.reason = f"retry after {outcome.value}"
-    else:
-        delivery.status = outcome
-        delivery.reason = None if outcome == DeliveryStatus.VOICEMAIL_LEFT else outcome.value
+    delivery.status, delivery.reason = decision.status, decision.reason
+    if decision.next_attempt_at is not None:
+        delivery.next_attempt_at = decision.next_attempt_at
 
 
 def apply_carrier_status(
@@ -153,6 +166,7 @@ def answer_twiml(attempt: Attempt, answered_by: str) -> str:
         delivery, live=answered_by == "human" and campaign.human_policy == HumanPolicy.PLAY_LIVE
     )
     if play and recording is not None:
+        attempt.played_recording_id = recording.id
         response.play(media_url(recording, "carrier"))
     response.hangup()
     return str(response)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from voicecast.extensions import db
 from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
@@ -13,12 +13,15 @@ from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.queues import DIALING, PLANNING, enqueue, get_queue, job_waiting
 from voicecast.redis_client import get_redis
 
+DELIVERIES = Delivery.__table__
+ATTEMPTS = Attempt.__table__
 DISPATCH_JOB = "workers.campaigns.dispatch_campaign"
 PLAN_JOB = "workers.campaigns.plan_campaign"
-DIAL_JOB = "workers.campaigns.dial_attempt"
-# A dial waits for its pace slot (at most about max_in_flight / calls_per_second) and then one
-# carrier request (TWILIO_HTTP_TIMEOUT); past this RQ counts the job as lost.
+DIAL_JOB = "workers.dialing.dial_attempts"
+# A dial job places a batch of calls, each after its pace slot and then one carrier request
+# (TWILIO_HTTP_TIMEOUT); past this RQ counts the job as lost.
 DIAL_TIMEOUT_S = 120
+WAKE_MS = 500
 
 
 def in_flight(campaign_id: int) -> int:
@@ -56,28 +59,32 @@ def claim_due(campaign: Campaign, now: datetime, batch: int) -> list[int]:
     """Move up to `batch` due deliveries (within max_in_flight) to dialing, each with a new
     attempt in state `created`; returns the attempt ids. Commits."""
     room = min(batch, campaign.max_in_flight - in_flight(campaign.id))
-    if room <= 0:
-        return []
-    attempt_ids = []
-    for delivery_id in due_ids(campaign.id, now, room):
-        # The status guard makes the claim atomic per row even where SKIP LOCKED is missing.
-        claimed = db.session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
-            .values(status=DeliveryStatus.DIALING, attempt_count=Delivery.attempt_count + 1)
-            .returning(Delivery.attempt_count)
-        ).scalar()
-        if claimed is None:
-            continue
-        attempt = Attempt(
-            delivery_id=delivery_id,
-            campaign_id=campaign.id,
-            number=claimed,
-            state=AttemptState.CREATED,
+    due = due_ids(campaign.id, now, room) if room > 0 else []
+    # The status guard makes the claim atomic per row even where SKIP LOCKED is missing.
+    claimed = (
+        db.session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(due), DELIVERIES.c.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.DIALING, attempt_count=DELIVERIES.c.attempt_count + 1)
+            .returning(DELIVERIES.c.id, DELIVERIES.c.attempt_count)
+        ).all()
+        if due
+        else []
+    )
+    attempt_ids: list[int] = []
+    if claimed:
+        rows = [
+            {"delivery_id": delivery_id, "campaign_id": campaign.id, "number": number}
+            for delivery_id, number in claimed
+        ]
+        attempt_ids = list(
+            db.session.scalars(
+                insert(ATTEMPTS)
+                .values(state=AttemptState.CREATED)
+                .returning(ATTEMPTS.c.id, sort_by_parameter_order=True),
+                rows,
+            )
         )
-        db.session.add(attempt)
-        db.session.flush()
-        attempt_ids.append(attempt.id)
     db.session.commit()
     return attempt_ids
 
@@ -87,8 +94,9 @@ def account_zone(campaign: Campaign) -> str:
 
 
 def request_dispatch(campaign_id: int) -> None:
-    """Have the dispatcher look at the campaign soon; many requests within 200 ms make one."""
-    if get_redis().set(f"dispatch:wake:{campaign_id}", 1, nx=True, px=200):
+    """Have the dispatcher look at the campaign soon; many requests within WAKE_MS make one
+    (each round fills every free slot, so more would only cost CPU)."""
+    if get_redis().set(f"dispatch:wake:{campaign_id}", 1, nx=True, px=WAKE_MS):
         enqueue(DISPATCH_JOB, campaign_id, queue=DIALING)
 
 
@@ -122,34 +130,50 @@ def revive_campaigns() -> list[int]:
     return revived
 
 
-def enqueue_dial(attempt_id: int) -> None:
-    """One dial job per attempt id: queued again only when Redis has forgotten it."""
-    enqueue(
-        DIAL_JOB,
-        attempt_id,
-        queue=DIALING,
-        job_id=dial_job_id(attempt_id),
-        job_timeout=DIAL_TIMEOUT_S,
-    )
+def dial_batch_size(campaign: Campaign) -> int:
+    """How many attempts one dial job places, one after the other at the campaign's pace: one
+    job per call would cost more in RQ's own bookkeeping than the call itself, and a batch
+    lasts about half a second at the campaign's pace (never more than DIAL_BATCH_MAX calls)."""
+    return max(1, min(DIAL_BATCH_MAX, int(campaign.calls_per_second / 2)))
 
 
-def dial_job_id(attempt_id: int) -> str:
-    return f"dial-{attempt_id}"
+def enqueue_dials(attempt_ids: list[int], batch_size: int = 1) -> None:
+    """Queue dial jobs for `attempt_ids`, `batch_size` attempts per job. Each attempt notes its
+    job's id in Redis, which is how a lost job is told from a waiting or running one."""
+    for start in range(0, len(attempt_ids), batch_size):
+        batch = attempt_ids[start : start + batch_size]
+        job_id = dial_job_id(batch[0])
+        with get_redis().pipeline(transaction=False) as pipe:
+            for attempt_id in batch:
+                pipe.set(f"dial:job:{attempt_id}", job_id, ex=DIAL_TIMEOUT_S + DIAL_ALIVE_S)
+            pipe.execute()
+        enqueue(DIAL_JOB, batch, queue=DIALING, job_id=job_id, job_timeout=DIAL_TIMEOUT_S)
 
 
-# A dial job says it is alive for this long once it holds its attempt (it then waits at most
-# for its pace slot); an attempt still `created` without that mark has lost its job.
+def dial_job_id(first_attempt_id: int) -> str:
+    return f"dial-{first_attempt_id}"
+
+
+# A running dial job says it is alive for this long, again before each call it places (it then
+# waits at most for its pace slot); an attempt still `created` whose job is neither waiting nor
+# alive has lost it.
 DIAL_ALIVE_S = 30
+DIAL_BATCH_MAX = 10
 
 
-def mark_dial_alive(attempt_id: int) -> None:
-    get_redis().set(f"dial:alive:{attempt_id}", 1, ex=DIAL_ALIVE_S)
+def dial_alive_key(job_id: str) -> str:
+    """Set (for DIAL_ALIVE_S) by a running dial job before each call it places."""
+    return f"dial:alive:{job_id}"
 
 
 def dial_job_lost(attempt_id: int) -> bool:
-    """No dial job waits to run for this attempt, nor is running it (a killed worker's job
-    stays "started" in RQ for minutes: its missing alive mark tells)."""
+    """No dial job waits to run this attempt, nor is running it (a killed worker's job stays
+    "started" in RQ for minutes: its missing alive mark tells)."""
     redis = get_redis()
-    if redis.exists(f"dial:alive:{attempt_id}"):
+    job_id = redis.get(f"dial:job:{attempt_id}")
+    if job_id is None:
+        return True  # Redis forgot it (emptied, or the job is long gone)
+    job_id = job_id.decode()
+    if redis.exists(dial_alive_key(job_id)):
         return False
-    return not job_waiting(dial_job_id(attempt_id))
+    return not job_waiting(job_id)

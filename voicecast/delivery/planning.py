@@ -1,24 +1,25 @@
 """Planning: one delivery per audience contact, written by the database in one statement.
 
 No job per contact, nothing per contact in Redis: the deliveries table is the hopper the
-dispatcher draws from. Re-running a plan adds nothing (one delivery per number per campaign).
+dispatcher draws from. It is a plain INSERT ... SELECT into a table without foreign keys (each
+would cost a trigger per row); one delivery per number per campaign is the unique constraint's.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, func, literal, null, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, func, insert, literal, null, select, update
 from sqlalchemy.orm import aliased
 
 from voicecast.extensions import db
-from voicecast.models import Contact, Delivery, Purpose, Recording, User
+from voicecast.models import Contact, Delivery, DeliveryStatus, Purpose, Recording, User
 from voicecast.models.base import utcnow
-from voicecast.models.campaign import Campaign, MessagePolicy
+from voicecast.models.campaign import Campaign, CampaignStatus, MessagePolicy
 
 # Why a contact of the audience is not dialed (the delivery's `reason`).
 NO_SELLER = "no_seller"
 SELLER_INACTIVE = "seller_inactive"
 NO_RECORDING = "no_recording"
+UNFINISHED = (CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 
 
 def audience_contacts(campaign: Campaign):
@@ -88,15 +89,11 @@ COLUMNS = [
 
 
 def plan_deliveries(campaign: Campaign) -> int:
-    """Write the campaign's deliveries (pending, or excluded with a reason); returns how many
-    rows this call added. Does not commit."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    insert = (
-        dialect.insert(Delivery)
-        .from_select(COLUMNS, delivery_rows(campaign))
-        .on_conflict_do_nothing(index_elements=["campaign_id", "phone"])
-    )
-    return db.session.execute(insert).rowcount
+    """Write the campaign's deliveries (pending, or excluded with a reason); returns how many.
+    Does not commit. Run it once per campaign: a second run breaks the one-delivery-per-number
+    constraint (the plan job holds the campaign's row while it plans)."""
+    statement = insert(Delivery).from_select(COLUMNS, delivery_rows(campaign))
+    return db.session.execute(statement).rowcount
 
 
 def counts_by_status(campaign_id: int) -> dict[str, int]:
@@ -106,3 +103,35 @@ def counts_by_status(campaign_id: int) -> dict[str, int]:
         .group_by(Delivery.status)
     )
     return {status.value: count for status, count in db.session.execute(stmt)}
+
+
+def forget_contact(account_id: int, contact_id: int) -> None:
+    """Unlink a deleted contact from the deliveries planned for it (they keep the number they
+    dialed, as the record of what was done). Does not commit."""
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.account_id == account_id, Delivery.contact_id == contact_id)
+        .values(contact_id=None)
+    )
+
+
+def campaigns_still_playing(recording_id: int, account_id: int) -> list[int]:
+    """Ids of the account's unfinished campaigns with calls still to place that play
+    `recording_id`: deleting it would leave those calls without a message."""
+    due = (
+        select(Delivery.campaign_id)
+        .join(Campaign, Campaign.id == Delivery.campaign_id)
+        .where(
+            Campaign.account_id == account_id,
+            Campaign.status.in_(UNFINISHED),
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DIALING)),
+            Delivery.recording_id == recording_id,
+        )
+        .distinct()
+    )
+    planning = select(Campaign.id).where(
+        Campaign.account_id == account_id,
+        Campaign.status == CampaignStatus.PLANNING,
+        Campaign.recording_id == recording_id,
+    )
+    return sorted(set(db.session.scalars(due)) | set(db.session.scalars(planning)))

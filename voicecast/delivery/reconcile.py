@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from voicecast.carrier import carrier_client
 from voicecast.delivery.calls import apply_carrier_status
-from voicecast.delivery.dispatch import dial_job_lost, enqueue_dial
+from voicecast.delivery.dispatch import dial_job_lost, enqueue_dials
 from voicecast.extensions import db
 from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
@@ -48,12 +48,15 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
     unsure_after = timedelta(seconds=config["RECONCILE_UNSURE_SECONDS"])
     silent_after = timedelta(seconds=config["RECONCILE_SILENT_SECONDS"])
     done = {"requeued": 0, "adopted": 0, "never_placed": 0, "fetched": 0}
-    for attempt in stale(
-        campaign_id, (AttemptState.CREATED,), Attempt.created_at, now - lost_job_after
-    ):
-        if dial_job_lost(attempt.id):
-            enqueue_dial(attempt.id)
-            done["requeued"] += 1
+    lost = [
+        attempt.id
+        for attempt in stale(
+            campaign_id, (AttemptState.CREATED,), Attempt.created_at, now - lost_job_after
+        )
+        if dial_job_lost(attempt.id)
+    ]
+    enqueue_dials(lost)
+    done["requeued"] = len(lost)
     for attempt in stale(
         campaign_id, (AttemptState.DIALING,), Attempt.dialed_at, now - unsure_after
     ):

@@ -26,14 +26,24 @@ def signature(recording_id: int, kind: Kind, file_sha256: str) -> str:
 
 def media_token(recording: Recording, kind: Kind) -> str | None:
     sha = recording.carrier_sha256 if kind == "carrier" else recording.preview_sha256
-    if sha is None:
+    return file_token(recording.id, kind, sha)
+
+
+def file_token(recording_id: int, kind: Kind, file_sha256: str | None) -> str | None:
+    if file_sha256 is None:
         return None
-    return f"{recording.id}-{signature(recording.id, kind, sha)}"
+    return f"{recording_id}-{signature(recording_id, kind, file_sha256)}"
 
 
 def media_url(recording: Recording, kind: Kind) -> str | None:
     """The absolute public URL of the recording's carrier WAV or preview MP3, once processed."""
-    token = media_token(recording, kind)
+    sha = recording.carrier_sha256 if kind == "carrier" else recording.preview_sha256
+    return file_url(recording.id, kind, sha)
+
+
+def file_url(recording_id: int, kind: Kind, file_sha256: str | None) -> str | None:
+    """`media_url` from the recording's id and file hash alone."""
+    token = file_token(recording_id, kind, file_sha256)
     if token is None:
         return None
     endpoint = "media.carrier_file" if kind == "carrier" else "media.preview_file"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicecast.simulator.ledger import CallRecord, Ledger, now
+from voicecast.simulator.media import MediaCache
 from voicecast.simulator.outcomes import OutcomeRules
 
 # Fixed development credentials (`voicecast dev` points the app at the simulator with these).
@@ -56,6 +57,7 @@ class Simulator:
             raise ValueError("cps must be positive")
         self.config = config
         self.ledger = Ledger()
+        self.media_cache = MediaCache()
         self.rules = OutcomeRules(config.outcomes, config.seed)
         self.stopped = threading.Event()
         self._queue: deque[str] = deque()
@@ -120,6 +122,7 @@ class Simulator:
         """Forget every call and rule (players of live calls stop without callbacks)."""
         with self._queue_ready:
             self._queue.clear()
+        self.media_cache.clear()
         for call in self.ledger.clear():
             with self.ledger.lock:
                 call.hangup_status = ABORT

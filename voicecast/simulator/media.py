@@ -1,17 +1,54 @@
-"""`<Play>`: download the audio as Twilio would, check it is real audio, note what was heard."""
+"""`<Play>`: download the audio as Twilio would, check it is real audio, note what was heard.
+
+Like Twilio, the simulator keeps media as long as the response's Cache-Control allows
+(`max-age`; nothing with `no-cache`, `no-store` or `private`) and plays it again from there:
+a ledger entry says `"cached": true` when no request was made.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from typing import TYPE_CHECKING
 
 from voicecast.simulator import audio
 from voicecast.simulator.ledger import CallRecord, iso, now
 from voicecast.simulator.twiml import Verb
-from voicecast.simulator.webhooks import download
+from voicecast.simulator.webhooks import HttpResult, download
 
 if TYPE_CHECKING:
     from voicecast.simulator.engine import Simulator
+
+MAX_CACHED_FILES = 256
+
+
+class MediaCache:
+    """Downloaded media by URL, each until its max-age runs out; thread-safe."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, HttpResult]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> HttpResult | None:
+        with self._lock:
+            entry = self._entries.get(url)
+            if entry is None or entry[0] <= time.monotonic():
+                self._entries.pop(url, None)
+                return None
+            return entry[1]
+
+    def put(self, result: HttpResult) -> None:
+        if result.max_age <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= MAX_CACHED_FILES:
+                self._entries.clear()
+            self._entries[result.url] = (time.monotonic() + result.max_age, result)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 def play_media(sim: Simulator, call: CallRecord, verb: Verb, url: str) -> float:
@@ -24,8 +61,13 @@ def play_media(sim: Simulator, call: CallRecord, verb: Verb, url: str) -> float:
         with sim.ledger.lock:
             call.error(12200, "<Play> without a URL")
         return 0.0
-    result = download(url, timeout=sim.config.webhook_timeout)
+    result, cached = sim.media_cache.get(url), True
+    if result is None:
+        result, cached = download(url, timeout=sim.config.webhook_timeout), False
+        if result.ok:
+            sim.media_cache.put(result)
     entry = {
+        "cached": cached,
         "url": url,
         "http_status": result.status,
         "bytes": len(result.body),

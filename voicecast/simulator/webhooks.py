@@ -32,6 +32,19 @@ class HttpResult:
     content_type: str
     elapsed_seconds: float
     error: str | None = None
+    cache_control: str = ""
+
+    @property
+    def max_age(self) -> float:
+        """How long the response may be reused (Cache-Control max-age; 0 if it must not be)."""
+        directives = [part.strip().lower() for part in self.cache_control.split(",")]
+        if {"no-store", "no-cache", "private"} & set(directives):
+            return 0.0
+        for directive in directives:
+            name, _, value = directive.partition("=")
+            if name == "max-age" and value.strip().isdigit():
+                return float(value)
+        return 0.0
 
     @property
     def ok(self) -> bool:
@@ -88,8 +101,11 @@ def fetch(
     """Send one request; never raises for network or HTTP errors."""
     started = time.monotonic()
 
-    def result(status: int | None, body: bytes, ctype: str, error: str | None) -> HttpResult:
-        return HttpResult(url, method, status, body, ctype, time.monotonic() - started, error)
+    def result(
+        status: int | None, body: bytes, ctype: str, error: str | None, cache: str = ""
+    ) -> HttpResult:
+        elapsed = time.monotonic() - started
+        return HttpResult(url, method, status, body, ctype, elapsed, error, cache)
 
     if urllib.parse.urlsplit(url).scheme not in {"http", "https"}:
         return result(None, b"", "", f"not an http(s) URL: {url!r}")
@@ -99,7 +115,8 @@ def fetch(
             body = response.read(limit + 1)
             ctype = response.headers.get("Content-Type", "")
             too_big = f"body larger than {limit} bytes" if len(body) > limit else None
-            return result(response.status, body[:limit], ctype, too_big)
+            cache = response.headers.get("Cache-Control", "")
+            return result(response.status, body[:limit], ctype, too_big, cache)
     except urllib.error.HTTPError as error:
         with error:
             body = error.read(limit)

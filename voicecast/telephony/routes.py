@@ -1,18 +1,19 @@
 """Twilio's webhooks for our outbound calls: the TwiML at pick-up and the status callbacks.
 
 Every request must carry a valid X-Twilio-Signature (403 otherwise). Both answer at once: the
-TwiML decides from the attempt's row alone, and a status report is one small transaction.
+TwiML is decided from one joined row, and a status report is one conditional UPDATE
+(`voicecast.delivery.reports`).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
-from sqlalchemy import select
+from collections.abc import Callable, Mapping
 
-from voicecast.delivery.calls import answer_twiml, apply_carrier_status
+from flask import Blueprint, Response, g
+
+from voicecast.delivery import reports
 from voicecast.delivery.dispatch import request_dispatch
-from voicecast.extensions import csrf, db
-from voicecast.models import Attempt
+from voicecast.extensions import csrf
 from voicecast.telephony.signatures import require_twilio_signature
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
@@ -21,42 +22,57 @@ csrf.exempt(bp)
 TWIML = "text/xml"
 
 
-def attempt_or_404(attempt_id: int) -> Attempt:
-    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
-    if attempt is None:
-        abort(404)
-    return attempt
+Reply = tuple[int, str, str]  # HTTP status, content type, body
 
 
-def int_param(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
+def int_param(params: Mapping[str, str], name: str) -> int | None:
+    value = params.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def answer_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
+    """The TwiML for the AMD verdict in `params` (404 for an unknown attempt)."""
+    twiml = reports.answer(attempt_id, params.get("AnsweredBy", "unknown"))
+    if twiml is None:
+        return 404, "text/plain", "Unknown attempt.\n"
+    return 200, TWIML, twiml
+
+
+def status_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
+    """Apply the status callback in `params` (404 for an unknown attempt)."""
+    report, ended_campaign = reports.apply_status_report(
+        attempt_id,
+        params.get("CallStatus", ""),
+        int_param(params, "SequenceNumber"),
+        int_param(params, "ErrorCode"),
+        params.get("CallSid") or None,
+    )
+    if report == reports.Report.UNKNOWN:
+        return 404, "text/plain", "Unknown attempt.\n"
+    if ended_campaign is not None:
+        # A slot is free: let the dispatcher fill it now rather than at its next round.
+        request_dispatch(ended_campaign)
+    return 204, "text/plain", ""
+
+
+REPLIES: dict[str, Callable[[int, Mapping[str, str]], Reply]] = {
+    "answer": answer_reply,
+    "status": status_reply,
+}
+
+
+def respond(reply: Reply) -> Response:
+    status, mimetype, body = reply
+    return Response(body, status, mimetype=mimetype)
 
 
 @bp.post("/attempts/<int:attempt_id>/answer")
 @require_twilio_signature
 def answer(attempt_id: int) -> Response:
-    attempt = attempt_or_404(attempt_id)
-    twiml = answer_twiml(attempt, request.form.get("AnsweredBy", "unknown"))
-    db.session.commit()
-    return Response(twiml, mimetype=TWIML)
+    return respond(answer_reply(attempt_id, g.twilio_params))
 
 
 @bp.post("/attempts/<int:attempt_id>/status")
 @require_twilio_signature
-def status(attempt_id: int) -> tuple[str, int]:
-    attempt = attempt_or_404(attempt_id)
-    sid = request.form.get("CallSid")
-    if attempt.call_sid is None and sid:
-        attempt.call_sid = sid  # the callback can beat the dial job to recording the sid
-    changed = apply_carrier_status(
-        attempt,
-        request.form.get("CallStatus", ""),
-        int_param("SequenceNumber"),
-        int_param("ErrorCode"),
-    )
-    db.session.commit()
-    if changed and attempt.outcome is not None:
-        # A slot is free: let the dispatcher fill it now rather than at its next round.
-        request_dispatch(attempt.campaign_id)
-    return "", 204
+def status(attempt_id: int) -> Response:
+    return respond(status_reply(attempt_id, g.twilio_params))

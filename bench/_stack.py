@@ -1,0 +1,152 @@
+"""Processes the benchmarks start and watch: a free loopback port, subprocesses that die with
+us, waiting until something answers, a small JSON HTTP client, and CPU time accounting (our
+own and our children's through getrusage, any process tree's through /proc)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from _common import ROOT
+
+from voicecast.proc import load_prctl, parent_death_signal_setter
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http(method: str, url: str, headers: dict | None = None, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def wait_for(
+    what: str, ready: Callable[[], object], timeout: float, processes: list[subprocess.Popen]
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes):
+            raise SystemExit(f"a process exited while waiting for {what}")
+        try:
+            if ready():
+                return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def spawn(argv: list[str], log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=parent_death_signal_setter(load_prctl()),  # none left if we are killed
+        )
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM (RQ's warm shutdown, gunicorn's graceful stop), then SIGKILL after 15 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def cpu_seconds(who: int) -> float:
+    """User + system CPU seconds of `resource.RUSAGE_SELF` or (waited-for) RUSAGE_CHILDREN."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (0 once it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def children_of(pid: int) -> list[int]:
+    """Live child processes of `pid` (e.g. gunicorn's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def pids_named(name: str) -> list[int]:
+    """Live processes whose command name is `name` (e.g. every PostgreSQL backend)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == name:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = values[:8]
+    busy = user + nice + system + irq + softirq  # guest time is already counted in user
+    return busy / CLOCK_TICKS, (busy + idle + iowait + steal) / CLOCK_TICKS
+
+
+def cpu_settled(pids: list[int], period: float = 0.5) -> Callable[[], bool]:
+    """A check for `wait_for`: true once none of `pids` used any CPU over `period` seconds
+    (e.g. gunicorn workers that have finished importing the app and wait for requests)."""
+    last: dict = {"at": 0.0, "cpu": None}
+
+    def check() -> bool:
+        now = time.monotonic()
+        if now - last["at"] < period:
+            return False
+        cpu = [process_cpu(pid) for pid in pids]
+        settled = cpu == last["cpu"]
+        last.update(at=now, cpu=cpu)
+        return settled
+
+    return check

@@ -1,0 +1,208 @@
+"""Benchmark: CPU milliseconds our processes spend per voicemail left, over a whole campaign.
+
+Run with `.venv/bin/python bench/end_to_end.py` (needs the local PostgreSQL, or `--database-url
+sqlite`). Everything runs on loopback and stops by itself: a private Redis, a fresh database
+schema, the carrier simulator in this process (its rules set so that every number reaches a
+voicemail, fast call timings), our app under gunicorn as the Procfile runs it, and `python -m
+workers` processes. A campaign over 2,000 contacts is created and launched through the HTTP API
+and awaited until completed.
+
+What is measured is the user + system CPU time of our own processes (the gunicorn master and
+its workers, the RQ workers) from the launch request to the campaign's completion, read from
+/proc, divided by the voicemails left. It covers planning, dispatcher rounds, dial jobs, RQ's
+own bookkeeping, the twilio client, and every webhook (AMD verdict, four status callbacks,
+the message's download). The simulator, PostgreSQL and Redis are not ours and not counted.
+
+Target: under 15 ms per voicemail left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import (
+    DATABASE_HELP,
+    DEFAULT_DATABASE_URL,
+    REDIS_HELP,
+    insert_contacts,
+    make_tenant,
+    point_environment,
+    redis_server,
+    scratch_database,
+)
+from _stack import children_of, free_port, http, process_cpu, spawn, stop, tail, wait_for
+from redis import Redis
+from rq import Worker
+
+from voicecast import create_app
+from voicecast.extensions import db
+from voicecast.simulator.engine import SimulatorConfig, Timings
+from voicecast.simulator.server import SimulatorServer
+
+SID = "AC" + "e2e0" * 8
+TOKEN = "bench-auth-token"
+FAST = Timings(initiate=0.02, ring=0.05, busy=0.05, no_answer=0.1, human_detection=0.02,
+               greeting=0.05, play_factor=0.02)  # fmt: skip
+TARGET_MS = 15.0
+EVERY_NUMBER_A_MACHINE = {str(digit): "machine_end_beep" for digit in range(10)}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts", type=int, default=2_000, help="default: %(default)s")
+    parser.add_argument("--cps", type=float, default=50.0, help="calls/s (%(default)s)")
+    parser.add_argument("--workers", type=int, default=2, help="RQ workers (%(default)s)")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per process")
+    parser.add_argument("--max-in-flight", type=int, default=200, help="default: %(default)s")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help=DATABASE_HELP)
+    parser.add_argument("--redis-url", default=None, help=REDIS_HELP)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds (%(default)s)")
+    return parser.parse_args(argv)
+
+
+def tree_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of each process in `pids` and of their live children."""
+    every = {pid for parent in pids for pid in [parent, *children_of(parent)]}
+    return {pid: process_cpu(pid) for pid in every}
+
+
+def ledger(simulator_url: str) -> list[dict]:
+    body = http("GET", f"{simulator_url}/_sim/calls")
+    return body["calls"] if isinstance(body, dict) else body
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+
+def start_stack(args: argparse.Namespace, port: int, logs: Path) -> list:
+    gunicorn = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"]
+    gunicorn += ["--workers", str(args.web_workers), "--threads", str(args.web_threads)]
+    processes = [spawn(gunicorn, logs / "web.log")]
+    for n in range(args.workers):
+        processes.append(spawn([sys.executable, "-m", "workers"], logs / f"worker-{n}.log"))
+    return processes
+
+
+def campaign_body(args: argparse.Namespace, recording_id: int) -> dict:
+    return {
+        "name": "Bench end to end",
+        "audience": {"kind": "all"},
+        "message_policy": "recording",
+        "recording_id": recording_id,
+        "max_attempts": 1,
+        "calling_window": {"days": list(range(7)), "start": "00:00", "end": "23:59"},
+        "calls_per_second": min(args.cps, 100.0),
+        "max_in_flight": args.max_in_flight,
+    }
+
+
+def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: str) -> int:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the simulator's request log
+    simulator = SimulatorServer(
+        SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=1000.0, timings=FAST)
+    ).start()
+    http("POST", f"{simulator.url}/_sim/rules", body=EVERY_NUMBER_A_MACHINE)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    point_environment(
+        database_url,
+        redis_url,
+        instance,
+        PUBLIC_BASE_URL=base,
+        TWILIO_API_URL=simulator.url,
+        TWILIO_ACCOUNT_SID=SID,
+        TWILIO_AUTH_TOKEN=TOKEN,
+        TWILIO_CALLS_PER_SECOND=repr(args.cps),
+    )
+    app = create_app()
+    tenant = make_tenant(app)
+    insert_contacts(app, tenant, args.contacts)
+    with app.app_context():
+        db.engine.dispose()
+
+    logs = instance / "logs"
+    logs.mkdir()
+    processes = start_stack(args, port, logs)
+    try:
+        redis = Redis.from_url(redis_url)
+        wait_for("the web server", lambda: http("GET", f"{base}/healthz"), 30, processes)
+        wait_for(
+            f"{args.workers} workers",
+            lambda: len(Worker.all(connection=redis)) >= args.workers,
+            30,
+            processes,
+        )
+        redis.close()
+        api, headers = f"{base}/api/v1", tenant.headers
+        campaign = http(
+            "POST", f"{api}/campaigns", headers, campaign_body(args, tenant.recording_id)
+        )
+        url = f"{api}/campaigns/{campaign['id']}"
+        time.sleep(2.0)  # let start-up work (imports, first connections) settle before measuring
+        ours = [process.pid for process in processes]
+        before, started = tree_cpu(ours), time.monotonic()
+        http("POST", f"{url}/launch", headers)
+        state: dict = {}
+
+        def completed() -> bool:
+            state.update(http("GET", url, headers))
+            return state["status"] == "completed"
+
+        try:
+            wait_for("the campaign to complete", completed, args.timeout, processes)
+        except SystemExit:
+            print(f"campaign {state.get('status')}: {state.get('counts')}")
+            for log in sorted(logs.iterdir()):
+                print(f"--- {log.name}\n{tail(log)}")
+            raise
+        took = time.monotonic() - started
+        after = tree_cpu(ours)
+        web_pids = {ours[0], *children_of(ours[0])}
+        calls = ledger(simulator.url)
+    finally:
+        stop(processes)
+        simulator.close()
+
+    web = sum(after[pid] - before.get(pid, 0.0) for pid in after if pid in web_pids)
+    total = spent(before, after)
+    left = state["counts"].get("voicemail_left", 0)
+    per = total * 1000 / max(left, 1)
+    print(
+        f"campaign of {args.contacts} contacts completed in {took:.1f} s: {state['counts']}; "
+        f"{len(calls)} calls in the simulator's ledger, "
+        f"{len({call['to'] for call in calls})} numbers"
+    )
+    print(
+        f"CPU of our processes from launch to completion: {total:.2f} s (web {web:.2f} s, "
+        f"workers {total - web:.2f} s); {os.cpu_count()} CPUs"
+    )
+    met = per < TARGET_MS and left == args.contacts == len(calls)
+    print(
+        f"end to end: {per:.1f} ms CPU per voicemail left (web {web * 1000 / max(left, 1):.1f}, "
+        f"workers {(total - web) * 1000 / max(left, 1):.1f}); target < {TARGET_MS:g} ms: "
+        f"{'met' if met else 'NOT met'}"
+    )
+    return 0 if met else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="vc-bench-") as folder:
+        instance = Path(folder)
+        with (
+            redis_server(args.redis_url, instance) as redis_url,
+            scratch_database(args.database_url, instance) as database_url,
+        ):
+            return run(args, instance, database_url, redis_url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""The carrier's webhooks applied in as few statements as the rules allow.
+
+Every call sends five webhooks (four status reports and the AMD verdict), so they are the
+service's hottest path. A status report is one conditional UPDATE: it moves the attempt only
+forward (by state and by SequenceNumber) and the database applies it atomically, so duplicates
+and late arrivals change nothing however they interleave. Only the report that ends the
+attempt loads the rows needed to decide the delivery (`calls.settle`).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import NamedTuple
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from voicecast import hotsql
+from voicecast.delivery.calls import (
+    CARRIER_STATES,
+    FINAL_STATES,
+    MACHINE,
+    PROGRESS,
+    answer_twiml,
+    decide,
+    outcome_of,
+)
+from voicecast.extensions import db
+from voicecast.media.signing import file_url
+from voicecast.models import Attempt, AttemptState, DeliveryStatus
+from voicecast.models.base import utcnow
+from voicecast.models.campaign import HumanPolicy, UnknownPolicy
+
+
+class Report(enum.Enum):
+    UNKNOWN = "unknown attempt"
+    IGNORED = "stale, duplicate or not a state"
+    MOVED = "moved forward"
+    ENDED = "ended the attempt"
+
+
+def states_before(new: AttemptState) -> list[AttemptState]:
+    """The states an attempt may be in for `new` to be a move forward."""
+    if new in FINAL_STATES:
+        return PROGRESS
+    return PROGRESS[: PROGRESS.index(new)]
+
+
+def attempt_exists(attempt_id: int) -> bool:
+    _, rows = hotsql.execute(
+        "SELECT id FROM attempts WHERE id = :attempt_id", {"attempt_id": attempt_id}
+    )
+    return bool(rows)
+
+
+def apply_status_report(
+    attempt_id: int,
+    status: str,
+    sequence: int | None,
+    error_code: int | None = None,
+    sid: str | None = None,
+) -> tuple[Report, int | None]:
+    """Apply one status callback to the attempt; what it did, and the campaign when it ended
+    the attempt. Commits."""
+    new = CARRIER_STATES.get(status)
+    moved = new is not None and move_forward(attempt_id, new, sequence, error_code, sid)
+    if not moved:
+        if sid:  # the callback can beat the dial job to recording the sid
+            hotsql.execute(
+                "UPDATE attempts SET call_sid = :sid WHERE id = :attempt_id AND call_sid IS NULL",
+                {"attempt_id": attempt_id, "sid": sid},
+            )
+        known = attempt_exists(attempt_id)
+        hotsql.commit()
+        return (Report.IGNORED if known else Report.UNKNOWN), None
+    if new in FINAL_STATES:
+        campaign_id = settle_ended(attempt_id)
+        hotsql.commit()
+        return Report.ENDED, campaign_id
+    hotsql.commit()
+    return Report.MOVED, None
+
+
+ENDED_ROW = (
+    "SELECT a.state, a.answered_by, a.played_recording_id, a.campaign_id, a.delivery_id,"
+    " d.status, d.attempt_count, c.max_attempts, c.retry_delays_seconds FROM attempts a"
+    " JOIN deliveries d ON d.id = a.delivery_id JOIN campaigns c ON c.id = a.campaign_id"
+    " WHERE a.id = :attempt_id"
+)
+RECORD_OUTCOME = (
+    "UPDATE attempts SET outcome = :outcome, ended_at = COALESCE(ended_at, :now)"
+    " WHERE id = :attempt_id"
+)
+DECIDE_DELIVERY = (
+    "UPDATE deliveries SET status = :status, reason = :reason, updated_at = :now,"
+    " next_attempt_at = COALESCE(:next_attempt_at, next_attempt_at)"
+    " WHERE id = :delivery_id AND status = 'dialing'"
+)
+
+
+def settle_ended(attempt_id: int) -> int:
+    """`calls.settle` for the attempt the report just ended, in three statements; returns its
+    campaign's id. Does not commit."""
+    _, rows = hotsql.execute(ENDED_ROW, {"attempt_id": attempt_id})
+    row = EndedRow(*rows[0])
+    outcome = outcome_of(row)
+    now = hotsql.bind_datetime(utcnow())
+    params = {"attempt_id": attempt_id, "outcome": outcome.value, "now": now}
+    hotsql.execute(RECORD_OUTCOME, params)
+    if row.status == DeliveryStatus.DIALING:
+        delays = row.retry_delays_seconds
+        if isinstance(delays, str):  # SQLite hands JSON back as text
+            delays = json.loads(delays)
+        decision = decide(outcome, False, row.attempt_count, row.max_attempts, delays)
+        due = decision.next_attempt_at
+        params = {
+            "delivery_id": row.delivery_id,
+            "status": decision.status.value,
+            "reason": decision.reason,
+            "now": now,
+            "next_attempt_at": hotsql.bind_datetime(due) if due else None,
+        }
+        hotsql.execute(DECIDE_DELIVERY, params)
+    return row.campaign_id
+
+
+class EndedRow(NamedTuple):
+    state: str
+    answered_by: str | None
+    played_recording_id: int | None
+    campaign_id: int
+    delivery_id: int
+    status: str
+    attempt_count: int
+    max_attempts: int
+    retry_delays_seconds: list[int] | str | None
+
+
+def move_forward(
+    attempt_id: int,
+    new: AttemptState,
+    sequence: int | None,
+    error_code: int | None,
+    sid: str | None,
+) -> bool:
+    params = {"attempt_id": attempt_id, "error_code": error_code or None, "sid": sid}
+    if sequence is not None:
+        params["sequence"] = sequence
+    rowcount, _ = hotsql.execute(MOVE_FORWARD[new, sequence is not None], params)
+    return rowcount == 1
+
+
+def move_forward_sql(new: AttemptState, sequenced: bool) -> str:
+    """UPDATE the attempt to `new` if that moves it forward (and, with a SequenceNumber, only
+    past the last one applied)."""
+    before = ", ".join(f"'{state.value}'" for state in states_before(new))
+    sql = (
+        f"UPDATE attempts SET state = '{new.value}', call_sid = COALESCE(call_sid, :sid), "
+        "error_code = COALESCE(:error_code, error_code)"
+    )
+    if sequenced:
+        sql += ", last_sequence = :sequence"
+    sql += f" WHERE id = :attempt_id AND state IN ({before})"
+    return sql + (" AND last_sequence < :sequence" if sequenced else "")
+
+
+MOVE_FORWARD = {
+    (state, sequenced): move_forward_sql(state, sequenced)
+    for state in set(CARRIER_STATES.values())
+    for sequenced in (True, False)
+}
+ANSWER_ROW = (
+    "SELECT c.human_policy, c.unknown_policy, r.id, r.carrier_sha256 FROM attempts a"
+    " JOIN deliveries d ON d.id = a.delivery_id JOIN campaigns c ON c.id = a.campaign_id"
+    " LEFT JOIN recordings r ON r.id = d.recording_id WHERE a.id = :attempt_id"
+)
+RECORD_ANSWER = (
+    "UPDATE attempts SET answered_by = COALESCE(answered_by, :answered_by),"
+    " played_recording_id = COALESCE(:played, played_recording_id) WHERE id = :attempt_id"
+)
+
+
+def answer(attempt_id: int, answered_by: str) -> str | None:
+    """The TwiML for the AMD verdict `answered_by`; None for an unknown attempt. Commits.
+
+    A machine, a fax or an unknown verdict is decided from one joined row; a human reached
+    under a policy that needs the seller ("connect", "play_live") takes the full path."""
+    _, rows = hotsql.execute(ANSWER_ROW, {"attempt_id": attempt_id})
+    if not rows:
+        hotsql.commit()
+        return None
+    human_policy, unknown_policy, recording_id, carrier_sha256 = rows[0]
+    if answered_by == "human" and human_policy in (HumanPolicy.CONNECT, HumanPolicy.PLAY_LIVE):
+        twiml = answer_twiml(db.session.get(Attempt, attempt_id), answered_by)
+        db.session.commit()
+        return twiml
+    play = answered_by in MACHINE or (answered_by == "human" and human_policy == HumanPolicy.PLAY)
+    play = play or (answered_by == "unknown" and unknown_policy == UnknownPolicy.PLAY)
+    url = file_url(recording_id, "carrier", carrier_sha256) if recording_id else None
+    played = recording_id if play and url is not None else None
+    params = {"attempt_id": attempt_id, "answered_by": answered_by[:32], "played": played}
+    hotsql.execute(RECORD_ANSWER, params)
+    hotsql.commit()
+    response = VoiceResponse()
+    if played:
+        response.play(url)
+    response.hangup()
+    return str(response)

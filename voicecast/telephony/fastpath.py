@@ -1,0 +1,94 @@
+"""The Twilio webhooks served straight from WSGI, in front of Flask.
+
+A call sends five webhooks, so they are the service's busiest requests, and Flask's request
+machinery (request and response objects, routing, hooks, sessions) costs more CPU than the work
+they do. This middleware answers the form POSTs to `/twilio/attempts/<id>/answer|status` itself,
+inside an application context, with the same signature check and the same handlers as the
+Flask routes in `routes.py`; anything else (another path, method or content type) goes on to
+Flask unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from flask import Flask
+from werkzeug.datastructures import MultiDict
+
+from voicecast.extensions import db
+from voicecast.telephony.routes import REPLIES, Reply
+from voicecast.telephony.signatures import (
+    FORBIDDEN,
+    PATH_SAFE,
+    refusal_reason,
+    signature_matches,
+)
+
+log = logging.getLogger(__name__)
+ROUTE = re.compile(r"/twilio/attempts/([0-9]{1,12})/(answer|status)")
+FORM = "application/x-www-form-urlencoded"
+MAX_BODY_BYTES = 64 * 1024  # Twilio's callbacks are a few hundred bytes
+STATUS_TEXT = {200: "200 OK", 204: "204 No Content", 403: "403 Forbidden", 404: "404 Not Found",
+               413: "413 Content Too Large", 500: "500 Internal Server Error"}  # fmt: skip
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class TwilioWebhooks:
+    """WSGI middleware serving the Twilio webhooks of `app` without Flask's request layer."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApp) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        match = ROUTE.fullmatch(environ.get("PATH_INFO", ""))
+        content_type = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+        if match is None or environ.get("REQUEST_METHOD") != "POST" or content_type != FORM:
+            return self.wsgi_app(environ, start_response)
+        status, mimetype, body = self.reply(environ, int(match[1]), match[2])
+        data = body.encode()
+        start_response(
+            STATUS_TEXT[status],
+            [("Content-Type", f"{mimetype}; charset=utf-8"), ("Content-Length", str(len(data)))],
+        )
+        return [data]
+
+    def reply(self, environ: dict[str, Any], attempt_id: int, kind: str) -> Reply:
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return 413, "text/plain", "A webhook body is a small form.\n"
+        body = environ["wsgi.input"].read(int(length)).decode("utf-8", "replace")
+        params = MultiDict(parse_qsl(body, keep_blank_values=True))
+        with self.app.app_context():
+            try:
+                if not self.signed(environ, params):
+                    return 403, "text/plain", FORBIDDEN
+                return REPLIES[kind](attempt_id, params)
+            except Exception:
+                log.exception("webhook %s failed", environ.get("PATH_INFO"))
+                return 500, "text/plain", "Internal Server Error\n"
+            finally:
+                db.session.remove()
+
+    def signed(self, environ: dict[str, Any], params: MultiDict[str, str]) -> bool:
+        config = self.app.config
+        token = config.get("TWILIO_AUTH_TOKEN") or ""
+        signature = environ.get("HTTP_X_TWILIO_SIGNATURE")
+        if signature_matches(public_url(environ, config["PUBLIC_BASE_URL"]), params,
+                             signature or "", token):  # fmt: skip
+            return True
+        reason = refusal_reason(token, signature)
+        log.warning("refused webhook POST %s: %s", environ.get("PATH_INFO"), reason)
+        return False
+
+
+def public_url(environ: dict[str, Any], public_base_url: str) -> str:
+    """What `signatures.public_request_url` builds, from the WSGI environ."""
+    url = public_base_url.rstrip("/") + quote(environ.get("PATH_INFO", ""), safe=PATH_SAFE)
+    query = environ.get("QUERY_STRING", "")
+    return f"{url}?{query}" if query else url

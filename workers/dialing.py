@@ -1,0 +1,192 @@
+"""The dial job: place the calls of a batch of attempts recorded by the dispatcher.
+
+Each attempt is dialed at most once: it moves `created -> dialing` in a committed statement
+before its request leaves (and only while its campaign runs), so a worker killed mid-request
+leaves an attempt the reconciler settles with the carrier, and a duplicate job finds nothing to
+claim. Dialing is the busiest path after the webhooks: its statements are built once, the batch
+is read in one query, and a call costs one Redis round trip, two small transactions and the
+carrier request.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+from rq import get_current_job
+from sqlalchemy import String, and_, bindparam, case, exists, func, select
+
+from voicecast.carrier import carrier_client
+from voicecast.carrier.errors import CarrierError
+from voicecast.delivery import dispatch
+from voicecast.delivery.calls import CARRIER_STATES, apply_carrier_status, settle
+from voicecast.delivery.pacing import take_slot
+from voicecast.extensions import db
+from voicecast.media.public_urls import public_url
+from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
+from voicecast.models.base import UTCDateTime, utcnow
+from voicecast.models.campaign import Campaign, CampaignStatus
+from voicecast.redis_client import get_redis
+from workers.context import job, job_logger
+
+ATTEMPTS = Attempt.__table__
+# The hot statements, built once: each call only binds its values.
+DIAL_PLANS = (
+    select(
+        ATTEMPTS.c.id,
+        ATTEMPTS.c.state,
+        ATTEMPTS.c.campaign_id,
+        Delivery.phone,
+        Campaign.calls_per_second,
+        Account.caller_id,
+    )
+    .join(Delivery, Delivery.id == ATTEMPTS.c.delivery_id)
+    .join(Campaign, Campaign.id == ATTEMPTS.c.campaign_id)
+    .join(Account, Account.id == Campaign.account_id)
+    .where(ATTEMPTS.c.id.in_(bindparam("attempt_ids", expanding=True)))
+)
+CLAIM = (
+    ATTEMPTS.update()
+    .where(
+        ATTEMPTS.c.id == bindparam("attempt_id"),
+        ATTEMPTS.c.state == AttemptState.CREATED,
+        exists().where(
+            and_(
+                Campaign.id == ATTEMPTS.c.campaign_id,
+                Campaign.status == CampaignStatus.RUNNING,
+            )
+        ),
+    )
+    .values(state=AttemptState.DIALING, dialed_at=bindparam("now", type_=UTCDateTime))
+)
+# The carrier took the call: keep its sid (a callback may have done so already) and its state,
+# unless callbacks have moved the attempt on already.
+RECORD_CALL = (
+    ATTEMPTS.update()
+    .where(ATTEMPTS.c.id == bindparam("attempt_id"))
+    .values(
+        call_sid=func.coalesce(ATTEMPTS.c.call_sid, bindparam("sid", type_=String)),
+        state=case(
+            (
+                ATTEMPTS.c.state == AttemptState.DIALING,
+                bindparam("state", type_=ATTEMPTS.c.state.type),
+            ),
+            else_=ATTEMPTS.c.state,
+        ),
+    )
+)
+
+
+@job
+def dial_attempts(attempt_ids: list[int]) -> str:
+    """Place the calls of `attempt_ids`, one after the other at the pace allowed."""
+    job_id = getattr(get_current_job(), "id", None) or dispatch.dial_job_id(attempt_ids[0])
+    plans = {row.id: row for row in db.session.execute(DIAL_PLANS, {"attempt_ids": attempt_ids})}
+    db.session.commit()  # no transaction held while waiting for slots
+    results, unsure = [], []
+    for attempt_id in attempt_ids:
+        plan = plans.get(attempt_id)
+        if plan is None or plan.state != AttemptState.CREATED:
+            results.append(f"{attempt_id}: already dialed")
+            continue
+        wait_for_slot(job_id, plan.campaign_id, plan.calls_per_second)
+        try:
+            results.append(f"{attempt_id}: {dial(attempt_id, plan)}")
+        except CarrierError as error:  # the call may exist: the reconciler will look it up
+            unsure.append(error)
+            results.append(f"{attempt_id}: unsure ({error})")
+    if unsure:
+        raise unsure[0]  # after the rest of the batch: the job is failed for all to see
+    return "; ".join(results)
+
+
+def wait_for_slot(job_id: str, campaign_id: int, calls_per_second: float) -> None:
+    """Say the job is alive, then take the call's start slot under the carrier account's and
+    the campaign's limits and wait for it."""
+    config = current_app.config
+    limits = [
+        (f"cps:carrier:{config['TWILIO_ACCOUNT_SID']}", config["TWILIO_CALLS_PER_SECOND"]),
+        (f"cps:campaign:{campaign_id}", calls_per_second),
+    ]
+    alive = dispatch.dial_alive_key(job_id)
+    time.sleep(take_slot(get_redis(), limits, alive_key=alive, alive_seconds=dispatch.DIAL_ALIVE_S))
+
+
+def dial(attempt_id: int, plan) -> str:
+    if not claim_for_dialing(attempt_id):
+        return not_claimed(attempt_id)
+    try:
+        call = carrier_client().place_call(
+            to=plan.phone,
+            from_=plan.caller_id,
+            url=public_url("twilio.answer", attempt_id=attempt_id),
+            status_callback=public_url("twilio.status", attempt_id=attempt_id),
+        )
+    except CarrierError as error:
+        return dial_failed(attempt_id, error)
+    record_call(attempt_id, call.sid, call.status)
+    return f"dialed {call.sid}"
+
+
+def claim_for_dialing(attempt_id: int) -> bool:
+    """created -> dialing, once and only while the campaign runs: recorded (committed) before
+    the request leaves."""
+    claimed = db.session.execute(CLAIM, {"attempt_id": attempt_id, "now": utcnow()}).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def locked_attempt(attempt_id: int) -> Attempt | None:
+    return db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
+
+
+def not_claimed(attempt_id: int) -> str:
+    """Why an attempt could not be claimed: dialed already (a duplicate job got there first),
+    or its campaign stopped, in which case the attempt never happened. Commits."""
+    attempt = locked_attempt(attempt_id)
+    campaign = db.session.get(Campaign, attempt.campaign_id) if attempt else None
+    if attempt is None or attempt.state != AttemptState.CREATED or campaign is None:
+        db.session.commit()
+        return "already dialed"
+    if campaign.status == CampaignStatus.RUNNING:
+        db.session.commit()
+        return "not claimed; left for the reconciler"
+    delivery = db.session.get(Delivery, attempt.delivery_id)
+    delivery.attempt_count -= 1
+    delivery.status = (
+        DeliveryStatus.CANCELED
+        if campaign.status == CampaignStatus.CANCELED
+        else DeliveryStatus.PENDING
+    )
+    db.session.delete(attempt)
+    db.session.commit()
+    return f"campaign {campaign.status.value}"
+
+
+def record_call(attempt_id: int, sid: str, status: str) -> None:
+    state = CARRIER_STATES.get(status, AttemptState.QUEUED)
+    if state in (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS):
+        db.session.execute(RECORD_CALL, {"attempt_id": attempt_id, "sid": sid, "state": state})
+    else:  # ended already (e.g. failed at once): settle it like its callback would
+        attempt = locked_attempt(attempt_id)
+        attempt.call_sid = attempt.call_sid or sid
+        apply_carrier_status(attempt, status, None)
+    db.session.commit()
+
+
+def dial_failed(attempt_id: int, error: CarrierError) -> str:
+    attempt = locked_attempt(attempt_id)
+    if error.retryable and getattr(error, "ambiguous", False):
+        db.session.commit()
+        raise error  # the call may exist: the reconciler looks it up before any new dial
+    attempt.state, attempt.error_code = AttemptState.FAILED, error.code
+    delivery = db.session.get(Delivery, attempt.delivery_id)
+    settle(
+        attempt,
+        delivery,
+        db.session.get(Campaign, attempt.campaign_id),
+        permanent=not error.retryable,
+    )
+    db.session.commit()
+    job_logger(__name__).warning("attempt %s failed at the carrier: %s", attempt_id, error)
+    return f"failed: {error.code}"
