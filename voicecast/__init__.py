@@ -15,7 +15,7 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from the environment; `test_config` overrides any setting."""
-    from voicecast import cli, i18n, redis_client
+    from voicecast import cli, hotsql, i18n, redis_client
     from voicecast.api import bp as api_bp
     from voicecast.config import load_settings
     from voicecast.errors import register_error_handlers
@@ -38,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     redis_client.init_app(app)
+    hotsql.init_app(app)
     i18n.init_app(app)
 
     app.register_blueprint(health_bp)

@@ -4,8 +4,8 @@ Each attempt is dialed at most once: it moves `created -> dialing` in a committe
 before its request leaves (and only while its campaign runs), so a worker killed mid-request
 leaves an attempt the reconciler settles with the carrier, and a duplicate job finds nothing to
 claim. Dialing is the busiest path after the webhooks: its statements are built once, the batch
-is read in one query, and a call costs one Redis round trip, two small transactions and the
-carrier request.
+is read in one query, and a call costs one Redis round trip, two one-statement transactions
+straight on the driver (`voicecast.hotsql`) and the carrier request.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import time
 
 from flask import current_app
 from rq import get_current_job
-from sqlalchemy import String, and_, bindparam, case, exists, func, select
+from sqlalchemy import bindparam, select
 
+from voicecast import hotsql
 from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import CarrierError
 from voicecast.delivery import dispatch
@@ -24,7 +25,7 @@ from voicecast.delivery.pacing import take_slot
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
 from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
-from voicecast.models.base import UTCDateTime, utcnow
+from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.redis_client import get_redis
 from workers.context import job, job_logger
@@ -45,35 +46,17 @@ DIAL_PLANS = (
     .join(Account, Account.id == Campaign.account_id)
     .where(ATTEMPTS.c.id.in_(bindparam("attempt_ids", expanding=True)))
 )
+# created -> dialing, only while the campaign runs.
 CLAIM = (
-    ATTEMPTS.update()
-    .where(
-        ATTEMPTS.c.id == bindparam("attempt_id"),
-        ATTEMPTS.c.state == AttemptState.CREATED,
-        exists().where(
-            and_(
-                Campaign.id == ATTEMPTS.c.campaign_id,
-                Campaign.status == CampaignStatus.RUNNING,
-            )
-        ),
-    )
-    .values(state=AttemptState.DIALING, dialed_at=bindparam("now", type_=UTCDateTime))
+    "UPDATE attempts SET state = 'dialing', dialed_at = :now"
+    " WHERE id = :attempt_id AND state = 'created' AND EXISTS (SELECT 1 FROM campaigns"
+    " WHERE campaigns.id = attempts.campaign_id AND campaigns.status = 'running')"
 )
 # The carrier took the call: keep its sid (a callback may have done so already) and its state,
 # unless callbacks have moved the attempt on already.
 RECORD_CALL = (
-    ATTEMPTS.update()
-    .where(ATTEMPTS.c.id == bindparam("attempt_id"))
-    .values(
-        call_sid=func.coalesce(ATTEMPTS.c.call_sid, bindparam("sid", type_=String)),
-        state=case(
-            (
-                ATTEMPTS.c.state == AttemptState.DIALING,
-                bindparam("state", type_=ATTEMPTS.c.state.type),
-            ),
-            else_=ATTEMPTS.c.state,
-        ),
-    )
+    "UPDATE attempts SET call_sid = COALESCE(call_sid, :sid),"
+    " state = CASE WHEN state = 'dialing' THEN :state ELSE state END WHERE id = :attempt_id"
 )
 
 
@@ -131,8 +114,9 @@ def dial(attempt_id: int, plan) -> str:
 def claim_for_dialing(attempt_id: int) -> bool:
     """created -> dialing, once and only while the campaign runs: recorded (committed) before
     the request leaves."""
-    claimed = db.session.execute(CLAIM, {"attempt_id": attempt_id, "now": utcnow()}).rowcount
-    db.session.commit()
+    now = hotsql.bind_datetime(utcnow())
+    claimed, _ = hotsql.execute(CLAIM, {"attempt_id": attempt_id, "now": now})
+    hotsql.commit()
     return claimed == 1
 
 
@@ -166,11 +150,14 @@ def not_claimed(attempt_id: int) -> str:
 def record_call(attempt_id: int, sid: str, status: str) -> None:
     state = CARRIER_STATES.get(status, AttemptState.QUEUED)
     if state in (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS):
-        db.session.execute(RECORD_CALL, {"attempt_id": attempt_id, "sid": sid, "state": state})
-    else:  # ended already (e.g. failed at once): settle it like its callback would
-        attempt = locked_attempt(attempt_id)
-        attempt.call_sid = attempt.call_sid or sid
-        apply_carrier_status(attempt, status, None)
+        params = {"attempt_id": attempt_id, "sid": sid, "state": state.value}
+        hotsql.execute(RECORD_CALL, params)
+        hotsql.commit()
+        return
+    # Ended already (e.g. failed at once): settle it like its callback would.
+    attempt = locked_attempt(attempt_id)
+    attempt.call_sid = attempt.call_sid or sid
+    apply_carrier_status(attempt, status, None)
     db.session.commit()
 
 
