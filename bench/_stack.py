@@ -4,21 +4,24 @@ own and our children's through getrusage, any process tree's through /proc)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import ROOT
+from _common import ROOT, redis_server, scratch_database
 
-from voicecast.proc import load_prctl, parent_death_signal_setter
+from voicecast.proc import child_pids, load_prctl, parent_death_signal_setter
+from voicecast.simulator.engine import Timings
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -102,17 +105,7 @@ def process_cpu(pid: int) -> float:
 
 def children_of(pid: int) -> list[int]:
     """Live child processes of `pid` (e.g. gunicorn's workers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-            found.append(int(entry.name))
-    return sorted(found)
+    return sorted(child_pids(pid))
 
 
 def pids_named(name: str) -> list[int]:
@@ -150,3 +143,21 @@ def cpu_settled(pids: list[int], period: float = 0.5) -> Callable[[], bool]:
         return settled
 
     return check
+
+
+# Call phases of the simulator sped up for benchmarks (seconds).
+FAST_CALLS = Timings(initiate=0.02, ring=0.05, busy=0.05, no_answer=0.1, human_detection=0.02,
+                     greeting=0.05, play_factor=0.02)  # fmt: skip
+Run = Callable[[argparse.Namespace, Path, str, str], int]
+
+
+def run_in_scratch(args: argparse.Namespace, run: Run) -> int:
+    """`run(args, instance, database_url, redis_url)` in a temporary instance folder, with a
+    fresh database (`args.database_url`) and Redis (`args.redis_url`, else a private one)."""
+    with tempfile.TemporaryDirectory(prefix="vc-bench-") as folder:
+        instance = Path(folder)
+        with (
+            redis_server(args.redis_url, instance) as redis_url,
+            scratch_database(args.database_url, instance) as database_url,
+        ):
+            return run(args, instance, database_url, redis_url)

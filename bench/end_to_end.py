@@ -22,7 +22,6 @@ import argparse
 import logging
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,22 +32,29 @@ from _common import (
     insert_contacts,
     make_tenant,
     point_environment,
-    redis_server,
-    scratch_database,
 )
-from _stack import children_of, free_port, http, process_cpu, spawn, stop, tail, wait_for
+from _stack import (
+    FAST_CALLS,
+    children_of,
+    free_port,
+    http,
+    process_cpu,
+    run_in_scratch,
+    spawn,
+    stop,
+    tail,
+    wait_for,
+)
 from redis import Redis
 from rq import Worker
 
 from voicecast import create_app
 from voicecast.extensions import db
-from voicecast.simulator.engine import SimulatorConfig, Timings
+from voicecast.simulator.engine import SimulatorConfig
 from voicecast.simulator.server import SimulatorServer
 
 SID = "AC" + "e2e0" * 8
 TOKEN = "bench-auth-token"
-FAST = Timings(initiate=0.02, ring=0.05, busy=0.05, no_answer=0.1, human_detection=0.02,
-               greeting=0.05, play_factor=0.02)  # fmt: skip
 TARGET_MS = 15.0
 EVERY_NUMBER_A_MACHINE = {str(digit): "machine_end_beep" for digit in range(10)}
 
@@ -107,7 +113,7 @@ def campaign_body(args: argparse.Namespace, recording_id: int) -> dict:
 def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: str) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the simulator's request log
     simulator = SimulatorServer(
-        SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=1000.0, timings=FAST)
+        SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=1000.0, timings=FAST_CALLS)
     ).start()
     http("POST", f"{simulator.url}/_sim/rules", body=EVERY_NUMBER_A_MACHINE)
     port = free_port()
@@ -194,14 +200,7 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="vc-bench-") as folder:
-        instance = Path(folder)
-        with (
-            redis_server(args.redis_url, instance) as redis_url,
-            scratch_database(args.database_url, instance) as database_url,
-        ):
-            return run(args, instance, database_url, redis_url)
+    return run_in_scratch(parse_args(argv), run)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from datetime import datetime
@@ -37,22 +36,28 @@ from _common import (
     insert_contacts,
     make_tenant,
     point_environment,
-    redis_server,
-    scratch_database,
 )
-from _stack import cpu_seconds, free_port, http, spawn, stop, tail, wait_for
+from _stack import (
+    FAST_CALLS,
+    cpu_seconds,
+    free_port,
+    http,
+    run_in_scratch,
+    spawn,
+    stop,
+    tail,
+    wait_for,
+)
 from redis import Redis
 from rq import Worker
 
 from voicecast import create_app
 from voicecast.extensions import db
-from voicecast.simulator.engine import SimulatorConfig, Timings
+from voicecast.simulator.engine import SimulatorConfig
 from voicecast.simulator.server import SimulatorServer
 
 SID = "AC" + "be4c" * 8
 TOKEN = "bench-auth-token"
-FAST = Timings(initiate=0.02, ring=0.05, busy=0.05, no_answer=0.1, human_detection=0.02,
-               greeting=0.05, play_factor=0.02)  # fmt: skip
 TARGET_SHARE = 0.95
 
 
@@ -88,7 +93,7 @@ def max_in_window(times: list[float], width: float = 1.0) -> int:
 def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: str) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the simulator's request log
     simulator = SimulatorServer(
-        SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=1000.0, timings=FAST)
+        SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=1000.0, timings=FAST_CALLS)
     ).start()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -203,14 +208,7 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="vc-bench-") as folder:
-        instance = Path(folder)
-        with (
-            redis_server(args.redis_url, instance) as redis_url,
-            scratch_database(args.database_url, instance) as database_url,
-        ):
-            return run(args, instance, database_url, redis_url)
+    return run_in_scratch(parse_args(argv), run)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -58,8 +57,6 @@ from _common import (
     insert_contacts,
     make_tenant,
     point_environment,
-    redis_server,
-    scratch_database,
 )
 from _stack import (
     children_of,
@@ -70,6 +67,7 @@ from _stack import (
     machine_busy,
     pids_named,
     process_cpu,
+    run_in_scratch,
     spawn,
     stop,
     tail,
@@ -742,14 +740,7 @@ def db_name(url: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="vc-bench-") as folder:
-        instance = Path(folder)
-        with (
-            redis_server(args.redis_url, instance) as redis_url,
-            scratch_database(args.database_url, instance) as database_url,
-        ):
-            return run(args, instance, database_url, redis_url)
+    return run_in_scratch(parse_args(argv), run)
 
 
 if __name__ == "__main__":

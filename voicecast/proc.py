@@ -20,9 +20,10 @@ def signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
-def child_pids() -> list[int]:
-    """Pids of this process's children, zombies included, read from /proc ([] without it)."""
-    me, pids = os.getpid(), []
+def child_pids(parent: int | None = None) -> list[int]:
+    """Pids of the children of `parent` (default: this process), zombies included, read from
+    /proc ([] without it)."""
+    me, pids = parent or os.getpid(), []
     with contextlib.suppress(OSError):
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
