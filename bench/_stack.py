@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from _common import ROOT, redis_server, scratch_database
 
@@ -120,12 +121,22 @@ def pids_named(name: str) -> list[int]:
     return found
 
 
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+class MachineCpu(NamedTuple):
+    """CPU seconds of the whole machine since boot, from /proc/stat."""
+
+    busy: float  # user, nice, system, irq, softirq (guest time is already counted in user)
+    iowait: float  # idle, waiting for the disk
+    steal: float  # taken by the hypervisor for other guests
+    total: float
+
+
+def machine_cpu() -> MachineCpu:
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, idle, iowait, irq, softirq, steal = values[:8]
-    busy = user + nice + system + irq + softirq  # guest time is already counted in user
-    return busy / CLOCK_TICKS, (busy + idle + iowait + steal) / CLOCK_TICKS
+    busy = user + nice + system + irq + softirq
+    return MachineCpu(
+        *(ticks / CLOCK_TICKS for ticks in (busy, iowait, steal, busy + idle + iowait + steal))
+    )
 
 
 def cpu_settled(pids: list[int], period: float = 0.5) -> Callable[[], bool]:

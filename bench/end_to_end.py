@@ -65,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cps", type=float, default=50.0, help="calls/s (%(default)s)")
     parser.add_argument("--workers", type=int, default=2, help="RQ workers (%(default)s)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--web-threads", type=int, default=4, help="threads per process")
+    parser.add_argument("--web-threads", type=int, default=2, help="threads per process")
     parser.add_argument("--max-in-flight", type=int, default=200, help="default: %(default)s")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help=DATABASE_HELP)
     parser.add_argument("--redis-url", default=None, help=REDIS_HELP)

@@ -20,15 +20,17 @@ time spent queueing anywhere (also in the generator, waiting for a free connecti
 rather than hiding behind a slower sending pace. The generator is one asyncio loop speaking
 raw HTTP/1.1 over a pool of 32 keep-alive connections, cheap enough to share the 2 cores
 with the server; each connection is renewed after 100 requests, since a connection stays
-with the gunicorn worker that accepted it. A warm-up (same pace, its own calls) comes first
-and is not counted; timing starts with the pipeline of overlapping calls full.
+with the gunicorn worker that accepted it. A warm-up (same pace, its own calls; the pipeline
+of overlapping calls takes 4 s to fill) comes first and is not counted.
 
-It prints the requests sent and the achieved rate; p50/p90/p99/max latency for the answer
-and status webhooks and overall; errors (any non-2xx, a timeout, a broken connection, an
-answer without <Play>); the CPU per request of the gunicorn processes (from /proc, master and
-workers), of PostgreSQL, of the generator and of anything else running on the machine (a
-warning says when other processes disturbed the run); and checks the database afterwards:
-every attempt whose `completed` was sent must be completed with outcome voicemail_left.
+It prints the requests sent and the achieved rate; p50/p90/p99/max latency for the answer and
+status webhooks and overall, and how many requests took 25 ms or more in how many seconds
+(spread out: too little capacity; bunched: a stall); errors (any non-2xx, a timeout, a broken
+connection, an answer without <Play>); the CPU per request of the gunicorn processes (from
+/proc, master and workers), of PostgreSQL, of the generator and of anything else running on the
+machine (a warning says when other processes disturbed the run); and checks the database
+afterwards: every attempt whose `completed` was sent must be completed with outcome
+voicemail_left.
 
 Targets: p99 under 25 ms for each webhook, zero errors (exit status 1 otherwise).
 """
@@ -59,12 +61,13 @@ from _common import (
     point_environment,
 )
 from _stack import (
+    MachineCpu,
     children_of,
     cpu_seconds,
     cpu_settled,
     free_port,
     http,
-    machine_busy,
+    machine_cpu,
     pids_named,
     process_cpu,
     run_in_scratch,
@@ -133,7 +136,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--web-threads",
         type=int,
-        default=int(os.environ.get("WEB_THREADS", "4")),
+        default=int(os.environ.get("WEB_THREADS", "2")),
         help="threads per gunicorn process (WEB_THREADS, else %(default)s)",
     )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help=DATABASE_HELP)
@@ -467,7 +470,7 @@ class Mark:
     web: dict[int, float]  # CPU seconds by gunicorn process id
     postgres: float
     own: float
-    busy: float  # of the whole machine
+    machine: MachineCpu
     wall: float
     log_size: int  # of gunicorn's output, where each request served adds an access-log line
 
@@ -495,7 +498,7 @@ class CpuMeter:
                 {pid: process_cpu(pid) for pid in self.pids},
                 sum(process_cpu(pid) for pid in self.postgres),
                 cpu_seconds(resource.RUSAGE_SELF),
-                machine_busy()[0],
+                machine_cpu(),
                 time.monotonic(),
                 self.log.stat().st_size,
             )
@@ -508,7 +511,7 @@ class CpuMeter:
             {pid: last.web[pid] - first.web[pid] for pid in self.pids},
             last.postgres - first.postgres,
             last.own - first.own,
-            last.busy - first.busy,
+            MachineCpu(*(b - a for a, b in zip(first.machine, last.machine, strict=True))),
             last.wall - first.wall,
             last.log_size - first.log_size,
         )
@@ -582,6 +585,25 @@ def report_latency(timed: list[tuple[Shot, Outcome]]) -> float:
     return worst
 
 
+def report_slow(timed: list[tuple[Shot, Outcome]]) -> None:
+    """When the slow requests came: all along (too little capacity) or in bursts (stalls)."""
+    start, limit = timed[0][0].at, TARGET_P99_MS / 1000
+    by_second: dict[int, int] = {}
+    for shot, outcome in timed:
+        if outcome.latency >= limit:
+            second = int(shot.at - start)
+            by_second[second] = by_second.get(second, 0) + 1
+    if not by_second:
+        return
+    worst = max(by_second, key=by_second.__getitem__)
+    slow = sum(by_second.values())
+    print(
+        f"  {slow} requests ({slow / len(timed):.1%}) took {TARGET_P99_MS:g} ms or more, in "
+        f"{len(by_second)} of the {math.ceil(timed[-1][0].at - start)} seconds; the worst second "
+        f"(+{worst} s) had {by_second[worst]}"
+    )
+
+
 def report_errors(outcomes: list[Outcome]) -> int:
     kinds: dict[str, int] = {}
     for outcome in outcomes:
@@ -597,14 +619,16 @@ def report_cpu(meter: CpuMeter, pool: Pool, lags: list[float]) -> None:
     per = 1000 / max(1, served)
     web = sum(spent.web.values())
     workers = [spent.web[pid] * per for pid in meter.pids[1:]]
-    others = spent.busy - web - spent.postgres - spent.own
+    machine = spent.machine
+    others = machine.busy - web - spent.postgres - spent.own
     print(
         f"CPU per request served ({served} in the timed phase): gunicorn {web * per:.2f} ms "
         f"(master {spent.web[meter.master] * per:.2f}, workers "
         + " + ".join(f"{each:.2f}" for each in workers)
         + f"), PostgreSQL {spent.postgres * per:.2f} ms, load generator {spent.own * per:.2f} ms,"
-        f" anything else {others * per:.2f} ms; the machine was {spent.busy / spent.wall:.0%} "
-        f"of one CPU busy ({os.cpu_count()} CPUs) over {spent.wall:.1f} s"
+        f" anything else {others * per:.2f} ms; the machine was {machine.busy / spent.wall:.0%} "
+        f"of one CPU busy ({os.cpu_count()} CPUs) over {spent.wall:.1f} s, iowait "
+        f"{machine.iowait / spent.wall:.0%}, steal {machine.steal / spent.wall:.0%}"
     )
     if others / spent.wall > NOISE_SHARE:
         print(
@@ -718,6 +742,7 @@ def report(args: argparse.Namespace, app: Flask, results: Results, load: float) 
         f"{load:.1f}"
     )
     worst = report_latency(timed)
+    report_slow(timed)
     errors = report_errors([o for _, o in timed])
     warm_errors = sum(1 for o in outcomes[:warm] if o.error)
     if warm_errors:
