@@ -11,6 +11,7 @@ import resource
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -172,3 +173,69 @@ def run_in_scratch(args: argparse.Namespace, run: Run) -> int:
             scratch_database(args.database_url, instance) as database_url,
         ):
             return run(args, instance, database_url, redis_url)
+
+
+def start_web_and_workers(
+    port: int, web_workers: int, web_threads: int, workers: int, logs: Path
+) -> list[subprocess.Popen]:
+    """gunicorn (first in the list) and `workers` RQ worker processes, logging into `logs`."""
+    gunicorn = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"]
+    gunicorn += ["--workers", str(web_workers), "--threads", str(web_threads)]
+    processes = [spawn(gunicorn, logs / "web.log")]
+    for n in range(workers):
+        processes.append(spawn([sys.executable, "-m", "workers"], logs / f"worker-{n}.log"))
+    return processes
+
+
+def wait_until_serving(
+    base: str, redis_url: str, workers: int, processes: list[subprocess.Popen]
+) -> None:
+    """Until the web server answers /healthz and `workers` RQ workers have registered."""
+    from redis import Redis
+    from rq import Worker
+
+    redis = Redis.from_url(redis_url)
+    try:
+        wait_for("the web server", lambda: http("GET", f"{base}/healthz"), 30, processes)
+        wait_for(
+            f"{workers} workers",
+            lambda: len(Worker.all(connection=redis)) >= workers,
+            30,
+            processes,
+        )
+    finally:
+        redis.close()
+
+
+def campaign_body(name: str, recording_id: int, cps: float, max_in_flight: int) -> dict:
+    """A campaign playing one recording to everyone once, with a window open all day."""
+    return {
+        "name": name,
+        "audience": {"kind": "all"},
+        "message_policy": "recording",
+        "recording_id": recording_id,
+        "max_attempts": 1,
+        "calling_window": {"days": list(range(7)), "start": "00:00", "end": "23:59"},
+        "calls_per_second": cps,
+        "max_in_flight": max_in_flight,
+    }
+
+
+def await_completion(
+    url: str, headers: dict, timeout: float, processes: list[subprocess.Popen], logs: Path
+) -> dict:
+    """The campaign at `url` once completed; on a time-out, prints its state and the logs."""
+    state: dict = {}
+
+    def completed() -> bool:
+        state.update(http("GET", url, headers))
+        return state["status"] == "completed"
+
+    try:
+        wait_for("the campaign to complete", completed, timeout, processes)
+    except SystemExit:
+        print(f"campaign {state.get('status')}: {state.get('counts')}")
+        for log in sorted(logs.iterdir()):
+            print(f"--- {log.name}\n{tail(log)}")
+        raise
+    return state

@@ -35,18 +35,17 @@ from _common import (
 )
 from _stack import (
     FAST_CALLS,
+    await_completion,
+    campaign_body,
     children_of,
     free_port,
     http,
     process_cpu,
     run_in_scratch,
-    spawn,
+    start_web_and_workers,
     stop,
-    tail,
-    wait_for,
+    wait_until_serving,
 )
-from redis import Redis
-from rq import Worker
 
 from voicecast import create_app
 from voicecast.extensions import db
@@ -88,28 +87,6 @@ def spent(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(after[pid] - before.get(pid, 0.0) for pid in after)
 
 
-def start_stack(args: argparse.Namespace, port: int, logs: Path) -> list:
-    gunicorn = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"]
-    gunicorn += ["--workers", str(args.web_workers), "--threads", str(args.web_threads)]
-    processes = [spawn(gunicorn, logs / "web.log")]
-    for n in range(args.workers):
-        processes.append(spawn([sys.executable, "-m", "workers"], logs / f"worker-{n}.log"))
-    return processes
-
-
-def campaign_body(args: argparse.Namespace, recording_id: int) -> dict:
-    return {
-        "name": "Bench end to end",
-        "audience": {"kind": "all"},
-        "message_policy": "recording",
-        "recording_id": recording_id,
-        "max_attempts": 1,
-        "calling_window": {"days": list(range(7)), "start": "00:00", "end": "23:59"},
-        "calls_per_second": min(args.cps, 100.0),
-        "max_in_flight": args.max_in_flight,
-    }
-
-
 def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: str) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the simulator's request log
     simulator = SimulatorServer(
@@ -136,39 +113,20 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
 
     logs = instance / "logs"
     logs.mkdir()
-    processes = start_stack(args, port, logs)
+    processes = start_web_and_workers(port, args.web_workers, args.web_threads, args.workers, logs)
     try:
-        redis = Redis.from_url(redis_url)
-        wait_for("the web server", lambda: http("GET", f"{base}/healthz"), 30, processes)
-        wait_for(
-            f"{args.workers} workers",
-            lambda: len(Worker.all(connection=redis)) >= args.workers,
-            30,
-            processes,
-        )
-        redis.close()
+        wait_until_serving(base, redis_url, args.workers, processes)
         api, headers = f"{base}/api/v1", tenant.headers
-        campaign = http(
-            "POST", f"{api}/campaigns", headers, campaign_body(args, tenant.recording_id)
+        body = campaign_body(
+            "Bench end to end", tenant.recording_id, min(args.cps, 100.0), args.max_in_flight
         )
+        campaign = http("POST", f"{api}/campaigns", headers, body)
         url = f"{api}/campaigns/{campaign['id']}"
         time.sleep(2.0)  # let start-up work (imports, first connections) settle before measuring
         ours = [process.pid for process in processes]
         before, started = tree_cpu(ours), time.monotonic()
         http("POST", f"{url}/launch", headers)
-        state: dict = {}
-
-        def completed() -> bool:
-            state.update(http("GET", url, headers))
-            return state["status"] == "completed"
-
-        try:
-            wait_for("the campaign to complete", completed, args.timeout, processes)
-        except SystemExit:
-            print(f"campaign {state.get('status')}: {state.get('counts')}")
-            for log in sorted(logs.iterdir()):
-                print(f"--- {log.name}\n{tail(log)}")
-            raise
+        state = await_completion(url, headers, args.timeout, processes, logs)
         took = time.monotonic() - started
         after = tree_cpu(ours)
         web_pids = {ours[0], *children_of(ours[0])}

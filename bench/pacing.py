@@ -39,17 +39,16 @@ from _common import (
 )
 from _stack import (
     FAST_CALLS,
+    await_completion,
+    campaign_body,
     cpu_seconds,
     free_port,
     http,
     run_in_scratch,
-    spawn,
+    start_web_and_workers,
     stop,
-    tail,
-    wait_for,
+    wait_until_serving,
 )
-from redis import Redis
-from rq import Worker
 
 from voicecast import create_app
 from voicecast.extensions import db
@@ -119,54 +118,18 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
     processes: list[subprocess.Popen] = []
     children, own = cpu_seconds(resource.RUSAGE_CHILDREN), cpu_seconds(resource.RUSAGE_SELF)
     try:
-        gunicorn = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"]
-        gunicorn += ["--workers", str(args.web_workers), "--threads", "8"]
-        processes.append(spawn(gunicorn, logs / "web.log"))
-        for n in range(args.workers):
-            processes.append(spawn([sys.executable, "-m", "workers"], logs / f"worker-{n}.log"))
-        redis = Redis.from_url(redis_url)
-        wait_for("the web server", lambda: http("GET", f"{base}/healthz"), 30, processes)
-        wait_for(
-            f"{args.workers} workers",
-            lambda: len(Worker.all(connection=redis)) >= args.workers,
-            30,
-            processes,
-        )
+        # Threads are plenty here: only the pace is measured.
+        processes += start_web_and_workers(port, args.web_workers, 8, args.workers, logs)
+        wait_until_serving(base, redis_url, args.workers, processes)
 
         api, headers = f"{base}/api/v1", tenant.headers
-        campaign = http(
-            "POST",
-            f"{api}/campaigns",
-            headers,
-            {
-                "name": "Bench pacing",
-                "audience": {"kind": "all"},
-                "message_policy": "recording",
-                "recording_id": tenant.recording_id,
-                "max_attempts": 1,
-                "calling_window": {"days": list(range(7)), "start": "00:00", "end": "23:59"},
-                "calls_per_second": args.cps,
-                "max_in_flight": args.max_in_flight,
-            },
-        )
+        body = campaign_body("Bench pacing", tenant.recording_id, args.cps, args.max_in_flight)
+        campaign = http("POST", f"{api}/campaigns", headers, body)
         url = f"{api}/campaigns/{campaign['id']}"
         launched_at = time.monotonic()
         http("POST", f"{url}/launch", headers)
-        state: dict = {}
-
-        def completed() -> bool:
-            state.update(http("GET", url, headers))
-            return state["status"] == "completed"
-
-        try:
-            wait_for("the campaign to complete", completed, args.timeout, processes)
-        except SystemExit:
-            print(f"campaign {state.get('status')}: {state.get('counts')}")
-            for log in sorted(logs.iterdir()):
-                print(f"--- {log.name}\n{tail(log)}")
-            raise
+        state = await_completion(url, headers, args.timeout, processes, logs)
         took = time.monotonic() - launched_at
-        redis.close()
     finally:
         stop(processes[:1])  # the web server first, to tell its CPU time from the workers'
         web = cpu_seconds(resource.RUSAGE_CHILDREN) - children

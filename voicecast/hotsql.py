@@ -77,13 +77,10 @@ def commit() -> None:
 
 
 def release(_exc: BaseException | None = None) -> None:
-    """Roll back whatever was not committed and give the connection back (app teardown)."""
+    """Give the connection back (app teardown); the pool rolls back what was not committed."""
     conn = g.pop(G_KEY, None)
     if conn is not None:
-        try:
-            conn.rollback()
-        finally:
-            conn.close()
+        conn.close()
 
 
 def init_app(app: Flask) -> None:

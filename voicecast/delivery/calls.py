@@ -56,12 +56,36 @@ MACHINE = {"machine_end_beep", "machine_end_silence", "machine_end_other", "mach
 RETRYABLE_OUTCOMES = {DeliveryStatus.NO_ANSWER, DeliveryStatus.BUSY, DeliveryStatus.FAILED}
 
 
-def moves_forward(attempt: Attempt, new: AttemptState) -> bool:
-    if attempt.state in FINAL_STATES:
-        return False
+def states_before(new: AttemptState) -> list[AttemptState]:
+    """The states an attempt may be in for `new` to be a move forward."""
     if new in FINAL_STATES:
-        return True
-    return PROGRESS.index(new) > PROGRESS.index(attempt.state)
+        return PROGRESS
+    return PROGRESS[: PROGRESS.index(new)]
+
+
+def moves_forward(attempt: Attempt, new: AttemptState) -> bool:
+    return attempt.state in states_before(new)
+
+
+def plays_message(
+    answered_by: str, human_policy: HumanPolicy, unknown_policy: UnknownPolicy
+) -> bool:
+    """Whether the campaign's policies say to play the message to this AMD verdict (a fax
+    never hears it)."""
+    if answered_by == "human":
+        return human_policy in (HumanPolicy.PLAY, HumanPolicy.PLAY_LIVE)
+    if answered_by == "unknown":
+        return unknown_policy == UnknownPolicy.PLAY
+    return answered_by in MACHINE
+
+
+def play_then_hang_up(url: str | None) -> str:
+    """TwiML: play `url` (if any), then hang up."""
+    response = VoiceResponse()
+    if url:
+        response.play(url)
+    response.hangup()
+    return str(response)
 
 
 def outcome_of(attempt: Attempt) -> DeliveryStatus:
@@ -150,26 +174,21 @@ def answer_twiml(attempt: Attempt, answered_by: str) -> str:
     attempt.answered_by = attempt.answered_by or answered_by
     campaign = db.session.get(Campaign, attempt.campaign_id)
     delivery = db.session.get(Delivery, attempt.delivery_id)
-    response = VoiceResponse()
-    play = answered_by in MACHINE or (
-        answered_by == "unknown" and campaign.unknown_policy == UnknownPolicy.PLAY
-    )
-    if answered_by == "human":
-        play = campaign.human_policy in (HumanPolicy.PLAY, HumanPolicy.PLAY_LIVE)
+    play = plays_message(answered_by, campaign.human_policy, campaign.unknown_policy)
     if answered_by == "human" and campaign.human_policy == HumanPolicy.CONNECT:
         seller = db.session.get(User, delivery.seller_id) if delivery.seller_id else None
         if seller is not None and seller.phone:
+            response = VoiceResponse()
             response.dial(seller.phone)
             return str(response)
         play = True  # nobody to connect to: leave the message rather than hang up on them
     recording = message_for(
         delivery, live=answered_by == "human" and campaign.human_policy == HumanPolicy.PLAY_LIVE
     )
-    if play and recording is not None:
-        attempt.played_recording_id = recording.id
-        response.play(media_url(recording, "carrier"))
-    response.hangup()
-    return str(response)
+    if not play or recording is None:
+        return play_then_hang_up(None)
+    attempt.played_recording_id = recording.id
+    return play_then_hang_up(media_url(recording, "carrier"))
 
 
 def message_for(delivery: Delivery, live: bool) -> Recording | None:

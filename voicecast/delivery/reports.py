@@ -13,23 +13,22 @@ import enum
 import json
 from typing import NamedTuple
 
-from twilio.twiml.voice_response import VoiceResponse
-
 from voicecast import hotsql
 from voicecast.delivery.calls import (
     CARRIER_STATES,
     FINAL_STATES,
-    MACHINE,
-    PROGRESS,
     answer_twiml,
     decide,
     outcome_of,
+    play_then_hang_up,
+    plays_message,
+    states_before,
 )
 from voicecast.extensions import db
 from voicecast.media.signing import file_url
 from voicecast.models import Attempt, AttemptState, DeliveryStatus
 from voicecast.models.base import utcnow
-from voicecast.models.campaign import HumanPolicy, UnknownPolicy
+from voicecast.models.campaign import HumanPolicy
 
 
 class Report(enum.Enum):
@@ -37,13 +36,6 @@ class Report(enum.Enum):
     IGNORED = "stale, duplicate or not a state"
     MOVED = "moved forward"
     ENDED = "ended the attempt"
-
-
-def states_before(new: AttemptState) -> list[AttemptState]:
-    """The states an attempt may be in for `new` to be a move forward."""
-    if new in FINAL_STATES:
-        return PROGRESS
-    return PROGRESS[: PROGRESS.index(new)]
 
 
 def attempt_exists(attempt_id: int) -> bool:
@@ -194,15 +186,10 @@ def answer(attempt_id: int, answered_by: str) -> str | None:
         twiml = answer_twiml(db.session.get(Attempt, attempt_id), answered_by)
         db.session.commit()
         return twiml
-    play = answered_by in MACHINE or (answered_by == "human" and human_policy == HumanPolicy.PLAY)
-    play = play or (answered_by == "unknown" and unknown_policy == UnknownPolicy.PLAY)
-    url = file_url(recording_id, "carrier", carrier_sha256) if recording_id else None
-    played = recording_id if play and url is not None else None
+    play = plays_message(answered_by, human_policy, unknown_policy)
+    url = file_url(recording_id, "carrier", carrier_sha256) if play and recording_id else None
+    played = recording_id if url is not None else None
     params = {"attempt_id": attempt_id, "answered_by": answered_by[:32], "played": played}
     hotsql.execute(RECORD_ANSWER, params)
     hotsql.commit()
-    response = VoiceResponse()
-    if played:
-        response.play(url)
-    response.hangup()
-    return str(response)
+    return play_then_hang_up(url)

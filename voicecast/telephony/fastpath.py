@@ -14,7 +14,6 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl, quote
 
 from flask import Flask
 from werkzeug.datastructures import MultiDict
@@ -23,7 +22,8 @@ from voicecast.extensions import db
 from voicecast.telephony.routes import REPLIES, Reply
 from voicecast.telephony.signatures import (
     FORBIDDEN,
-    PATH_SAFE,
+    form_params,
+    public_url_of,
     refusal_reason,
     signature_matches,
 )
@@ -62,8 +62,7 @@ class TwilioWebhooks:
         length = environ.get("CONTENT_LENGTH") or "0"
         if not length.isdigit() or int(length) > MAX_BODY_BYTES:
             return 413, "text/plain", "A webhook body is a small form.\n"
-        body = environ["wsgi.input"].read(int(length)).decode("utf-8", "replace")
-        params = MultiDict(parse_qsl(body, keep_blank_values=True))
+        params = form_params(environ["wsgi.input"].read(int(length)))
         with self.app.app_context():
             try:
                 if not self.signed(environ, params):
@@ -79,16 +78,10 @@ class TwilioWebhooks:
         config = self.app.config
         token = config.get("TWILIO_AUTH_TOKEN") or ""
         signature = environ.get("HTTP_X_TWILIO_SIGNATURE")
-        if signature_matches(public_url(environ, config["PUBLIC_BASE_URL"]), params,
-                             signature or "", token):  # fmt: skip
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        url = public_url_of(path, query, config["PUBLIC_BASE_URL"])
+        if signature_matches(url, params, signature or "", token):
             return True
         reason = refusal_reason(token, signature)
         log.warning("refused webhook POST %s: %s", environ.get("PATH_INFO"), reason)
         return False
-
-
-def public_url(environ: dict[str, Any], public_base_url: str) -> str:
-    """What `signatures.public_request_url` builds, from the WSGI environ."""
-    url = public_base_url.rstrip("/") + quote(environ.get("PATH_INFO", ""), safe=PATH_SAFE)
-    query = environ.get("QUERY_STRING", "")
-    return f"{url}?{query}" if query else url

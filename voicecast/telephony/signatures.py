@@ -27,8 +27,11 @@ PATH_SAFE = "!$&'()*+,/:;=@"
 
 def public_request_url(req: Request, public_base_url: str) -> str:
     """The URL the outside world used for `req`: public base + path + raw query string."""
-    url = public_base_url.rstrip("/") + quote(req.path, safe=PATH_SAFE)
-    query = req.query_string.decode("utf-8", "replace")
+    return public_url_of(req.path, req.query_string.decode("utf-8", "replace"), public_base_url)
+
+
+def public_url_of(path: str, query: str, public_base_url: str) -> str:
+    url = public_base_url.rstrip("/") + quote(path, safe=PATH_SAFE)
     return f"{url}?{query}" if query else url
 
 
@@ -38,9 +41,13 @@ def posted_params(req: Request) -> MultiDict[str, str]:
     if req.method != "POST":
         return MultiDict()
     if req.mimetype == "application/x-www-form-urlencoded":
-        body = req.get_data(cache=True).decode("utf-8", "replace")
-        return MultiDict(parse_qsl(body, keep_blank_values=True))
+        return form_params(req.get_data(cache=True))
     return req.form
+
+
+def form_params(body: bytes) -> MultiDict[str, str]:
+    """An x-www-form-urlencoded body's parameters, as Twilio sends them."""
+    return MultiDict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def signature_is_valid(
