@@ -146,10 +146,13 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
     share = achieved / args.cps
     busiest = max_in_window(times)
     gaps = sorted((b - a for a, b in itertools.pairwise(times)), reverse=True)[:3]
+    over = int(args.cps) + 1  # the calls one window must never hold
+    tightest = min(b - a for a, b in zip(times, times[over - 1 :], strict=False))
     print(
         f"campaign completed in {took:.1f} s: {state['counts']}; {len(calls)} calls in the "
         f"ledger over {span:.1f} s; longest gaps between starts "
         + ", ".join(f"{gap * 1000:.0f} ms" for gap in gaps)
+        + f"; shortest span of {over} consecutive starts {tightest * 1000:.0f} ms"
     )
     per_call = 1000 / len(calls)
     print(

@@ -112,10 +112,11 @@ def wait_for(condition, timeout: float, what: str, tick=None) -> None:
 
 
 def print_stuck(web) -> None:
-    from sqlalchemy import select
+    from sqlalchemy import select, text
 
     from voicecast.extensions import db
     from voicecast.models import Attempt, Delivery, DeliveryStatus
+    from voicecast.models.base import utcnow
 
     with web.app_context():
         rows = db.session.execute(
@@ -135,7 +136,14 @@ def print_stuck(web) -> None:
                 Delivery.status == DeliveryStatus.PENDING
             )
         ).all()
-        print("pending:", waiting[:10])
+        print("pending:", waiting[:10], "now:", utcnow())
+        if db.engine.dialect.name == "postgresql":
+            sessions = db.session.execute(text(
+                "SELECT pid, state, now() - xact_start, left(query, 120) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state <> 'idle'"
+            )).all()  # fmt: skip
+            print("busy database sessions:", sessions)
 
 
 def test_no_double_message_and_nothing_stuck_when_workers_and_redis_die(app, tmp_path, monkeypatch):

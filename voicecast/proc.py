@@ -52,7 +52,8 @@ def load_prctl() -> Callable[..., int] | None:
 
 
 def parent_death_signal_setter(prctl: Callable[..., int] | None) -> Callable[[], None] | None:
-    """A preexec_fn making the kernel SIGTERM the child when the supervisor dies."""
+    """A function for a new child to run (a preexec_fn, or an after-fork hook) making the
+    kernel SIGTERM it when this process, its parent, dies."""
     if prctl is None:
         return None
     supervisor, sigterm = os.getpid(), int(signal.SIGTERM)

@@ -21,7 +21,7 @@ from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import CarrierError
 from voicecast.delivery import dispatch
 from voicecast.delivery.calls import CARRIER_STATES, apply_carrier_status, settle
-from voicecast.delivery.pacing import take_slot
+from voicecast.delivery.pacing import take_slot, wait_for_admission
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
 from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
@@ -72,9 +72,10 @@ def dial_attempts(attempt_ids: list[int]) -> str:
         if plan is None or plan.state != AttemptState.CREATED:
             results.append(f"{attempt_id}: already dialed")
             continue
-        wait_for_slot(job_id, plan.campaign_id, plan.calls_per_second)
+        limits = pace_limits(plan.campaign_id, plan.calls_per_second)
+        wait_for_slot(job_id, limits)
         try:
-            results.append(f"{attempt_id}: {dial(attempt_id, plan)}")
+            results.append(f"{attempt_id}: {dial(attempt_id, plan, limits)}")
         except CarrierError as error:  # the call may exist: the reconciler will look it up
             unsure.append(error)
             results.append(f"{attempt_id}: unsure ({error})")
@@ -83,21 +84,27 @@ def dial_attempts(attempt_ids: list[int]) -> str:
     return "; ".join(results)
 
 
-def wait_for_slot(job_id: str, campaign_id: int, calls_per_second: float) -> None:
-    """Say the job is alive, then take the call's start slot under the carrier account's and
-    the campaign's limits and wait for it."""
+def pace_limits(campaign_id: int, calls_per_second: float) -> list[tuple[str, float]]:
+    """The calls-per-second limits a call is placed under: the carrier account's, shared by
+    every campaign, and the campaign's own."""
     config = current_app.config
-    limits = [
+    return [
         (f"cps:carrier:{config['TWILIO_ACCOUNT_SID']}", config["TWILIO_CALLS_PER_SECOND"]),
         (f"cps:campaign:{campaign_id}", calls_per_second),
     ]
+
+
+def wait_for_slot(job_id: str, limits: list[tuple[str, float]]) -> None:
+    """Say the job is alive, then take the call's start slot under `limits` and wait for it."""
     alive = dispatch.dial_alive_key(job_id)
     time.sleep(take_slot(get_redis(), limits, alive_key=alive, alive_seconds=dispatch.DIAL_ALIVE_S))
 
 
-def dial(attempt_id: int, plan) -> str:
+def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
     if not claim_for_dialing(attempt_id):
         return not_claimed(attempt_id)
+    # Last before the request, so that a slow commit above cannot bunch calls at the carrier.
+    wait_for_admission(get_redis(), limits, str(attempt_id))
     try:
         call = carrier_client().place_call(
             to=plan.phone,

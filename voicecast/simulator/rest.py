@@ -9,7 +9,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from voicecast.simulator.engine import Simulator
-from voicecast.simulator.ledger import CallRecord, new_sid
+from voicecast.simulator.ledger import CallRecord, new_sid, now
 from voicecast.simulator.resource import (
     API_VERSION,
     ApiError,
@@ -22,6 +22,18 @@ from voicecast.simulator.resource import (
 
 CALLS = f"/{API_VERSION}/Accounts/<account_sid>/Calls.json"
 CALL = f"/{API_VERSION}/Accounts/<account_sid>/Calls/<call_sid>.json"
+ARRIVED = "voicecast.simulator.arrived_at"
+
+
+def stamp_arrival(wsgi_app):
+    """Note when each request reached the server, before routing and parsing: a call's
+    `date_created` is when its request arrived, as the carrier's API edge would see it."""
+
+    def stamped(environ, start_response):
+        environ[ARRIVED] = now()
+        return wsgi_app(environ, start_response)
+
+    return stamped
 
 
 def form_params() -> dict[str, Any]:
@@ -36,6 +48,7 @@ def create_simulator_app(sim: Simulator) -> Flask:
     """A Flask app serving `sim`; it shares nothing with the Voicecast app."""
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.wsgi_app = stamp_arrival(app.wsgi_app)  # type: ignore[method-assign]
     config = sim.config
 
     def authenticate(account_sid: str) -> None:
@@ -81,6 +94,7 @@ def create_simulator_app(sim: Simulator) -> Flask:
         params = form_params()
         warnings = validate_create(params)
         call = CallRecord(new_sid(), account_sid, params["To"], params["From"], params)
+        call.date_created = call.date_updated = request.environ.get(ARRIVED, call.date_created)
         call.warnings.extend(warnings)
         created = call_json(call)  # before the dispatcher can move it on: Twilio says queued
         sim.enqueue(call)
