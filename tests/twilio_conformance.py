@@ -215,16 +215,15 @@ class ConformanceLog:
         return [_query(request) for request in self.sent if request.method == method]
 
 
-class ConformanceAdapter(HTTPAdapter):
-    """A transport that validates each prepared request, then sends it unchanged."""
+class Inspector:
+    """Logs each request about to leave and refuses one that would not conform."""
 
     def __init__(self, spec: OpenAPI, log: ConformanceLog, path_prefix: str) -> None:
-        super().__init__(max_retries=0)
         self.spec = spec
         self.log = log
         self.path_prefix = path_prefix
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def inspect(self, request: requests.PreparedRequest) -> None:
         self.log.sent.append(request)
         problems = request_violations(self.spec, request, self.path_prefix)
         if problems:
@@ -233,19 +232,50 @@ class ConformanceAdapter(HTTPAdapter):
                 f"{request.method} {request.url} would not conform to Twilio's API:\n- "
                 + "\n- ".join(problems)
             )
+
+
+class ConformanceAdapter(HTTPAdapter):
+    """requests' transport, validating each prepared request before sending it unchanged."""
+
+    def __init__(self, inspector: Inspector) -> None:
+        super().__init__(max_retries=0)
+        self.inspector = inspector
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any):  # type: ignore[override]
+        self.inspector.inspect(request)
         return super().send(request, *args, **kwargs)
 
 
+class ConformancePool:
+    """The urllib3 pool the carrier sends its form requests on, validating each request
+    (exactly as it will leave: method, URL, headers, body) before sending it unchanged."""
+
+    def __init__(self, pool: Any, inspector: Inspector) -> None:
+        self.pool = pool
+        self.inspector = inspector
+
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any):
+        prepared = requests.Request(method, url, headers=dict(headers or {}), data=body).prepare()
+        self.inspector.inspect(prepared)
+        return self.pool.request(method, url, body=body, headers=headers, **kwargs)
+
+    def clear(self) -> None:
+        self.pool.clear()
+
+
 def conform(carrier: Carrier, spec: OpenAPI | None = None) -> ConformanceLog:
-    """Validate every request `carrier` sends from now on; returns the log."""
+    """Validate every request `carrier` sends from now on, whichever way it leaves; returns
+    the log."""
     log = ConformanceLog()
-    session = carrier.http_client.session
+    http_client = carrier.http_client
+    session = http_client.session
     assert session is not None, "the carrier's HTTP client must pool connections"
-    adapter = ConformanceAdapter(
-        spec or load_twilio_spec(), log, urlsplit(carrier.api_url).path.rstrip("/")
-    )
+    prefix = urlsplit(carrier.api_url).path.rstrip("/")
+    inspector = Inspector(spec or load_twilio_spec(), log, prefix)
+    adapter = ConformanceAdapter(inspector)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    http_client.pool = ConformancePool(http_client.pool, inspector)
     return log
 
 

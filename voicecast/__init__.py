@@ -13,6 +13,17 @@ from flask import Flask
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 
+# twilio-python logs every request's method, URL and headers at INFO, a dozen lines per call.
+CHATTY_LOGGERS = ("twilio.http_client",)
+
+
+def configure_logging(level: str) -> None:
+    """Log at `level`, except the chattiest libraries, which only say more at DEBUG."""
+    logging.basicConfig(level=level)
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from the environment; `test_config` overrides any setting."""
     from voicecast import cli, database, hotsql, i18n, redis_client
@@ -31,7 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(os.environ, app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"])
 
     db.init_app(app)
     database.init_app(app)

@@ -4,16 +4,32 @@ twilio-python builds absolute `https://api.twilio.com/2010-04-01/...` URLs; `Reb
 swaps the scheme and host (and any path prefix) for the configured base, so the same, real
 client speaks to Twilio in production and to any Twilio-compatible endpoint (the carrier
 simulator, a test peer) elsewhere. Requests to hosts other than `*.twilio.com` are left alone.
+
+Form requests (all the Calls API takes) go out on urllib3's pool directly: requests' session
+machinery (preparing, hooks, cookies, environment merging) cost more CPU than the rest of a
+dial. Its failures are raised as the requests exceptions twilio-python's own client raises, so
+`voicecast.carrier.errors` classifies both alike; JSON requests and proxies take requests' way.
 """
 
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit, urlunsplit
+from base64 import b64encode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import certifi
+import requests
+import urllib3
 from requests.utils import get_environ_proxies
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    LocationParseError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
@@ -48,6 +64,11 @@ class RebasedHttpClient(TwilioHttpClient):
         self.base_url = base_url.rstrip("/")
         self._rebase = self.base_url != "https://api.twilio.com"
         read_environment_once(self)
+        bundle = self.session.verify if isinstance(self.session.verify, str) else None
+        # Where form requests go out (the requests session only serves JSON and proxies).
+        self.pool = urllib3.PoolManager(
+            maxsize=4, cert_reqs="CERT_REQUIRED", ca_certs=bundle or certifi.where()
+        )
 
     def request(
         self,
@@ -62,18 +83,53 @@ class RebasedHttpClient(TwilioHttpClient):
     ) -> Response:
         if self._rebase:
             url = rebase_url(url, self.base_url)
-        return super().request(
-            method,
-            url,
-            params=params,
-            data=data,
-            headers=headers,
-            auth=auth,
-            timeout=timeout,
-            allow_redirects=allow_redirects,
-        )
+        headers = dict(headers or {})
+        if self.proxy or "json" in headers.get("Content-Type", ""):
+            return super().request(
+                method, url, params, data, headers, auth, timeout, allow_redirects
+            )
+        if timeout is not None and timeout <= 0:
+            raise ValueError(timeout)
+        if params:
+            url = f"{url}?{urlencode(without_none(params), doseq=True)}"
+        body = urlencode(without_none(data), doseq=True) if data else None
+        if body is not None:
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        if auth:
+            headers["Authorization"] = "Basic " + b64encode(":".join(auth).encode()).decode()
+        seconds = self.timeout if timeout is None else timeout
+        try:
+            answer = self.pool.request(
+                method.upper(),
+                url,
+                body=body,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=seconds, read=seconds),
+                retries=False,
+                redirect=allow_redirects,
+            )
+        except (HTTPError, LocationParseError) as error:
+            raise as_requests_error(error) from error
+        return Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
 
     def close(self) -> None:
         """Close the pooled connections."""
+        self.pool.clear()
         if self.session is not None:
             self.session.close()
+
+
+def without_none(values: dict[str, object]) -> dict[str, object]:
+    """Parameters as requests would send them: those set to None are left out."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def as_requests_error(error: Exception) -> requests.RequestException:
+    """The requests exception twilio-python's client would raise for urllib3's `error`."""
+    if isinstance(error, LocationParseError):
+        return requests.exceptions.InvalidURL(error)
+    if isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError):
+        return requests.ConnectTimeout(error)
+    if isinstance(error, ReadTimeoutError):
+        return requests.ReadTimeout(error)
+    return requests.ConnectionError(error)

