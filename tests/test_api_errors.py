@@ -148,7 +148,7 @@ def test_invalid_fields_are_a_422_naming_the_field(
     [
         ("/sellers", {"name": "Léa", "nickname": "L"}, "email, name, phone"),
         ("/sellers", {"name": "Léa", "active": False}, "email, name, phone"),
-        ("/contacts", {"phone": "0612345679", "city": "Lyon"}, "attributes, email, first_name"),
+        ("/contacts", {"phone": "0612345679", "city": "Lyon"}, "attributes, email, external_id"),
         ("/api-keys", {"name": "x", "scopes": ["all"]}, "name, user_id"),
     ],
 )

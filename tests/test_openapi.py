@@ -25,6 +25,7 @@ SAMPLE_BODIES = {
     "LinkCreate": {"ttl_hours": 24},
     "CampaignCreate": {"name": "Entretien 2 ans", "audience": {"kind": "all"}},
     "CampaignUpdate": {"name": "Entretien"},
+    "BulkImport": {"contacts": [{"phone": "0699999998"}]},
 }
 
 

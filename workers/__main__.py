@@ -52,7 +52,13 @@ def children_die_with_worker() -> None:
 
 
 # The job modules, imported before the first job so that they are frozen with the rest.
-JOB_MODULES = ("workers.accounts", "workers.campaigns", "workers.dialing", "workers.media")
+JOB_MODULES = (
+    "workers.accounts",
+    "workers.campaigns",
+    "workers.dialing",
+    "workers.imports",
+    "workers.media",
+)
 
 
 def settle_the_heap() -> None:

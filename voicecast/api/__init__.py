@@ -18,6 +18,7 @@ from voicecast.api import (  # noqa: E402,F401
     api_keys,
     campaign_actions,
     campaigns,
+    contact_imports,
     contacts,
     docs,
     me,

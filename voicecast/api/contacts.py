@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from flask import request
-from pydantic import Field
+from pydantic import Field, StringConstraints
 from sqlalchemy import ColumnElement, Select, String, case, cast, exists, func, or_, select
 
 from voicecast.api import bp
@@ -29,8 +29,11 @@ from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
 from voicecast.models import Contact, Role, User
 from voicecast.people import phone_for_account
+from voicecast.phones import describe
+from voicecast.places import zone_of_postal_code
 
 TAG = "Contacts"
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
 ATTR_PREFIX = "attr."
 AttributeValue = str | int | float | bool | None
 Attributes = dict[str, AttributeValue]
@@ -42,6 +45,8 @@ class ContactCreate(Input):
     last_name: ShortText | None = None
     email: Email | None = None
     seller_id: Id | None = Field(default=None, description="The assigned seller's id.")
+    external_id: ShortText | None = Field(default=None, description="Your own customer number.")
+    postal_code: PostalCode | None = None
     attributes: Attributes = Field(
         default_factory=dict,
         description='Free attributes, e.g. {"city": "Lyon", "purchase_year": 2024}.',
@@ -55,6 +60,8 @@ class ContactUpdate(Input):
     last_name: ShortText | None = None
     email: Email | None = None
     seller_id: Id | None = None
+    external_id: ShortText | None = None
+    postal_code: PostalCode | None = None
     attributes: Attributes = not_null(
         description="Replaces all attributes when sent.", max_length=100
     )
@@ -68,6 +75,12 @@ class ContactOut(Output):
     email: str | None
     seller_id: int | None
     attributes: dict[str, Any]
+    external_id: str | None
+    postal_code: str | None
+    line_type: str | None = Field(description="mobile, fixed, voip, ... from the numbering plan.")
+    timezone: str | None = Field(
+        description="The contact's zone (postal code, else number); null: the account's."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -126,13 +139,35 @@ def check_phone_free(phone: str, principal: Principal, except_id: int | None = N
 
 
 def apply_contact_fields(contact: Contact, fields: dict[str, Any], principal: Principal) -> None:
+    account = principal.user.account
     if "phone" in fields:
-        fields["phone"] = phone_for_account(fields["phone"], principal.user.account, "body.phone")
+        fields["phone"] = phone_for_account(fields["phone"], account, "body.phone")
         check_phone_free(fields["phone"], principal, except_id=contact.id)
     if "seller_id" in fields:
         check_seller(fields["seller_id"], principal)
+    if fields.get("external_id") is not None:
+        check_external_id_free(fields["external_id"], principal, except_id=contact.id)
     for name, value in fields.items():
         setattr(contact, name, value)
+    if "phone" in fields or "postal_code" in fields:
+        phone = describe(contact.phone, account.country)
+        contact.line_type = phone.line_type
+        contact.timezone = zone_of_postal_code(contact.postal_code, account.country) or (
+            phone.timezone
+        )
+
+
+def check_external_id_free(external_id: str, principal: Principal, except_id: int | None) -> None:
+    stmt = select(Contact.id).where(
+        Contact.account_id == principal.account_id, Contact.external_id == external_id
+    )
+    existing = db.session.scalar(stmt)
+    if existing is not None and existing != except_id:
+        raise ApiError(
+            409,
+            f"A contact with external id {external_id} already exists.",
+            details={"existing_id": existing},
+        )
 
 
 @operation(

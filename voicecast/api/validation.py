@@ -127,7 +127,9 @@ def parse_upload(model: type[M]) -> tuple[M, FileStorage]:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         raise ApiError(413, f"The upload is larger than {limit} bytes.", code="too_large") from None
     if upload is None:
-        raise invalid_field(f"body.{UPLOAD_FIELD}", "Attach the audio file as 'file'.", "missing")
+        raise invalid_field(
+            f"body.{UPLOAD_FIELD}", "Attach the file as a part named 'file'.", "missing"
+        )
     try:
         return model.model_validate(fields), upload
     except ValidationError as error:

@@ -4,6 +4,7 @@ from voicecast.models.account import Account
 from voicecast.models.api_key import ApiKey
 from voicecast.models.campaign import Campaign, CampaignStatus, IdempotentRequest
 from voicecast.models.contact import Contact
+from voicecast.models.contact_import import ContactImport, ImportStatus
 from voicecast.models.delivery import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.recording import Purpose, Recording, RecordingLink, RecordingStatus
 from voicecast.models.user import Role, User
@@ -16,9 +17,11 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "Contact",
+    "ContactImport",
     "Delivery",
     "DeliveryStatus",
     "IdempotentRequest",
+    "ImportStatus",
     "Purpose",
     "Recording",
     "RecordingLink",

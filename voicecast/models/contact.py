@@ -16,6 +16,7 @@ class Contact(Timestamps, db.Model):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("account_id", "phone", name="uq_contacts_account_phone"),
+        UniqueConstraint("account_id", "external_id", name="uq_contacts_account_external_id"),
         Index("ix_contacts_account_seller", "account_id", "seller_id"),
     )
 
@@ -27,5 +28,12 @@ class Contact(Timestamps, db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     seller_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The dealership's own customer number, to match re-imports on.
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
+    # What the numbering plan says: "mobile", "fixed", "voip", ... (voicecast.phones.LINE_TYPES).
+    line_type: Mapped[str | None] = mapped_column(String(16))
+    # The contact's own zone (from the postal code, else the number); None: the account's.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     seller: Mapped[User | None] = relationship()

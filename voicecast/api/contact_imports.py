@@ -1,0 +1,217 @@
+"""Contact imports: a CSV upload (read at once when small, else by a worker) and a JSON bulk
+upsert, both answering with a report of every row created, updated or refused and why."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from flask import current_app, jsonify
+from pydantic import Field
+from sqlalchemy import select
+
+from voicecast.api import bp
+from voicecast.api.auth import current_principal
+from voicecast.api.queries import one_or_404
+from voicecast.api.schemas import Input, Output, QueryInput
+from voicecast.api.spec import operation
+from voicecast.errors import invalid_field
+from voicecast.extensions import db
+from voicecast.imports.columns import BadMapping, Column
+from voicecast.imports.run import import_csv, import_lines
+from voicecast.imports.source import Line, UnreadableFile
+from voicecast.models import Account, ContactImport, ImportStatus
+from voicecast.models.base import utcnow
+from voicecast.queues import DEFAULT, enqueue
+
+TAG = "Contacts"
+IMPORT_JOB = "workers.imports.run_import"
+MAX_BULK = 10_000
+BULK_FIELDS = ("phone", "first_name", "last_name", "email", "external_id", "postal_code", "seller")
+
+
+class ImportForm(QueryInput):
+    match_on: Literal["phone", "external_id"] = Field(
+        default="phone",
+        description="How a row finds the contact it updates: its number, or external_id.",
+    )
+    mapping: str | None = Field(
+        default=None,
+        description='JSON: {"column header": "phone" | "first_name" | ... | "attr:name" | '
+        '"ignore"}, for columns whose header is not recognised.',
+    )
+
+
+class ImportOut(Output):
+    id: int
+    status: str
+    filename: str
+    report: dict[str, Any] | None = Field(
+        description="rows, created, updated, rejected, errors [{line, reason}], columns, "
+        "encoding, delimiter; null until read."
+    )
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class BulkContact(Input):
+    phone: str = Field(max_length=32)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    external_id: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=16)
+    seller: str | None = Field(default=None, description="The seller's email or name.")
+    attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+class BulkImport(Input):
+    contacts: list[BulkContact] = Field(max_length=MAX_BULK)
+    match_on: Literal["phone", "external_id"] = "phone"
+
+
+def import_out(record: ContactImport) -> ImportOut:
+    return ImportOut(
+        id=record.id,
+        status=record.status.value,
+        filename=record.filename,
+        report=record.report,
+        error=record.error,
+        created_at=record.created_at,
+        finished_at=record.finished_at,
+    )
+
+
+def parse_mapping(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    try:
+        mapping = json.loads(text)
+    except json.JSONDecodeError:
+        mapping = None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in mapping.items()
+    ):
+        message = 'Give the mapping as a JSON object, e.g. {"Tel. portable": "phone"}.'
+        raise invalid_field("body.mapping", message, "mapping")
+    return mapping
+
+
+def run_now(record: ContactImport, account: Account, data: bytes) -> None:
+    """Read a small file during the request; the record ends done or failed. Commits."""
+    try:
+        record.report = import_csv(account, data, record.options)
+        record.status = ImportStatus.DONE
+    except (UnreadableFile, BadMapping) as error:
+        db.session.rollback()
+        record.status, record.error = ImportStatus.FAILED, str(error)
+    record.finished_at = utcnow()
+    db.session.commit()
+
+
+@operation(
+    bp,
+    "/contacts/import",
+    "POST",
+    summary="Import contacts from a CSV file",
+    tag=TAG,
+    form=ImportForm,
+    response=ImportOut,
+    status=202,
+    errors=(403, 413),
+)
+def import_contacts(form: ImportForm, upload):
+    """Upsert the file's contacts. Comma, semicolon or tab; UTF-8 (with or without BOM) or
+    Windows-1252; headers in French or English. A file up to IMPORT_INLINE_BYTES is read at
+    once (201, with its report); a larger one by a worker (202: poll the import)."""
+    principal = current_principal()
+    principal.require_manager()
+    options = {"match_on": form.match_on, "mapping": parse_mapping(form.mapping)}
+    data = upload.read()
+    record = ContactImport(
+        account_id=principal.account_id,
+        user_id=principal.user.id,
+        filename=(upload.filename or "contacts.csv")[:255],
+        options=options,
+    )
+    db.session.add(record)
+    if len(data) <= current_app.config["IMPORT_INLINE_BYTES"]:
+        db.session.commit()  # the record stays whatever the file turns out to be
+        run_now(record, principal.user.account, data)
+        response = jsonify(import_out(record).model_dump(mode="json"))
+        response.status_code = 201
+        return response
+    record.data = data
+    db.session.commit()
+    enqueue(IMPORT_JOB, record.id, queue=DEFAULT, job_timeout=3600)
+    return import_out(record)
+
+
+@operation(
+    bp,
+    "/contacts/imports/<int:import_id>",
+    "GET",
+    summary="Get an import and its report",
+    tag=TAG,
+    response=ImportOut,
+    errors=(404,),
+)
+def get_import(import_id: int):
+    """Its status (queued, running, done, failed) and, once read, the report."""
+    principal = current_principal()
+    principal.require_manager()
+    stmt = select(ContactImport).where(
+        ContactImport.id == import_id, ContactImport.account_id == principal.account_id
+    )
+    return import_out(one_or_404(stmt, "import"))
+
+
+@operation(
+    bp,
+    "/contacts/bulk",
+    "POST",
+    summary="Create or update many contacts",
+    tag=TAG,
+    body=BulkImport,
+    status=200,
+    errors=(403,),
+)
+def bulk_contacts(body: BulkImport):
+    """Up to 10,000 contacts in one request, read like the rows of a CSV import; answers the
+    same report (`line` is the contact's position in the list, from 1)."""
+    principal = current_principal()
+    principal.require_manager()
+    columns, lines = bulk_table(body.contacts)
+    options = {"match_on": body.match_on}
+    report = import_lines(
+        principal.user.account, columns, len(columns), lines, options, {"format": "json"}
+    )
+    return report
+
+
+def bulk_table(contacts: list[BulkContact]) -> tuple[list[Column], list[Line]]:
+    """The contacts as the columns and lines of a table, so they go through the CSV's checks."""
+    names = sorted({name for contact in contacts for name in contact.attributes})
+    columns = [Column(index, name, name, None) for index, name in enumerate(BULK_FIELDS)]
+    columns += [
+        Column(len(BULK_FIELDS) + index, name, None, name) for index, name in enumerate(names)
+    ]
+    lines = [
+        Line(
+            number,
+            [cell(getattr(contact, name)) for name in BULK_FIELDS]
+            + [cell(contact.attributes.get(name)) for name in names],
+        )
+        for number, contact in enumerate(contacts, start=1)
+    ]
+    return columns, lines
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,73 @@
+"""One import from start to report: read the file, check every row, upsert, explain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from voicecast.extensions import db
+from voicecast.imports.columns import Column, map_columns
+from voicecast.imports.rows import Rejected, RowContext, attribute_types, read_rows
+from voicecast.imports.source import Line, read_lines
+from voicecast.imports.store import upsert_contacts
+from voicecast.models import Account, Role, User
+
+MATCH_ON = ("phone", "external_id")
+MAX_LISTED_ERRORS = 10_000
+
+
+def sellers_by_name(account_id: int) -> dict[str, int]:
+    """The account's sellers by lowercased email and by lowercased name."""
+    stmt = select(User.id, User.email, User.name).where(
+        User.account_id == account_id, User.role == Role.SELLER
+    )
+    found: dict[str, int] = {}
+    for user_id, email, name in db.session.execute(stmt):
+        found[email.lower()] = user_id
+        found.setdefault(name.lower(), user_id)
+    return found
+
+
+def import_csv(account: Account, data: bytes, options: dict[str, Any]) -> dict[str, Any]:
+    """Import a CSV file's contacts into `account`; returns the report. Raises UnreadableFile
+    or BadMapping when the file as a whole cannot be read."""
+    header, records, how = read_lines(data)
+    columns = map_columns(header, options.get("mapping"))
+    return import_lines(account, columns, len(header), list(records), options, how)
+
+
+def import_lines(
+    account: Account,
+    columns: list[Column],
+    width: int,
+    lines: list[Line],
+    options: dict[str, Any],
+    how: dict[str, str],
+) -> dict[str, Any]:
+    key = options.get("match_on") or "phone"
+    types = attribute_types(columns, lines, width)
+    context = RowContext(account.country, sellers_by_name(account.id), types)
+    rows, rejected = read_rows(lines, columns, width, context, key)
+    stored = upsert_contacts(account.id, rows, key)
+    refused = sorted([*rejected, *stored.rejected], key=lambda item: item.line)
+    return {
+        "rows": len(lines),
+        "created": stored.created,
+        "updated": stored.updated,
+        "rejected": len(refused),
+        "errors": [error_entry(item) for item in refused[:MAX_LISTED_ERRORS]],
+        "columns": [column_entry(column, types) for column in columns],
+        "match_on": key,
+        **how,
+    }
+
+
+def error_entry(item: Rejected) -> dict[str, Any]:
+    return {"line": item.line, "reason": item.reason}
+
+
+def column_entry(column: Column, types: dict[int, str]) -> dict[str, Any]:
+    if column.field:
+        return {"header": column.header, "field": column.field}
+    return {"header": column.header, "attribute": column.attribute, "type": types[column.index]}
