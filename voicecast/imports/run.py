@@ -24,7 +24,8 @@ def sellers_by_name(account_id: int) -> dict[str, int]:
     )
     found: dict[str, int] = {}
     for user_id, email, name in db.session.execute(stmt):
-        found[email.lower()] = user_id
+        if email:
+            found[email.lower()] = user_id
         found.setdefault(name.lower(), user_id)
     return found
 

@@ -3,10 +3,11 @@ bulk INSERT for the new, one bulk UPDATE for the known (what the file leaves emp
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 
 from voicecast.extensions import db
 from voicecast.imports.rows import ContactRow, Rejected
@@ -51,19 +52,59 @@ def upsert_contacts(account_id: int, rows: list[ContactRow], key: str) -> Stored
     "external_id"); commits after each chunk."""
     stored = Stored()
     for chunk in chunks(rows):
+        plan_each_lookup()
         upsert_chunk(account_id, chunk, key, stored)
         db.session.commit()
     return stored
 
 
+def plan_each_lookup() -> None:
+    """Have PostgreSQL plan this transaction's statements for their own values and the table's
+    size now. A plan cached while the table was small (a sequential scan) would otherwise serve
+    every later chunk, each slower than the last (seconds per chunk past 30,000 contacts)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+KNOWN_ON_POSTGRESQL = text(
+    "SELECT id, phone, external_id, attributes FROM contacts WHERE account_id = :account"
+    " AND (phone = ANY(:phones) OR external_id = ANY(:external_ids))"
+)
+
+
 def known_contacts(account_id: int, chunk: list[ContactRow]) -> list:
+    """The account's contacts with a number or an external id of `chunk`."""
     phones = [row.phone for row in chunk]
     ids = [row.external_id for row in chunk if row.external_id is not None]
+    if db.engine.dialect.name == "postgresql":  # two array parameters, not 2,000 scalars
+        params = {"account": account_id, "phones": phones, "external_ids": ids}
+        return db.session.execute(KNOWN_ON_POSTGRESQL, params).all()
     stmt = select(Contact.id, Contact.phone, Contact.external_id, Contact.attributes).where(
         Contact.account_id == account_id,
         or_(Contact.phone.in_(phones), Contact.external_id.in_(ids)),
     )
     return db.session.execute(stmt).all()
+
+
+COPIED = ("account_id", "phone", "first_name", "last_name", "email", "external_id",
+          "postal_code", "seller_id", "line_type", "timezone", "attributes", "created_at",
+          "updated_at")  # fmt: skip
+
+
+def insert_new(new: list[dict]) -> None:
+    """Insert the new contacts: with COPY on PostgreSQL (a tenth of the CPU of an INSERT of
+    many VALUES), else one executemany INSERT."""
+    if db.engine.dialect.name != "postgresql":
+        db.session.execute(insert(CONTACTS), new)
+        return
+    driver_connection = db.session.connection().connection.dbapi_connection
+    columns = ", ".join(COPIED)
+    statement = f"COPY contacts ({columns}) FROM STDIN"
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for contact in new:
+            values = [contact[name] for name in COPIED]
+            values[COPIED.index("attributes")] = json.dumps(contact["attributes"])
+            copy.write_row(values)
 
 
 def upsert_chunk(account_id: int, chunk: list[ContactRow], key: str, stored: Stored) -> None:
@@ -82,7 +123,7 @@ def upsert_chunk(account_id: int, chunk: list[ContactRow], key: str, stored: Sto
         else:
             changed.append(changed_contact(match, row, now))
     if new:
-        db.session.execute(insert(CONTACTS), new)
+        insert_new(new)
     if changed:
         db.session.execute(UPDATE_KNOWN, changed)
     stored.created += len(new)
