@@ -26,6 +26,7 @@ SAMPLE_BODIES = {
     "CampaignCreate": {"name": "Entretien 2 ans", "audience": {"kind": "all"}},
     "CampaignUpdate": {"name": "Entretien"},
     "BulkImport": {"contacts": [{"phone": "0699999998"}]},
+    "SuppressionCreate": {"phone": "0699999997"},
 }
 
 

@@ -22,9 +22,17 @@ from voicecast.carrier.errors import CarrierError
 from voicecast.delivery import dispatch
 from voicecast.delivery.calls import CARRIER_STATES, apply_carrier_status, settle
 from voicecast.delivery.pacing import take_slot, wait_for_admission
+from voicecast.delivery.planning import SUPPRESSED
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
-from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
+from voicecast.models import (
+    Account,
+    Attempt,
+    AttemptState,
+    Delivery,
+    DeliveryStatus,
+    Suppression,
+)
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.redis_client import get_redis
@@ -46,11 +54,14 @@ DIAL_PLANS = (
     .join(Account, Account.id == Campaign.account_id)
     .where(ATTEMPTS.c.id.in_(bindparam("attempt_ids", expanding=True)))
 )
-# created -> dialing, only while the campaign runs.
+# created -> dialing, only while the campaign runs and the number is not on the account's
+# do-not-call list (an opt-out stops the very next dial, even within a running campaign).
 CLAIM = (
     "UPDATE attempts SET state = 'dialing', dialed_at = :now"
     " WHERE id = :attempt_id AND state = 'created' AND EXISTS (SELECT 1 FROM campaigns"
     " WHERE campaigns.id = attempts.campaign_id AND campaigns.status = 'running')"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN suppressions s"
+    " ON s.account_id = d.account_id AND s.phone = d.phone WHERE d.id = attempts.delivery_id)"
 )
 # The carrier took the call: keep its sid (a callback may have done so already) and its state,
 # unless callbacks have moved the attempt on already.
@@ -133,25 +144,43 @@ def locked_attempt(attempt_id: int) -> Attempt | None:
 
 def not_claimed(attempt_id: int) -> str:
     """Why an attempt could not be claimed: dialed already (a duplicate job got there first),
-    or its campaign stopped, in which case the attempt never happened. Commits."""
+    its number put on the do-not-call list, or its campaign stopped; in the last two cases the
+    attempt never happened. Commits."""
     attempt = locked_attempt(attempt_id)
     campaign = db.session.get(Campaign, attempt.campaign_id) if attempt else None
     if attempt is None or attempt.state != AttemptState.CREATED or campaign is None:
         db.session.commit()
         return "already dialed"
+    delivery = db.session.get(Delivery, attempt.delivery_id)
+    if is_suppressed(delivery):
+        outcome = forget_attempt(attempt, delivery, DeliveryStatus.EXCLUDED, SUPPRESSED)
+        return f"not dialed: {outcome}"
     if campaign.status == CampaignStatus.RUNNING:
         db.session.commit()
         return "not claimed; left for the reconciler"
-    delivery = db.session.get(Delivery, attempt.delivery_id)
-    delivery.attempt_count -= 1
-    delivery.status = (
-        DeliveryStatus.CANCELED
-        if campaign.status == CampaignStatus.CANCELED
-        else DeliveryStatus.PENDING
+    if campaign.status == CampaignStatus.CANCELED:
+        forget_attempt(attempt, delivery, DeliveryStatus.CANCELED, delivery.reason)
+    else:
+        forget_attempt(attempt, delivery, DeliveryStatus.PENDING, delivery.reason)
+    return f"campaign {campaign.status.value}"
+
+
+def is_suppressed(delivery: Delivery) -> bool:
+    stmt = select(Suppression.id).where(
+        Suppression.account_id == delivery.account_id, Suppression.phone == delivery.phone
     )
+    return db.session.scalar(stmt) is not None
+
+
+def forget_attempt(
+    attempt: Attempt, delivery: Delivery, status: DeliveryStatus, reason: str | None
+) -> str:
+    """The attempt never happened: remove it, and leave its delivery in `status`. Commits."""
+    delivery.attempt_count -= 1
+    delivery.status, delivery.reason = status, reason
     db.session.delete(attempt)
     db.session.commit()
-    return f"campaign {campaign.status.value}"
+    return reason or status.value
 
 
 def record_call(attempt_id: int, sid: str, status: str) -> None:

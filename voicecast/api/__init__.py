@@ -25,4 +25,5 @@ from voicecast.api import (  # noqa: E402,F401
     recording_links,
     recordings,
     sellers,
+    suppressions,
 )

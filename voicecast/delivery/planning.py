@@ -11,7 +11,15 @@ from sqlalchemy import and_, case, func, insert, literal, null, select, update
 from sqlalchemy.orm import aliased
 
 from voicecast.extensions import db
-from voicecast.models import Contact, Delivery, DeliveryStatus, Purpose, Recording, User
+from voicecast.models import (
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    Purpose,
+    Recording,
+    Suppression,
+    User,
+)
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus, MessagePolicy
 
@@ -19,6 +27,7 @@ from voicecast.models.campaign import Campaign, CampaignStatus, MessagePolicy
 NO_SELLER = "no_seller"
 SELLER_INACTIVE = "seller_inactive"
 NO_RECORDING = "no_recording"
+SUPPRESSED = "suppressed"  # on the account's do-not-call list
 UNFINISHED = (CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 
 
@@ -35,17 +44,24 @@ def delivery_rows(campaign: Campaign):
     seller = aliased(User)
     active = aliased(Recording)
     now = utcnow()
+    suppressed = (
+        select(Suppression.id)
+        .where(Suppression.account_id == campaign.account_id, Suppression.phone == contact.c.phone)
+        .exists()
+    )
     if campaign.message_policy == MessagePolicy.RECORDING:
-        recording_id, reason, status = literal(campaign.recording_id), null(), literal("pending")
+        recording_id = literal(campaign.recording_id)
+        reason = case((suppressed, SUPPRESSED), else_=null())
     else:
         recording_id = active.id
         reason = case(
+            (suppressed, SUPPRESSED),
             (contact.c.seller_id.is_(None), NO_SELLER),
             (seller.active.is_(False), SELLER_INACTIVE),
             (active.id.is_(None), NO_RECORDING),
             else_=null(),
         )
-        status = case((reason.is_(None), "pending"), else_="excluded")
+    status = case((reason.is_(None), "pending"), else_="excluded")
     return (
         select(
             literal(campaign.id).label("campaign_id"),

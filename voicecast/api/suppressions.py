@@ -1,0 +1,117 @@
+"""The account's do-not-call list: numbers no campaign may dial, checked when a campaign is
+planned and again right before each call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import jsonify
+from pydantic import Field
+from sqlalchemy import select
+
+from voicecast.api import bp
+from voicecast.api.auth import current_principal
+from voicecast.api.queries import keyset_page, one_or_404
+from voicecast.api.schemas import Input, Output, PageQuery, PhoneInput
+from voicecast.api.spec import operation
+from voicecast.extensions import db
+from voicecast.models import Suppression
+from voicecast.people import phone_for_account
+
+TAG = "Do-not-call list"
+
+
+class SuppressionCreate(Input):
+    phone: PhoneInput
+    reason: str | None = Field(default=None, max_length=200, description="e.g. 'asked by mail'.")
+
+
+class SuppressionOut(Output):
+    id: int
+    phone: str
+    source: str = Field(description="api: added here; callback: the opt-out key on a call.")
+    reason: str | None
+    created_at: datetime
+
+
+class SuppressionPage(Output):
+    items: list[SuppressionOut]
+    next_cursor: str | None
+
+
+class SuppressionQuery(PageQuery):
+    phone: str | None = Field(default=None, description="Only this number (any written form).")
+
+
+def account_suppressions():
+    principal = current_principal()
+    principal.require_manager()
+    return select(Suppression).where(Suppression.account_id == principal.account_id)
+
+
+@operation(
+    bp,
+    "/suppressions",
+    "POST",
+    summary="Add a number to the do-not-call list",
+    tag=TAG,
+    body=SuppressionCreate,
+    response=SuppressionOut,
+    status=201,
+    errors=(403,),
+)
+def add_suppression(body: SuppressionCreate):
+    """Honoured at once: the number is not dialed again, not even by a campaign already
+    running (each call checks the list right before it leaves). Adding a number already on
+    the list answers it as it is (200)."""
+    stmt = account_suppressions()
+    principal = current_principal()
+    phone = phone_for_account(body.phone, principal.user.account, "body.phone")
+    existing = db.session.scalar(stmt.where(Suppression.phone == phone))
+    if existing is not None:
+        return jsonify(SuppressionOut.model_validate(existing).model_dump(mode="json"))
+    entry = Suppression(
+        account_id=principal.account_id, phone=phone, source="api", reason=body.reason
+    )
+    db.session.add(entry)
+    db.session.commit()
+    return SuppressionOut.model_validate(entry)
+
+
+@operation(
+    bp,
+    "/suppressions",
+    "GET",
+    summary="List the do-not-call list",
+    tag=TAG,
+    query=SuppressionQuery,
+    response=SuppressionPage,
+    errors=(403,),
+)
+def list_suppressions(query: SuppressionQuery):
+    """Oldest first."""
+    stmt = account_suppressions()
+    if query.phone:
+        account = current_principal().user.account
+        stmt = stmt.where(Suppression.phone == phone_for_account(query.phone, account, "phone"))
+    rows, cursor = keyset_page(stmt, Suppression.id, query)
+    return SuppressionPage(
+        items=[SuppressionOut.model_validate(row) for row in rows], next_cursor=cursor
+    )
+
+
+@operation(
+    bp,
+    "/suppressions/<int:suppression_id>",
+    "DELETE",
+    summary="Take a number off the do-not-call list",
+    tag=TAG,
+    errors=(403, 404),
+)
+def remove_suppression(suppression_id: int):
+    """Campaigns may call the number again (those planned meanwhile left it out for good)."""
+    entry = one_or_404(
+        account_suppressions().where(Suppression.id == suppression_id), "do-not-call entry"
+    )
+    db.session.delete(entry)
+    db.session.commit()
