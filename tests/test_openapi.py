@@ -27,6 +27,11 @@ SAMPLE_BODIES = {
     "CampaignUpdate": {"name": "Entretien"},
     "BulkImport": {"contacts": [{"phone": "0699999998"}]},
     "SuppressionCreate": {"phone": "0699999997"},
+    "SegmentCreate": {
+        "name": "Lyon",
+        "filter": {"field": "attr.ville", "op": "eq", "value": "Lyon"},
+    },
+    "SegmentUpdate": {"name": "Lyon"},
 }
 
 

@@ -24,6 +24,7 @@ from voicecast.api import (  # noqa: E402,F401
     me,
     recording_links,
     recordings,
+    segments,
     sellers,
     suppressions,
 )

@@ -30,7 +30,12 @@ class ChosenContacts(Input):
     contact_ids: list[Id] = Field(min_length=1, max_length=100_000)
 
 
-Audience = Annotated[AllContacts | ChosenContacts, Field(discriminator="kind")]
+class SegmentContacts(Input):
+    kind: Literal["segment"]
+    segment_id: Id = Field(description="The segment's contacts as of the launch's planning.")
+
+
+Audience = Annotated[AllContacts | ChosenContacts | SegmentContacts, Field(discriminator="kind")]
 
 
 class CallingWindow(Input):

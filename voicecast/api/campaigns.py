@@ -21,7 +21,7 @@ from voicecast.api.spec import operation
 from voicecast.api.validation import reject_nulls
 from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
-from voicecast.models import Contact, Recording, RecordingStatus
+from voicecast.models import Contact, Recording, RecordingStatus, Segment
 from voicecast.models.campaign import Campaign, CampaignStatus, MessagePolicy
 
 TAG = "Campaigns"
@@ -39,6 +39,12 @@ def get_campaign(campaign_id: int) -> Campaign:
 
 
 def check_contacts(audience: dict[str, Any], account_id: int) -> None:
+    if audience["kind"] == "segment":
+        segment = db.session.get(Segment, audience["segment_id"])
+        if segment is None or segment.account_id != account_id:
+            message = f"No segment {audience['segment_id']} in your account."
+            raise invalid_field("body.audience.segment_id", message, "segment")
+        return
     if audience["kind"] != "contacts":
         return
     wanted = set(audience["contact_ids"])

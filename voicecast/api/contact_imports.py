@@ -185,9 +185,8 @@ def bulk_contacts(body: BulkImport):
     principal.require_manager()
     columns, lines = bulk_table(body.contacts)
     options = {"match_on": body.match_on}
-    report = import_lines(
-        principal.user.account, columns, len(columns), lines, options, {"format": "json"}
-    )
+    account = principal.user.account
+    report = import_lines(account, columns, len(columns), lines, options, {"format": "json"}, True)
     return report
 
 
@@ -202,7 +201,7 @@ def bulk_table(contacts: list[BulkContact]) -> tuple[list[Column], list[Line]]:
         Line(
             number,
             [cell(getattr(contact, name)) for name in BULK_FIELDS]
-            + [cell(contact.attributes.get(name)) for name in names],
+            + [contact.attributes.get(name) for name in names],
         )
         for number, contact in enumerate(contacts, start=1)
     ]

@@ -7,7 +7,7 @@ would cost a trigger per row); one delivery per number per campaign is the uniqu
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, func, insert, literal, null, select, update
+from sqlalchemy import and_, case, false, func, insert, literal, null, select, update
 from sqlalchemy.orm import aliased
 
 from voicecast.extensions import db
@@ -17,11 +17,13 @@ from voicecast.models import (
     DeliveryStatus,
     Purpose,
     Recording,
+    Segment,
     Suppression,
     User,
 )
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus, MessagePolicy
+from voicecast.segments.filters import compile_filter
 
 # Why a contact of the audience is not dialed (the delivery's `reason`).
 NO_SELLER = "no_seller"
@@ -33,8 +35,14 @@ UNFINISHED = (CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 
 def audience_contacts(campaign: Campaign):
     stmt = select(Contact).where(Contact.account_id == campaign.account_id)
-    if campaign.audience.get("kind") == "contacts":
+    kind = campaign.audience.get("kind")
+    if kind == "contacts":
         stmt = stmt.where(Contact.id.in_(campaign.audience["contact_ids"]))
+    elif kind == "segment":
+        segment = db.session.get(Segment, campaign.audience["segment_id"])
+        if segment is None or segment.account_id != campaign.account_id:
+            return stmt.where(false())  # deleted since: nobody to call
+        stmt = stmt.where(compile_filter(segment.filter, utcnow().date()))
     return stmt
 
 

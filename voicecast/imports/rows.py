@@ -67,8 +67,12 @@ def overflow(line: Line, width: int) -> list[str]:
     return [cell for cell in line.cells[width:] if cell.strip()]
 
 
-def cell_of(line: Line, column: Column) -> str:
-    return line.cells[column.index].strip() if column.index < len(line.cells) else ""
+def cell_of(line: Line, column: Column) -> Any:
+    """The cell's text, stripped ("" when the line is short); a JSON value as it came."""
+    if column.index >= len(line.cells):
+        return ""
+    cell = line.cells[column.index]
+    return cell.strip() if isinstance(cell, str) else cell
 
 
 def read_row(line: Line, columns: list[Column], width: int, context: RowContext) -> ContactRow:
@@ -103,7 +107,7 @@ def read_row(line: Line, columns: list[Column], width: int, context: RowContext)
     row.seller_id = seller_of(values.get("seller") or None, context)
     for column in columns:
         cell = cell_of(line, column) if column.attribute else ""
-        if cell:
+        if cell != "" and cell is not None:
             row.attributes[column.attribute] = convert(cell, context.attribute_types[column.index])
     return row
 

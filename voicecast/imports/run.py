@@ -45,9 +45,15 @@ def import_lines(
     lines: list[Line],
     options: dict[str, Any],
     how: dict[str, str],
+    typed: bool = False,
 ) -> dict[str, Any]:
+    """Import `lines` read as `columns`; `typed` when their attribute cells are JSON values
+    (kept as sent) rather than text (typed by column)."""
     key = options.get("match_on") or "phone"
-    types = attribute_types(columns, lines, width)
+    if typed:
+        types = {column.index: "json" for column in columns if column.attribute}
+    else:
+        types = attribute_types(columns, lines, width)
     context = RowContext(account.country, sellers_by_name(account.id), types)
     rows, rejected = read_rows(lines, columns, width, context, key)
     stored = upsert_contacts(account.id, rows, key)
@@ -71,4 +77,5 @@ def error_entry(item: Rejected) -> dict[str, Any]:
 def column_entry(column: Column, types: dict[int, str]) -> dict[str, Any]:
     if column.field:
         return {"header": column.header, "field": column.field}
-    return {"header": column.header, "attribute": column.attribute, "type": types[column.index]}
+    kind = types[column.index]
+    return {"header": column.header, "attribute": column.attribute, "type": kind}

@@ -56,6 +56,8 @@ def infer_type(cells: list[str]) -> str:
     return "text"
 
 
-def convert(text: str, kind: str) -> Any:
-    """The value of a filled cell of a column of type `kind`."""
-    return text if kind == "text" else PARSERS[kind](text)
+def convert(cell: Any, kind: str) -> Any:
+    """The value of a filled cell of a column of type `kind` ("json": a value sent typed)."""
+    if kind in ("text", "json"):
+        return cell
+    return PARSERS[kind](cell)

@@ -7,6 +7,7 @@ from voicecast.models.contact import Contact
 from voicecast.models.contact_import import ContactImport, ImportStatus
 from voicecast.models.delivery import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.recording import Purpose, Recording, RecordingLink, RecordingStatus
+from voicecast.models.segment import Segment
 from voicecast.models.suppression import Suppression
 from voicecast.models.user import Role, User
 
@@ -28,6 +29,7 @@ __all__ = [
     "RecordingLink",
     "RecordingStatus",
     "Role",
+    "Segment",
     "Suppression",
     "User",
 ]

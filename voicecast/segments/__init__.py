@@ -1,0 +1,1 @@
+"""Segments: saved, named filters over the contacts, compiled to one SQL condition."""
