@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import math
 import os
 import struct
@@ -199,9 +200,15 @@ def phone_number(i: int) -> str:
     return f"+336{i:08d}"
 
 
-def insert_contacts(app: Flask, tenant: Tenant, count: int, batch: int = 100_000) -> None:
-    """`count` contacts of the tenant, all assigned to its seller: COPY on PostgreSQL,
-    executemany on SQLite."""
+def insert_contacts(
+    app: Flask,
+    tenant: Tenant,
+    count: int,
+    batch: int = 100_000,
+    attributes: Callable[[int], dict] | None = None,
+) -> None:
+    """`count` contacts of the tenant, all assigned to its seller, the i-th with
+    `attributes(i)` (default none): COPY on PostgreSQL, executemany on SQLite."""
     from voicecast.extensions import db
 
     with app.app_context():
@@ -216,18 +223,26 @@ def insert_contacts(app: Flask, tenant: Tenant, count: int, batch: int = 100_000
                     cursor.copy(f"COPY contacts ({columns}) FROM STDIN") as copy,
                 ):
                     for i in range(count):
-                        copy.write_row((account, phone_number(i), seller, "{}", now, now))
+                        attrs = json.dumps(attributes(i)) if attributes else "{}"
+                        copy.write_row((account, phone_number(i), seller, attrs, now, now))
             else:
                 cursor = raw.cursor()
                 statement = (
                     "INSERT INTO contacts (account_id, phone, seller_id, attributes, created_at,"
-                    " updated_at) VALUES (?, ?, ?, '{}', ?, ?)"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?)"
                 )
                 for start in range(0, count, batch):
                     cursor.executemany(
                         statement,
                         (
-                            (tenant.account_id, phone_number(i), tenant.seller_id, now, now)
+                            (
+                                tenant.account_id,
+                                phone_number(i),
+                                tenant.seller_id,
+                                json.dumps(attributes(i)) if attributes else "{}",
+                                now,
+                                now,
+                            )
                             for i in range(start, min(count, start + batch))
                         ),
                     )

@@ -126,7 +126,8 @@ def test_segments_belong_to_their_account(runner, client, admin):
     assert_error(client.get(f"{API}/segments/{made['id']}", headers=admin.headers), 404)
 
 
-def test_a_campaign_over_a_segment_plans_its_contacts_only(app, runner, client, admin):
+def test_a_campaign_over_a_segment_plans_its_contacts_only(app, runner, client, admin, run_jobs):
+    """(run_jobs: its teardown closes the database connections of the jobs' application.)"""
     runner.invoke(args=["account", "set-caller-id", str(admin.account_id), "+33159000000"])
     segment = client.post(
         f"{API}/segments", headers=admin.headers, json={"name": "Lyon", "filter": {

@@ -60,6 +60,15 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+# Indexes made by hand in migrations for PostgreSQL only (the models cannot say "on PostgreSQL
+# only"), which autogenerate must not offer to drop.
+POSTGRESQL_ONLY_INDEXES = {"ix_contacts_attributes"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "index" and reflected and name in POSTGRESQL_ONLY_INDEXES)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -79,6 +88,7 @@ def run_migrations_online():
                 logger.info("No changes in schema detected.")
 
     conf_args = current_app.extensions["migrate"].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

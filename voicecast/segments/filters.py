@@ -18,7 +18,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, not_, or_
+from sqlalchemy import ColumnElement, String, and_, bindparam, case, cast, func, not_, or_
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import Float
 
 from voicecast.extensions import db
@@ -144,9 +145,15 @@ def compare(field: str, op: str, value: Any, path: str) -> ColumnElement[bool]:
         if not isinstance(value, str):
             raise BadFilter(path, "contains takes text")
         return as_text(field).icontains(value, autoescape=True)
+    if isinstance(value, bool) and op not in ("eq", "ne"):
+        raise BadFilter(path, "true/false compare with eq or ne only")
+    if op == "eq" and field.startswith(ATTRIBUTE) and is_postgresql():
+        # Containment: the attribute holds exactly this JSON value (type included), and the
+        # GIN index on attributes finds such contacts without reading the others.
+        return Contact.attributes.op("@>", is_comparison=True)(
+            bindparam(None, {field[len(ATTRIBUTE) :]: value}, type_=JSONB)
+        )
     if isinstance(value, bool):
-        if op not in ("eq", "ne"):
-            raise BadFilter(path, "true/false compare with eq or ne only")
         return boolean_is(field, value if op == "eq" else not value)
     if isinstance(value, int | float):
         return apply(op, as_number(field), value)
@@ -181,7 +188,7 @@ def attribute_type(name: str):
     """The JSON type of the attribute: PostgreSQL's names (string, number, boolean, null);
     SQLite's are text, integer, real, true, false, null."""
     if is_postgresql():
-        return func.json_typeof(Contact.attributes.op("->")(name), type_=String)
+        return func.jsonb_typeof(Contact.attributes.op("->")(name), type_=String)
     return func.json_type(Contact.attributes, json_path(name), type_=String)
 
 
