@@ -57,7 +57,7 @@ def unsure_attempt(app, runner, client, carrier, public_app):
         plan_deliveries(row)
         db.session.execute(update(Delivery).values(status=DeliveryStatus.PENDING, reason=None))
         db.session.commit()
-        [attempt_id] = claim_due(row, utcnow(), 10)
+        [attempt_id] = claim_due(row, utcnow(), 10, ["Europe/Paris"], "Europe/Paris")
         attempt = db.session.get(Attempt, attempt_id)
         attempt.state, attempt.dialed_at = AttemptState.DIALING, utcnow()
         db.session.commit()

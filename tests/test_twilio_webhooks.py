@@ -37,7 +37,7 @@ def attempt(app, runner, client):
         # Set-up: the contact has no seller, so planning excluded it; dial it all the same.
         db.session.execute(update(Delivery).values(status=DeliveryStatus.PENDING, reason=None))
         db.session.commit()
-        [attempt_id] = claim_due(row, utcnow(), 10)
+        [attempt_id] = claim_due(row, utcnow(), 10, ["Europe/Paris"], "Europe/Paris")
     return attempt_id
 
 

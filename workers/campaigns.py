@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -61,26 +61,38 @@ def dispatch_round(campaign_id: int) -> str:
     if campaign is None or campaign.status != CampaignStatus.RUNNING:
         return "not running"
     now = utcnow()
-    zone = dispatch.account_zone(campaign)
-    if not is_open(campaign.calling_window, zone, now):
-        dispatch.schedule_round(campaign_id, next_opening(campaign.calling_window, zone, now))
-        return "outside the calling window"
+    window, account_zone = campaign.calling_window, dispatch.account_zone(campaign)
+    zones = campaign.zones or [account_zone]
+    open_zones = [zone for zone in zones if is_open(window, zone, now)]
     if get_redis().set(f"reconcile:{campaign_id}", 1, nx=True, ex=RECONCILE_EVERY_S):
         reconcile_campaign(campaign_id, now)  # stuck means minutes: no need to look every round
-    claimed = dispatch.claim_due(campaign, now, campaign.max_in_flight)
-    dispatch.enqueue_dials(claimed, dispatch.dial_batch_size(campaign))
+    if open_zones:
+        claimed = dispatch.claim_due(
+            campaign, now, campaign.max_in_flight, open_zones, account_zone
+        )
+        dispatch.enqueue_dials(claimed, dispatch.dial_batch_size(campaign))
     if dispatch.remaining(campaign_id) == 0:
         campaign.status = CampaignStatus.COMPLETED
         campaign.finished_at = utcnow()
         db.session.commit()
         return "completed"
-    dispatch.schedule_round(campaign_id, next_round_at(campaign_id))
-    return "dispatched"
+    closed = [next_opening(window, zone, now) for zone in zones if zone not in open_zones]
+    dispatch.schedule_round(
+        campaign_id, next_round_at(campaign_id, open_zones, account_zone, closed)
+    )
+    return "dispatched" if open_zones else "outside the calling window"
 
 
-def next_round_at(campaign_id: int):
+def next_round_at(
+    campaign_id: int, open_zones: list[str], account_zone: str, openings: list[datetime]
+) -> datetime:
+    """The next round: in a second while calls are in flight, else when the next delivery in
+    an open zone is due or the next closed zone opens (at least a second, at most a minute
+    away)."""
     now = utcnow()
     if dispatch.in_flight(campaign_id):
         return now + timedelta(seconds=ROUND_SECONDS)
-    due = dispatch.next_due(campaign_id) or now
-    return max(now + timedelta(seconds=ROUND_SECONDS), min(due, now + MAX_IDLE_ROUND))
+    due = dispatch.next_due(campaign_id, open_zones, account_zone) if open_zones else None
+    moments = [moment for moment in (due, *openings) if moment is not None]
+    at = min(moments) if moments else now + MAX_IDLE_ROUND
+    return max(now + timedelta(seconds=ROUND_SECONDS), min(at, now + MAX_IDLE_ROUND))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from voicecast.extensions import db
 from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
@@ -39,13 +39,24 @@ def remaining(campaign_id: int) -> int:
     return db.session.scalar(stmt) or 0
 
 
-def due_ids(campaign_id: int, now: datetime, limit: int) -> list[int]:
+def in_zones(zones: list[str], account_zone: str):
+    """Deliveries in one of `zones` (those planned without a zone are in the account's)."""
+    condition = Delivery.timezone.in_(zones)
+    return or_(condition, Delivery.timezone.is_(None)) if account_zone in zones else condition
+
+
+def due_ids(
+    campaign_id: int, now: datetime, limit: int, zones: list[str], account_zone: str
+) -> list[int]:
+    """Up to `limit` deliveries due now in `zones` (those whose window is open), oldest due
+    first."""
     stmt = (
         select(Delivery.id)
         .where(
             Delivery.campaign_id == campaign_id,
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.next_attempt_at <= now,
+            in_zones(zones, account_zone),
         )
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
@@ -55,11 +66,13 @@ def due_ids(campaign_id: int, now: datetime, limit: int) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
-def claim_due(campaign: Campaign, now: datetime, batch: int) -> list[int]:
-    """Move up to `batch` due deliveries (within max_in_flight) to dialing, each with a new
-    attempt in state `created`; returns the attempt ids. Commits."""
+def claim_due(
+    campaign: Campaign, now: datetime, batch: int, zones: list[str], account_zone: str
+) -> list[int]:
+    """Move up to `batch` due deliveries in `zones` (within max_in_flight) to dialing, each
+    with a new attempt in state `created`; returns the attempt ids. Commits."""
     room = min(batch, campaign.max_in_flight - in_flight(campaign.id))
-    due = due_ids(campaign.id, now, room) if room > 0 else []
+    due = due_ids(campaign.id, now, room, zones, account_zone) if room > 0 else []
     # The status guard makes the claim atomic per row even where SKIP LOCKED is missing.
     claimed = (
         db.session.execute(
@@ -100,9 +113,12 @@ def request_dispatch(campaign_id: int) -> None:
         enqueue(DISPATCH_JOB, campaign_id, queue=DIALING)
 
 
-def next_due(campaign_id: int) -> datetime | None:
+def next_due(campaign_id: int, zones: list[str], account_zone: str) -> datetime | None:
+    """When the next delivery in `zones` is due."""
     stmt = select(func.min(Delivery.next_attempt_at)).where(
-        Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING
+        Delivery.campaign_id == campaign_id,
+        Delivery.status == DeliveryStatus.PENDING,
+        in_zones(zones, account_zone),
     )
     return db.session.scalar(stmt)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from voicecast.extensions import db
 from voicecast.models import (
+    Account,
     Contact,
     Delivery,
     DeliveryStatus,
@@ -48,6 +49,7 @@ def audience_contacts(campaign: Campaign):
 
 def delivery_rows(campaign: Campaign):
     """SELECT of the deliveries' columns, one row per audience contact."""
+    account_zone = db.session.get(Account, campaign.account_id).timezone
     contact = audience_contacts(campaign).subquery()
     seller = aliased(User)
     active = aliased(Recording)
@@ -83,6 +85,7 @@ def delivery_rows(campaign: Campaign):
             literal(0).label("attempt_count"),
             literal(now).label("next_attempt_at"),
             literal(now).label("updated_at"),
+            func.coalesce(contact.c.timezone, literal(account_zone)).label("timezone"),
         )
         .select_from(contact)
         .outerjoin(seller, seller.id == contact.c.seller_id)
@@ -109,6 +112,7 @@ COLUMNS = [
     "attempt_count",
     "next_attempt_at",
     "updated_at",
+    "timezone",
 ]
 
 
@@ -117,7 +121,10 @@ def plan_deliveries(campaign: Campaign) -> int:
     Does not commit. Run it once per campaign: a second run breaks the one-delivery-per-number
     constraint (the plan job holds the campaign's row while it plans)."""
     statement = insert(Delivery).from_select(COLUMNS, delivery_rows(campaign))
-    return db.session.execute(statement).rowcount
+    added = db.session.execute(statement).rowcount
+    zones = select(Delivery.timezone).where(Delivery.campaign_id == campaign.id).distinct()
+    campaign.zones = sorted(zone for zone in db.session.scalars(zones) if zone)
+    return added
 
 
 def counts_by_status(campaign_id: int) -> dict[str, int]:

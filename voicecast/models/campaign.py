@@ -66,6 +66,9 @@ class Campaign(Timestamps, db.Model):
     retry_delays_seconds: Mapped[list[int]] = mapped_column(JSON)
     # {"days": [0..6] (Monday is 0), "start": "HH:MM", "end": "HH:MM"}, in each contact's zone
     calling_window: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The zones its deliveries are in, noted at planning: each dispatcher round claims only
+    # deliveries whose zone is inside the calling window now.
+    zones: Mapped[list[str] | None] = mapped_column(JSON)
     calls_per_second: Mapped[float] = mapped_column(Float)
     max_in_flight: Mapped[int] = mapped_column(Integer)
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -47,6 +47,8 @@ class Delivery(db.Model):
     account_id: Mapped[int] = mapped_column(Integer)
     contact_id: Mapped[int | None] = mapped_column(Integer)
     phone: Mapped[str] = mapped_column(String(16))
+    # The zone its calling window is read in: the contact's, else the account's (at planning).
+    timezone: Mapped[str | None] = mapped_column(String(64))
     seller_id: Mapped[int | None] = mapped_column(Integer)
     recording_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus))
