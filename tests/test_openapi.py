@@ -32,6 +32,8 @@ SAMPLE_BODIES = {
         "filter": {"field": "attr.ville", "op": "eq", "value": "Lyon"},
     },
     "SegmentUpdate": {"name": "Lyon"},
+    "ConsentIn": {"source": "web form"},
+    "ContractIn": {"kind": "servicing contract"},
 }
 
 

@@ -21,6 +21,7 @@ from voicecast.api import (  # noqa: E402,F401
     contact_imports,
     contacts,
     docs,
+    legal_basis,
     me,
     recording_links,
     recordings,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from flask import request
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 from sqlalchemy import ColumnElement, Select, String, case, cast, exists, func, or_, select
 
 from voicecast.api import bp
@@ -67,6 +67,23 @@ class ContactUpdate(Input):
     )
 
 
+class Consent(Output):
+    given_at: datetime
+    source: str
+    proof: str | None
+    withdrawn_at: datetime | None = Field(description="Set once withdrawn: no longer valid.")
+
+
+class Contract(Output):
+    kind: str
+    ends_on: date | None
+
+
+CONTACT_FIELDS = ("id", "phone", "first_name", "last_name", "email", "seller_id", "attributes",
+                  "external_id", "postal_code", "line_type", "timezone", "created_at",
+                  "updated_at")  # fmt: skip
+
+
 class ContactOut(Output):
     id: int
     phone: str
@@ -81,8 +98,26 @@ class ContactOut(Output):
     timezone: str | None = Field(
         description="The contact's zone (postal code, else number); null: the account's."
     )
+    consent: Consent | None = Field(default=None, description="null: never given.")
+    contract: Contract | None = Field(default=None, description="null: none recorded.")
     created_at: datetime
     updated_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def legal_basis(cls, data: Any) -> Any:
+        """The consent and contract columns of a Contact, as two objects."""
+        if not isinstance(data, Contact):
+            return data
+        fields = {name: getattr(data, name) for name in CONTACT_FIELDS}
+        if data.consent_at is not None:
+            fields["consent"] = Consent(
+                given_at=data.consent_at, source=data.consent_source or "",
+                proof=data.consent_proof, withdrawn_at=data.consent_withdrawn_at,
+            )  # fmt: skip
+        if data.contract_kind is not None:
+            fields["contract"] = Contract(kind=data.contract_kind, ends_on=data.contract_ends_on)
+        return fields
 
 
 class ContactPage(Output):

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voicecast.extensions import db
-from voicecast.models.base import Timestamps
+from voicecast.models.base import Timestamps, UTCDateTime
 from voicecast.models.user import User
 
 
@@ -40,5 +41,13 @@ class Contact(Timestamps, db.Model):
     line_type: Mapped[str | None] = mapped_column(String(16))
     # The contact's own zone (from the postal code, else the number); None: the account's.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The legal basis for calling: consent (when, how, its proof; withdrawn when), and/or an
+    # ongoing contract (what, until when). See voicecast/api/legal_basis.py.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_source: Mapped[str | None] = mapped_column(String(100))
+    consent_proof: Mapped[str | None] = mapped_column(String(1000))
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contract_kind: Mapped[str | None] = mapped_column(String(100))
+    contract_ends_on: Mapped[date | None] = mapped_column(Date)
 
     seller: Mapped[User | None] = relationship()

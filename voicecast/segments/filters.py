@@ -36,6 +36,16 @@ COLUMNS = {
     "timezone": Contact.timezone,
     "seller_id": Contact.seller_id,
 }
+# A legal basis that holds today: consent given and not withdrawn; a contract not yet ended.
+LEGAL_BASIS = {
+    "consent": lambda today: and_(
+        Contact.consent_at.is_not(None), Contact.consent_withdrawn_at.is_(None)
+    ),
+    "contract": lambda today: and_(
+        Contact.contract_kind.is_not(None),
+        or_(Contact.contract_ends_on.is_(None), Contact.contract_ends_on >= today),
+    ),
+}
 ATTRIBUTE = "attr."
 COMPARISONS = {"eq", "ne", "lt", "lte", "gt", "gte", "before", "after"}
 OPERATORS = COMPARISONS | {"between", "contains", "in", "exists", "missing"}
@@ -89,9 +99,16 @@ def condition(node: dict, today: date, path: str) -> ColumnElement[bool]:
     if unknown:
         raise BadFilter(path, f"unknown keys {sorted(unknown)}; a condition has field, op, value")
     field, op = node.get("field"), node.get("op")
-    if not isinstance(field, str) or not (field in COLUMNS or field.startswith(ATTRIBUTE)):
-        names = ", ".join(sorted(COLUMNS))
+    known = field in COLUMNS or field in LEGAL_BASIS if isinstance(field, str) else False
+    if not isinstance(field, str) or not (known or field.startswith(ATTRIBUTE)):
+        names = ", ".join(sorted([*COLUMNS, *LEGAL_BASIS]))
         raise BadFilter(f"{path}.field", f"use one of {names}, or attr.<name>")
+    if field in LEGAL_BASIS:
+        value = node.get("value")
+        if op not in ("eq", "ne") or not isinstance(value, bool):
+            raise BadFilter(path, f"{field} is true or false, compared with eq or ne")
+        holds = LEGAL_BASIS[field](today)
+        return holds if value == (op == "eq") else not_(holds)
     if op not in OPERATORS:
         raise BadFilter(f"{path}.op", f"use one of {', '.join(sorted(OPERATORS))}")
     if op in ("exists", "missing"):

@@ -1,0 +1,81 @@
+"""A contact's legal basis: consent recorded with its source and proof and withdrawn in one
+call, a contract until its end; segments select on both as they hold today."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.helpers import assert_error, create_tenant, seller_key
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def admin(runner, client):
+    return create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
+
+
+def contact(client, admin, phone: str) -> dict:
+    made = client.post(f"{API}/contacts", headers=admin.headers, json={"phone": phone})
+    assert made.status_code == 201, made.json
+    return made.json
+
+
+def matching(client, admin, filter_) -> list[str]:
+    made = client.post(
+        f"{API}/segments", headers=admin.headers, json={"name": "x", "filter": filter_}
+    ).json
+    shown = client.get(f"{API}/segments/{made['id']}/preview", headers=admin.headers).json
+    return [item["phone"] for item in shown["sample"]]
+
+
+def test_consent_is_recorded_with_its_proof_and_withdrawn_at_once(client, admin):
+    person = contact(client, admin, "0612345678")
+    assert (person["consent"], person["contract"]) == (None, None)
+    url = f"{API}/contacts/{person['id']}/consent"
+    given = client.put(url, headers=admin.headers, json={
+        "source": "web form", "proof": "case cochée le 2 mars, réf. F-2291"})  # fmt: skip
+    assert given.status_code == 200, given.json
+    consent = given.json["consent"]
+    assert (consent["source"], consent["proof"], consent["withdrawn_at"]) == (
+        "web form", "case cochée le 2 mars, réf. F-2291", None
+    )  # fmt: skip
+    assert matching(client, admin, {"field": "consent", "op": "eq", "value": True}) == [
+        "+33612345678"
+    ]
+
+    withdrawn = client.delete(url, headers=admin.headers).json["consent"]
+    assert withdrawn["withdrawn_at"] is not None and withdrawn["source"] == "web form"
+    assert matching(client, admin, {"field": "consent", "op": "eq", "value": True}) == []
+    assert matching(client, admin, {"field": "consent", "op": "ne", "value": True}) == [
+        "+33612345678"
+    ]
+
+
+def test_a_contract_counts_until_its_last_day(client, admin):
+    current = contact(client, admin, "0612345601")
+    ended = contact(client, admin, "0612345602")
+    today = date.today()
+    client.put(f"{API}/contacts/{current['id']}/contract", headers=admin.headers,
+               json={"kind": "contrat d'entretien", "ends_on": today.isoformat()})  # fmt: skip
+    yesterday = (today - timedelta(days=1)).isoformat()
+    client.put(f"{API}/contacts/{ended['id']}/contract", headers=admin.headers,
+               json={"kind": "contrat d'entretien", "ends_on": yesterday})  # fmt: skip
+    assert matching(client, admin, {"field": "contract", "op": "eq", "value": True}) == [
+        "+33612345601"
+    ]
+    removed = client.delete(f"{API}/contacts/{current['id']}/contract", headers=admin.headers)
+    assert removed.json["contract"] is None
+
+
+def test_only_managers_of_the_account_change_a_legal_basis(runner, client, admin):
+    person = contact(client, admin, "0612345678")
+    other = create_tenant(runner, client, "Garage Martin", "chef@martin.example")
+    url = f"{API}/contacts/{person['id']}/consent"
+    assert_error(client.put(url, headers=other.headers, json={"source": "x"}), 404)
+    seller = client.post(f"{API}/sellers", headers=admin.headers, json={"name": "Marie"}).json
+    as_seller = seller_key(client, admin, seller["id"])
+    assert_error(client.delete(url, headers=as_seller.headers), 403)
+    assert_error(client.put(url, headers=admin.headers, json={"source": ""}), 422)
