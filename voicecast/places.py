@@ -14,6 +14,11 @@ FRENCH_OVERSEAS = {
 FRENCH_POSTAL_CODE = re.compile(r"\d{5}")
 
 
+def contact_zone(postal_code: str | None, country: str, number_zone: str | None) -> str | None:
+    """A contact's time zone: its postal code's when that tells, else its number's."""
+    return zone_of_postal_code(postal_code, country) or number_zone
+
+
 def zone_of_postal_code(code: str | None, country: str) -> str | None:
     """The time zone of a postal code of `country`, when the code alone tells (France and its
     overseas territories); None otherwise."""

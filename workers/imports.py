@@ -5,11 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from voicecast.extensions import db
-from voicecast.imports.columns import BadMapping
-from voicecast.imports.run import import_csv
-from voicecast.imports.source import UnreadableFile
-from voicecast.models import Account, ContactImport, ImportStatus
-from voicecast.models.base import utcnow
+from voicecast.imports.run import read_import
+from voicecast.models import ContactImport, ImportStatus
 from workers.context import job, job_logger
 
 
@@ -22,26 +19,9 @@ def run_import(import_id: int) -> str:
         return "nothing to import"
     record.status = ImportStatus.RUNNING
     db.session.commit()
-    data = record.data or b""
-    account = db.session.get(Account, record.account_id)
-    try:
-        report = import_csv(account, data, record.options)
-    except (UnreadableFile, BadMapping) as error:
-        db.session.rollback()
-        finish(import_id, ImportStatus.FAILED, error=str(error))
-        return f"failed: {error}"
-    finish(import_id, ImportStatus.DONE, report=report)
-    job_logger(__name__).info(
-        "import %s: %s",
-        import_id,
-        {k: report[k] for k in ("rows", "created", "updated", "rejected")},
-    )
+    record = read_import(import_id, record.data or b"")
+    if record.error:
+        return f"failed: {record.error}"
+    counts = {key: record.report[key] for key in ("rows", "created", "updated", "rejected")}
+    job_logger(__name__).info("import %s: %s", import_id, counts)
     return "done"
-
-
-def finish(import_id: int, status: ImportStatus, **fields) -> None:
-    record = db.session.get(ContactImport, import_id)
-    record.status, record.finished_at, record.data = status, utcnow(), None
-    for name, value in fields.items():
-        setattr(record, name, value)
-    db.session.commit()

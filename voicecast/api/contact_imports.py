@@ -18,11 +18,10 @@ from voicecast.api.schemas import Input, Output, QueryInput
 from voicecast.api.spec import operation
 from voicecast.errors import invalid_field
 from voicecast.extensions import db
-from voicecast.imports.columns import BadMapping, Column
-from voicecast.imports.run import import_csv, import_lines
-from voicecast.imports.source import Line, UnreadableFile
-from voicecast.models import Account, ContactImport, ImportStatus
-from voicecast.models.base import utcnow
+from voicecast.imports.columns import Column
+from voicecast.imports.run import import_lines, read_import
+from voicecast.imports.source import Line
+from voicecast.models import ContactImport
 from voicecast.queues import DEFAULT, enqueue
 
 TAG = "Contacts"
@@ -99,18 +98,6 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
     return mapping
 
 
-def run_now(record: ContactImport, account: Account, data: bytes) -> None:
-    """Read a small file during the request; the record ends done or failed. Commits."""
-    try:
-        record.report = import_csv(account, data, record.options)
-        record.status = ImportStatus.DONE
-    except (UnreadableFile, BadMapping) as error:
-        db.session.rollback()
-        record.status, record.error = ImportStatus.FAILED, str(error)
-    record.finished_at = utcnow()
-    db.session.commit()
-
-
 @operation(
     bp,
     "/contacts/import",
@@ -139,7 +126,7 @@ def import_contacts(form: ImportForm, upload):
     db.session.add(record)
     if len(data) <= current_app.config["IMPORT_INLINE_BYTES"]:
         db.session.commit()  # the record stays whatever the file turns out to be
-        run_now(record, principal.user.account, data)
+        record = read_import(record.id, data)
         response = jsonify(import_out(record).model_dump(mode="json"))
         response.status_code = 201
         return response

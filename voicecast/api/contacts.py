@@ -30,7 +30,7 @@ from voicecast.extensions import db
 from voicecast.models import Contact, Role, User
 from voicecast.people import phone_for_account
 from voicecast.phones import describe
-from voicecast.places import zone_of_postal_code
+from voicecast.places import contact_zone
 
 TAG = "Contacts"
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
@@ -79,11 +79,6 @@ class Contract(Output):
     ends_on: date | None
 
 
-CONTACT_FIELDS = ("id", "phone", "first_name", "last_name", "email", "seller_id", "attributes",
-                  "external_id", "postal_code", "line_type", "timezone", "created_at",
-                  "updated_at")  # fmt: skip
-
-
 class ContactOut(Output):
     id: int
     phone: str
@@ -109,7 +104,8 @@ class ContactOut(Output):
         """The consent and contract columns of a Contact, as two objects."""
         if not isinstance(data, Contact):
             return data
-        fields = {name: getattr(data, name) for name in CONTACT_FIELDS}
+        plain = cls.model_fields.keys() - {"consent", "contract"}
+        fields = {name: getattr(data, name) for name in plain}
         if data.consent_at is not None:
             fields["consent"] = Consent(
                 given_at=data.consent_at, source=data.consent_source or "",
@@ -187,9 +183,7 @@ def apply_contact_fields(contact: Contact, fields: dict[str, Any], principal: Pr
     if "phone" in fields or "postal_code" in fields:
         phone = describe(contact.phone, account.country)
         contact.line_type = phone.line_type
-        contact.timezone = zone_of_postal_code(contact.postal_code, account.country) or (
-            phone.timezone
-        )
+        contact.timezone = contact_zone(contact.postal_code, account.country, phone.timezone)
 
 
 def check_external_id_free(external_id: str, principal: Principal, except_id: int | None) -> None:

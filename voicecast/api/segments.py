@@ -78,10 +78,9 @@ def checked(filter_: dict[str, Any]) -> dict[str, Any]:
            response=SegmentOut, status=201, errors=(403,))  # fmt: skip
 def create_segment(body: SegmentCreate):
     """The filter is checked now and evaluated whenever the segment is used."""
-    account_segments()
-    segment = Segment(
-        account_id=current_principal().account_id, name=body.name, filter=checked(body.filter)
-    )
+    principal = current_principal()
+    principal.require_manager()
+    segment = Segment(account_id=principal.account_id, name=body.name, filter=checked(body.filter))
     db.session.add(segment)
     db.session.commit()
     return SegmentOut.model_validate(segment)

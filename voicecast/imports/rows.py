@@ -10,7 +10,7 @@ from voicecast.imports.columns import Column
 from voicecast.imports.source import Line
 from voicecast.imports.values import convert, infer_type
 from voicecast.phones import InvalidPhone, describe
-from voicecast.places import zone_of_postal_code
+from voicecast.places import contact_zone
 
 MAX_TEXT = 100
 
@@ -95,7 +95,7 @@ def read_row(line: Line, columns: list[Column], width: int, context: RowContext)
         line=line.number,
         phone=phone.e164,
         line_type=phone.line_type,
-        timezone=zone_of_postal_code(postal_code, context.country) or phone.timezone,
+        timezone=contact_zone(postal_code, context.country, phone.timezone),
         postal_code=postal_code,
     )
     for name in ("first_name", "last_name", "external_id"):

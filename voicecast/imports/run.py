@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy import select
 
 from voicecast.extensions import db
-from voicecast.imports.columns import Column, map_columns
+from voicecast.imports.columns import BadMapping, Column, map_columns
 from voicecast.imports.rows import Rejected, RowContext, attribute_types, read_rows
-from voicecast.imports.source import Line, read_lines
+from voicecast.imports.source import Line, UnreadableFile, read_lines
 from voicecast.imports.store import upsert_contacts
-from voicecast.models import Account, Role, User
+from voicecast.models import Account, ContactImport, ImportStatus, Role, User
+from voicecast.models.base import utcnow
 
 MATCH_ON = ("phone", "external_id")
 MAX_LISTED_ERRORS = 10_000
@@ -28,6 +29,24 @@ def sellers_by_name(account_id: int) -> dict[str, int]:
             found[email.lower()] = user_id
         found.setdefault(name.lower(), user_id)
     return found
+
+
+def read_import(import_id: int, data: bytes) -> ContactImport:
+    """Import `data`, the file of import `import_id`, and finish its record: done with the
+    report, or failed with what to fix (what was stored before the failure stays). Commits."""
+    record = db.session.get(ContactImport, import_id)
+    account = db.session.get(Account, record.account_id)
+    try:
+        report, error = import_csv(account, data, record.options), None
+    except (UnreadableFile, BadMapping) as failure:
+        db.session.rollback()
+        report, error = None, str(failure)
+    record = db.session.get(ContactImport, import_id)
+    record.status = ImportStatus.FAILED if error else ImportStatus.DONE
+    record.report, record.error = report, error
+    record.finished_at, record.data = utcnow(), None
+    db.session.commit()
+    return record
 
 
 def import_csv(account: Account, data: bytes, options: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Upserting the contacts of a file, a thousand at a time: one query to find which exist, one
-bulk INSERT for the new, one bulk UPDATE for the known (what the file leaves empty is kept)."""
+COPY (PostgreSQL) or bulk INSERT for the new, one bulk UPDATE for the known (what the file
+leaves empty is kept)."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ whose attribute is missing or of another type does not match (nor does it match 
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from typing import Any
 
@@ -140,13 +141,7 @@ def shift(today: date, unit: str, amount: int) -> date:
     months = amount * (12 if unit == "years_ago" else 1)
     year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
     month += 1
-    day = min(today.day, days_in_month(year, month))
-    return date(year, month, day)
-
-
-def days_in_month(year: int, month: int) -> int:
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return (following - date(year, month, 1)).days
+    return date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
 
 
 def compare(field: str, op: str, value: Any, path: str) -> ColumnElement[bool]:
