@@ -43,6 +43,9 @@ def test_a_draft_gets_safe_defaults(client, admin):
     assert (campaign["human_policy"], campaign["unknown_policy"]) == ("play", "play")
     fetched = client.get(f"{API}/campaigns/{campaign['id']}", headers=admin.headers).json
     assert fetched.pop("counts") == {}  # nothing planned yet
+    rules = fetched.pop("calling_rules")  # the test account has no preset, and says so
+    assert rules["preset"] is None and "only the campaign's own window" in rules["note"]
+    assert rules["effective"]["hours"]["mon"] == [["10:00", "20:00"]]
     assert fetched == campaign
 
 

@@ -266,11 +266,16 @@ def test_me_describes_the_key_owner_and_account(runner, client, admin):
             "name": "Garage Dupont",
             "country": "FR",
             "timezone": "Europe/Paris",
+            "caller_id": None,
+            "calling_rules": None,  # the test tenant asked for none
         },
     }
-    us = create_tenant(runner, client, "Brooklyn Motors", "boss@brooklyn.example", country="us")
+    us = create_tenant(
+        runner, client, "Brooklyn Motors", "boss@brooklyn.example", country="us", rules="country"
+    )
     us_me = client.get(f"{API}/me", headers=us.headers).json
     assert us_me["account"]["country"] == "US"
+    assert us_me["account"]["calling_rules"] == "US"  # a new account takes its country's rules
     assert us_me["account"]["timezone"] == "America/New_York"
     assert us_me["account"]["id"] != admin.account_id
 

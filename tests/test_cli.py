@@ -17,7 +17,10 @@ def test_account_create_prints_a_working_admin_key_last(runner, client):
         "name": "Garage Martin",
         "country": "FR",
         "timezone": "Europe/Paris",
+        "caller_id": None,
+        "calling_rules": "FR",  # a French account calls under the French rules by default
     }
+    assert "FR)." in result.output
 
 
 def test_account_create_takes_the_country_time_zone_or_an_explicit_one(runner, client):
@@ -35,6 +38,31 @@ def test_account_create_takes_the_country_time_zone_or_an_explicit_one(runner, c
         args=["account", "create", "X", "--email", "x@x.example", "--timezone", "Mars/Olympus"]
     )
     assert bad.exit_code != 0 and "Unknown time zone" in bad.output
+
+
+def test_account_create_takes_calling_rules_or_none(runner, client):
+    japan = runner.invoke(
+        args=["account", "create", "Tokyo", "--email", "t@jp.example", "--country", "JP",
+              "--timezone", "Asia/Tokyo"]
+    )  # fmt: skip
+    assert japan.exit_code == 0 and "no calling rules" in japan.output  # no preset for JP
+    test_numbers = runner.invoke(
+        args=["account", "create", "Lab", "--email", "l@lab.example", "--rules", "none"]
+    )
+    assert test_numbers.exit_code == 0 and "no calling rules" in test_numbers.output
+    wrong = runner.invoke(
+        args=["account", "create", "X", "--email", "x@x.example", "--rules", "DE"]
+    )
+    assert wrong.exit_code != 0 and "use FR, US or none" in wrong.output
+
+
+def test_a_french_account_cannot_present_a_mobile_number(runner, client):
+    made = runner.invoke(args=["account", "create", "Garage", "--email", "g@garage.example"])
+    account_id = made.output.split()[1]
+    mobile = runner.invoke(args=["account", "set-caller-id", account_id, "06 12 34 56 78"])
+    assert mobile.exit_code != 0 and "mobile number" in mobile.output
+    fixed = runner.invoke(args=["account", "set-caller-id", account_id, "01 62 00 00 01"])
+    assert fixed.exit_code == 0, fixed.output
 
 
 def test_account_create_refuses_an_email_in_use(runner, client):

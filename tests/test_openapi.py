@@ -33,6 +33,8 @@ SAMPLE_BODIES = {
     },
     "SegmentUpdate": {"name": "Lyon"},
     "ConsentIn": {"source": "web form"},
+    "RefusalIn": {},
+    "AccountUpdate": {"calling_rules": "none"},
     "ContractIn": {"kind": "servicing contract"},
 }
 

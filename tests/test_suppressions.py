@@ -147,3 +147,52 @@ def test_an_opt_out_while_the_campaign_runs_stops_the_next_dial(
     assert {by_phone[phone]["status"] for phone in PHONES if phone != PHONES[2]} == {
         "voicemail_left"
     }
+
+
+def upload(client, admin, content: bytes, **fields):
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(content), filename="dnc.csv"), **fields}
+    )
+    return client.post(
+        f"{API}/suppressions/import",
+        headers=admin.headers,
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def test_a_do_not_call_file_adds_its_numbers_and_reports_every_bad_row(client, admin):
+    client.post(f"{API}/suppressions", headers=admin.headers, json={"phone": "0612345601"})
+    french_excel = (
+        "Téléphone;Motif\r\n"
+        "06 12 34 56 01;déjà là\r\n"
+        "06 12 34 56 02;courrier du client\r\n"
+        "\r\n"
+        "pas un numéro;\r\n"
+        "+33 6 12 34 56 03;\r\n"
+        "0612345602;encore\r\n"
+        ";sans numéro\r\n"
+    ).encode("cp1252")
+    report = upload(client, admin, french_excel, reason="Bloctel 2026-11")
+    assert report.status_code == 200, report.json
+    assert {key: report.json[key] for key in
+            ("rows", "added", "already_listed", "duplicates", "rejected")} == {
+        "rows": 6, "added": 2, "already_listed": 1, "duplicates": 1, "rejected": 2,
+    }  # fmt: skip
+    assert [error["line"] for error in report.json["errors"]] == [5, 8]
+    assert "not a" in report.json["errors"][0]["reason"]
+    assert report.json["errors"][1]["reason"] == "no number in this row"
+    assert (report.json["encoding"], report.json["delimiter"]) == ("windows-1252", ";")
+    listed = client.get(f"{API}/suppressions", headers=admin.headers).json["items"]
+    by_phone = {item["phone"]: item for item in listed}
+    assert by_phone["+33612345602"]["reason"] == "courrier du client"
+    assert by_phone["+33612345603"]["reason"] == "Bloctel 2026-11"  # the form's reason
+    assert by_phone["+33612345603"]["source"] == "import"
+    assert by_phone["+33612345601"]["source"] == "api"  # left as it was
+
+
+def test_a_bare_list_of_numbers_is_read_without_a_header(client, admin):
+    report = upload(client, admin, b"0612345611\n0612345612\n").json
+    assert (report["rows"], report["added"]) == (2, 2)
+    empty = upload(client, admin, b"")
+    assert "empty" in assert_error(empty, 422)["message"]

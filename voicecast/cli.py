@@ -50,8 +50,16 @@ def account_cli() -> None:
 @click.option("--email", required=True, help="The admin's email (their login).")
 @click.option("--country", default="FR", show_default=True, help="ISO country code.")
 @click.option("--timezone", default=None, help="IANA time zone; default: the country's.")
+@click.option(
+    "--rules",
+    default="country",
+    show_default=True,
+    help="Calling rules: FR, US, none (only each campaign's window), or the country's.",
+)
 @with_appcontext
-def create_account_command(name: str, email: str, country: str, timezone: str | None) -> None:
+def create_account_command(
+    name: str, email: str, country: str, timezone: str | None, rules: str
+) -> None:
     """Create an account and its admin; the admin's API key is printed alone on the last line."""
     from voicecast.people import create_account
 
@@ -62,10 +70,14 @@ def create_account_command(name: str, email: str, country: str, timezone: str | 
     if timezone not in zoneinfo.available_timezones():
         raise click.UsageError(f"Unknown time zone {timezone!r}, e.g. Europe/Paris.")
     try:
-        account, admin, secret = create_account(name, email, country, timezone)
+        account, admin, secret = create_account(name, email, country, timezone, rules)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(f"Account {account.id} '{account.name}' ({account.country}, {account.timezone}).")
+    rules_text = account.calling_rules or "no calling rules"
+    click.echo(
+        f"Account {account.id} '{account.name}' ({account.country}, {account.timezone}, "
+        f"{rules_text})."
+    )
     click.echo(f"Admin user {admin.id} <{admin.email}>. Set a web password with:")
     click.echo(f"  voicecast user set-password {admin.email}")
     click.echo("The admin's API key follows; it is shown only once:")
@@ -80,6 +92,7 @@ def set_caller_id_command(account_id: int, number: str) -> None:
     """Set the number campaigns call from (a Twilio number of the account), in E.164."""
     from voicecast.models import Account
     from voicecast.phones import InvalidPhone, to_e164
+    from voicecast.rules.caller_id import caller_id_problem
 
     account = db.session.get(Account, account_id)
     if account is None:
@@ -88,6 +101,9 @@ def set_caller_id_command(account_id: int, number: str) -> None:
         account.caller_id = to_e164(number, account.country)
     except InvalidPhone as error:
         raise click.UsageError(str(error)) from None
+    problem = caller_id_problem(account)
+    if problem:
+        raise click.UsageError(problem)
     db.session.commit()
     click.echo(f"Account {account.id} calls from {account.caller_id}.")
 

@@ -35,14 +35,19 @@ def parse_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0)
     return value
 
 
-def parse_float(env: Mapping[str, str], name: str, default: float) -> float:
+def parse_float(
+    env: Mapping[str, str], name: str, default: float, minimum: float | None = None
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and not value >= minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
 
 
 def parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -120,6 +125,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "RECONCILE_UNSURE_SECONDS": parse_int(env, "RECONCILE_UNSURE_SECONDS", 60, 1),
         "RECONCILE_SILENT_SECONDS": parse_int(env, "RECONCILE_SILENT_SECONDS", 600, 1),
         "TWILIO_CALLS_PER_SECOND": parse_positive_float(env, "TWILIO_CALLS_PER_SECOND", 1.0),
+        # What a campaign preview counts per call placed (an estimate: the carrier's price).
+        "PRICE_PER_CALL": parse_float(env, "PRICE_PER_CALL", 0.05, minimum=0),
+        "PRICE_CURRENCY": env.get("PRICE_CURRENCY", "EUR").upper(),
         "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
         "MAX_CONTENT_LENGTH": parse_int(env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, 1024),
         "API_MAX_JSON_BYTES": parse_int(env, "API_MAX_JSON_BYTES", DEFAULT_MAX_JSON_BYTES, 1024),

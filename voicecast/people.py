@@ -8,6 +8,9 @@ from voicecast.errors import invalid_field
 from voicecast.extensions import db
 from voicecast.models import Account, ApiKey, Role, User
 from voicecast.phones import InvalidPhone, to_e164
+from voicecast.rules.presets import default_preset_name, preset_named
+
+COUNTRY_RULES = "country"  # a new account's rules: its country's preset, if we have one
 
 
 def email_taken(email: str, except_id: int | None = None) -> bool:
@@ -43,12 +46,25 @@ def create_user(account_id: int, role: Role, name: str, email: str) -> tuple[Use
 
 
 def create_account(
-    name: str, admin_email: str, country: str = "FR", timezone: str = "Europe/Paris"
+    name: str,
+    admin_email: str,
+    country: str = "FR",
+    timezone: str = "Europe/Paris",
+    calling_rules: str | None = COUNTRY_RULES,
 ) -> tuple[Account, User, str]:
-    """A new account with its admin user and a first API key; returns the key's secret too."""
+    """A new account with its admin user and a first API key; returns the key's secret too.
+    It calls under its country's rules unless `calling_rules` names others ("none": none)."""
     if email_taken(admin_email):
         raise ValueError(f"{admin_email} is already used by another user.")
-    account = Account(name=name, country=country.upper(), timezone=timezone)
+    if calling_rules == COUNTRY_RULES:
+        calling_rules = default_preset_name(country)
+    preset = preset_named(calling_rules)
+    account = Account(
+        name=name,
+        country=country.upper(),
+        timezone=timezone,
+        calling_rules=preset.name if preset else None,
+    )
     db.session.add(account)
     db.session.flush()
     admin, secret = create_user(account.id, Role.ADMIN, admin_email.split("@")[0], admin_email)

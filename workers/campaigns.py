@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from voicecast.delivery import dispatch
 from voicecast.delivery.planning import plan_deliveries
 from voicecast.delivery.reconcile import reconcile_campaign
-from voicecast.delivery.window import is_open, next_opening
 from voicecast.extensions import db
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.redis_client import get_redis
+from voicecast.rules.campaigns import rules_of
 from workers.context import job, job_logger
 
 ROUND_SECONDS = 1.0
@@ -56,19 +56,20 @@ def dispatch_campaign(campaign_id: int) -> str:
         lock.release()
 
 
-def dispatch_round(campaign_id: int) -> str:
+def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
+    """Claim what may be dialed at `now` (default: now) in the zones whose window is open."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status != CampaignStatus.RUNNING:
         return "not running"
-    now = utcnow()
-    window, account_zone = campaign.calling_window, dispatch.account_zone(campaign)
-    zones = campaign.zones or [account_zone]
-    open_zones = [zone for zone in zones if is_open(window, zone, now)]
+    now = now or utcnow()
+    rules = rules_of(campaign)
+    zones = campaign.zones or [rules.account_zone]
+    open_zones = [zone for zone in zones if rules.schedule.is_open(zone, now)]
     if get_redis().set(f"reconcile:{campaign_id}", 1, nx=True, ex=RECONCILE_EVERY_S):
         reconcile_campaign(campaign_id, now)  # stuck means minutes: no need to look every round
     if open_zones:
         claimed = dispatch.claim_due(
-            campaign, now, campaign.max_in_flight, open_zones, account_zone
+            campaign, now, campaign.max_in_flight, open_zones, rules.account_zone, rules.preset
         )
         dispatch.enqueue_dials(claimed, dispatch.dial_batch_size(campaign))
     if dispatch.remaining(campaign_id) == 0:
@@ -76,10 +77,9 @@ def dispatch_round(campaign_id: int) -> str:
         campaign.finished_at = utcnow()
         db.session.commit()
         return "completed"
-    closed = [next_opening(window, zone, now) for zone in zones if zone not in open_zones]
-    dispatch.schedule_round(
-        campaign_id, next_round_at(campaign_id, open_zones, account_zone, closed)
-    )
+    openings = [rules.schedule.next_opening(zone, now) for zone in zones if zone not in open_zones]
+    at = next_round_at(campaign_id, open_zones, rules.account_zone, [o for o in openings if o])
+    dispatch.schedule_round(campaign_id, at)
     return "dispatched" if open_zones else "outside the calling window"
 
 

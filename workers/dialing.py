@@ -14,28 +14,23 @@ import time
 
 from flask import current_app
 from rq import get_current_job
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from voicecast import hotsql
 from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import CarrierError
-from voicecast.delivery import dispatch
+from voicecast.delivery import claim, dispatch
 from voicecast.delivery.calls import CARRIER_STATES, apply_carrier_status, settle
 from voicecast.delivery.pacing import take_slot, wait_for_admission
-from voicecast.delivery.planning import SUPPRESSED
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
-from voicecast.models import (
-    Account,
-    Attempt,
-    AttemptState,
-    Delivery,
-    DeliveryStatus,
-    Suppression,
-)
+from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.redis_client import get_redis
+from voicecast.rules.eligibility import verdicts
+from voicecast.rules.presets import Preset, preset_named
+from voicecast.rules.schedule import Schedule
 from workers.context import job, job_logger
 
 ATTEMPTS = Attempt.__table__
@@ -47,21 +42,15 @@ DIAL_PLANS = (
         ATTEMPTS.c.campaign_id,
         Delivery.phone,
         Campaign.calls_per_second,
+        Campaign.calling_window,
         Account.caller_id,
+        Account.calling_rules,
+        func.coalesce(Delivery.timezone, Account.timezone).label("timezone"),
     )
     .join(Delivery, Delivery.id == ATTEMPTS.c.delivery_id)
     .join(Campaign, Campaign.id == ATTEMPTS.c.campaign_id)
     .join(Account, Account.id == Campaign.account_id)
     .where(ATTEMPTS.c.id.in_(bindparam("attempt_ids", expanding=True)))
-)
-# created -> dialing, only while the campaign runs and the number is not on the account's
-# do-not-call list (an opt-out stops the very next dial, even within a running campaign).
-CLAIM = (
-    "UPDATE attempts SET state = 'dialing', dialed_at = :now"
-    " WHERE id = :attempt_id AND state = 'created' AND EXISTS (SELECT 1 FROM campaigns"
-    " WHERE campaigns.id = attempts.campaign_id AND campaigns.status = 'running')"
-    " AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN suppressions s"
-    " ON s.account_id = d.account_id AND s.phone = d.phone WHERE d.id = attempts.delivery_id)"
 )
 # The carrier took the call: keep its sid (a callback may have done so already) and its state,
 # unless callbacks have moved the attempt on already.
@@ -112,8 +101,12 @@ def wait_for_slot(job_id: str, limits: list[tuple[str, float]]) -> None:
 
 
 def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
-    if not claim_for_dialing(attempt_id):
-        return not_claimed(attempt_id)
+    preset = preset_named(plan.calling_rules)
+    now = utcnow()
+    if not Schedule.of(plan.calling_window, preset).is_open(plan.timezone, now):
+        return outside_hours(attempt_id)  # the window closed since the dispatcher's round
+    if not claim.claim(attempt_id, preset, now):
+        return not_claimed(attempt_id, preset, now)
     # Last before the request, so that a slow commit above cannot bunch calls at the carrier.
     wait_for_admission(get_redis(), limits, str(attempt_id))
     try:
@@ -129,32 +122,37 @@ def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
     return f"dialed {call.sid}"
 
 
-def claim_for_dialing(attempt_id: int) -> bool:
-    """created -> dialing, once and only while the campaign runs: recorded (committed) before
-    the request leaves."""
-    now = hotsql.bind_datetime(utcnow())
-    claimed, _ = hotsql.execute(CLAIM, {"attempt_id": attempt_id, "now": now})
-    hotsql.commit()
-    return claimed == 1
-
-
 def locked_attempt(attempt_id: int) -> Attempt | None:
     return db.session.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
 
 
-def not_claimed(attempt_id: int) -> str:
+def outside_hours(attempt_id: int) -> str:
+    """The calling window closed between the claim and the dial: the attempt never happened,
+    its delivery waits for the dispatcher's round at the next opening. Commits."""
+    attempt = locked_attempt(attempt_id)
+    if attempt is None or attempt.state != AttemptState.CREATED:
+        db.session.commit()
+        return "already dialed"
+    delivery = db.session.get(Delivery, attempt.delivery_id)
+    forget_attempt(attempt, delivery, DeliveryStatus.PENDING, delivery.reason)
+    return "not dialed: outside calling hours"
+
+
+def not_claimed(attempt_id: int, preset: Preset | None, now) -> str:
     """Why an attempt could not be claimed: dialed already (a duplicate job got there first),
-    its number put on the do-not-call list, or its campaign stopped; in the last two cases the
-    attempt never happened. Commits."""
+    the rules or the do-not-call list hold its number back, or its campaign stopped; in all but
+    the first case the attempt never happened. Commits."""
     attempt = locked_attempt(attempt_id)
     campaign = db.session.get(Campaign, attempt.campaign_id) if attempt else None
     if attempt is None or attempt.state != AttemptState.CREATED or campaign is None:
         db.session.commit()
         return "already dialed"
     delivery = db.session.get(Delivery, attempt.delivery_id)
-    if is_suppressed(delivery):
-        outcome = forget_attempt(attempt, delivery, DeliveryStatus.EXCLUDED, SUPPRESSED)
-        return f"not dialed: {outcome}"
+    verdict = verdicts(delivery.account_id, preset, [delivery.id], now).get(delivery.id)
+    if verdict is not None:
+        status = DeliveryStatus.EXCLUDED if verdict.until is None else DeliveryStatus.PENDING
+        delivery.next_attempt_at = verdict.until or delivery.next_attempt_at
+        return f"not dialed: {forget_attempt(attempt, delivery, status, verdict.reason)}"
     if campaign.status == CampaignStatus.RUNNING:
         db.session.commit()
         return "not claimed; left for the reconciler"
@@ -163,13 +161,6 @@ def not_claimed(attempt_id: int) -> str:
     else:
         forget_attempt(attempt, delivery, DeliveryStatus.PENDING, delivery.reason)
     return f"campaign {campaign.status.value}"
-
-
-def is_suppressed(delivery: Delivery) -> bool:
-    stmt = select(Suppression.id).where(
-        Suppression.account_id == delivery.account_id, Suppression.phone == delivery.phone
-    )
-    return db.session.scalar(stmt) is not None
 
 
 def forget_attempt(

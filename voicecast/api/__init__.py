@@ -15,8 +15,10 @@ def require_api_key() -> None:
 
 
 from voicecast.api import (  # noqa: E402,F401
+    account,
     api_keys,
     campaign_actions,
+    campaign_preview,
     campaigns,
     contact_imports,
     contacts,

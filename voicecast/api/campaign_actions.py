@@ -22,12 +22,19 @@ from voicecast.models import Account, Attempt, Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.queues import PLANNING, enqueue
+from voicecast.rules.caller_id import caller_id_problem
+from voicecast.rules.campaigns import rules_of
+from voicecast.rules.waiting import Waiting, why_waiting
 
 TAG = "Campaigns"
 
 
 class CampaignState(CampaignOut):
     counts: dict[str, int] = Field(description="Deliveries per status.")
+    calling_rules: dict = Field(
+        description="The account's preset (null: none, only the campaign's window applies) "
+        "and the hours that result from it and the campaign's window."
+    )
 
 
 class AttemptOut(Output):
@@ -37,21 +44,34 @@ class AttemptOut(Output):
     answered_by: str | None
     outcome: str | None
     error_code: int | None
+    rules: str | None = Field(description="The calling rules it was dialed under.")
     created_at: datetime
     dialed_at: datetime | None
     ended_at: datetime | None
+
+
+class WaitingOut(Output):
+    reason: str = Field(
+        description="outside_hours, public_holiday, attempt_cap, retry_delay, scheduled, "
+        "campaign_paused or due."
+    )
+    until: datetime | None
+    text: str = Field(description='e.g. "outside calling hours until Mon 30 Nov 10:00 '
+                      'Europe/Paris".')  # fmt: skip
 
 
 class DeliveryOut(Output):
     id: int
     contact_id: int | None
     phone: str
+    timezone: str | None
     seller_id: int | None
     recording_id: int | None
     status: DeliveryStatus
     reason: str | None
     attempt_count: int
     next_attempt_at: datetime | None
+    waiting: WaitingOut | None = Field(description="Why a pending delivery waits; else null.")
     attempts: list[AttemptOut]
 
 
@@ -66,7 +86,11 @@ class DeliveryQuery(PageQuery):
 
 def campaign_state(campaign: Campaign) -> CampaignState:
     base = CampaignOut.model_validate(campaign).model_dump()
-    return CampaignState(**base, counts=counts_by_status(campaign.id))
+    return CampaignState(
+        **base,
+        counts=counts_by_status(campaign.id),
+        calling_rules=rules_of(campaign).describe(),
+    )
 
 
 def require_status(campaign: Campaign, *allowed: CampaignStatus) -> None:
@@ -106,12 +130,7 @@ def launch_campaign(campaign_id: int):
 
     def act() -> CampaignState:
         require_status(campaign, CampaignStatus.DRAFT)
-        if not db.session.get(Account, campaign.account_id).caller_id:
-            raise ApiError(
-                409,
-                "Set the account's caller ID first: "
-                "voicecast account set-caller-id ACCOUNT_ID +33...",
-            )
+        require_callable(campaign)
         campaign.status, campaign.launched_at = CampaignStatus.PLANNING, utcnow()
         db.session.flush()
         return campaign_state(campaign)
@@ -119,6 +138,26 @@ def launch_campaign(campaign_id: int):
     result = once(f"launch_campaign:{campaign_id}", 202, act)
     enqueue(PLAN_JOB, campaign_id, queue=PLANNING)
     return result
+
+
+def require_callable(campaign: Campaign) -> None:
+    """What the rules say before a launch: a caller ID they allow, and hours to call in."""
+    account = db.session.get(Account, campaign.account_id)
+    if not account.caller_id:
+        raise ApiError(
+            409,
+            "Set the account's caller ID first: voicecast account set-caller-id ACCOUNT_ID +33...",
+        )
+    problem = caller_id_problem(account)
+    if problem:
+        raise ApiError(409, problem)
+    rules = rules_of(campaign)
+    if not rules.schedule.ever_open:
+        raise ApiError(
+            409,
+            f"The campaign's calling window leaves no hour the {rules.name} calling rules allow "
+            "(see calling_rules in the campaign): widen it within them.",
+        )
 
 
 def switch(campaign_id: int, to: CampaignStatus) -> Campaign:
@@ -204,21 +243,27 @@ def cancel_campaign(campaign_id: int):
 )
 def list_deliveries(campaign_id: int, query: DeliveryQuery):
     """Each number of the campaign with its status, reason and attempts."""
-    get_campaign(campaign_id)
+    campaign = get_campaign(campaign_id)
     stmt = select(Delivery).where(Delivery.campaign_id == campaign_id)
     if query.status is not None:
         stmt = stmt.where(Delivery.status == query.status)
     rows, cursor = keyset_page(stmt, Delivery.id, query)
     attempts = attempts_by_delivery([row.id for row in rows])
-    items = [delivery_out(row, attempts.get(row.id, [])) for row in rows]
+    rules, now = rules_of(campaign), utcnow()
+    items = [
+        delivery_out(row, attempts.get(row.id, []), why_waiting(row, rules, campaign.status, now))
+        for row in rows
+    ]
     return DeliveryPage(items=items, next_cursor=cursor)
 
 
-def delivery_out(delivery: Delivery, attempts: list[AttemptOut]) -> DeliveryOut:
-    values = {
-        name: getattr(delivery, name) for name in DeliveryOut.model_fields if name != "attempts"
-    }
-    return DeliveryOut(**values, attempts=attempts)
+def delivery_out(
+    delivery: Delivery, attempts: list[AttemptOut], waiting: Waiting | None
+) -> DeliveryOut:
+    derived = {"attempts", "waiting"}
+    values = {name: getattr(delivery, name) for name in DeliveryOut.model_fields.keys() - derived}
+    shown = WaitingOut(**vars(waiting)) if waiting else None
+    return DeliveryOut(**values, waiting=shown, attempts=attempts)
 
 
 def attempts_by_delivery(delivery_ids: list[int]) -> dict[int, list[AttemptOut]]:

@@ -95,6 +95,9 @@ class ContactOut(Output):
     )
     consent: Consent | None = Field(default=None, description="null: never given.")
     contract: Contract | None = Field(default=None, description="null: none recorded.")
+    refused_at: datetime | None = Field(
+        description="When the contact last refused a call (presets keep silence after it)."
+    )
     created_at: datetime
     updated_at: datetime
 

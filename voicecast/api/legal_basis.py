@@ -1,6 +1,7 @@
 """A contact's legal basis for being called: consent (recorded with its source and proof,
 withdrawn in one call) and an ongoing contract. French canvassing needs one of them; the
-calling rules read them right before each dial."""
+calling rules read them right before each dial. Also a refusal: a customer who said no to a
+call is left in peace for the preset's silence period (60 days under FR)."""
 
 from __future__ import annotations
 
@@ -77,5 +78,31 @@ def record_contract(contact_id: int, body: ContractIn):
 def remove_contract(contact_id: int):
     contact = managed_contact(contact_id)
     contact.contract_kind = contact.contract_ends_on = None
+    db.session.commit()
+    return ContactOut.model_validate(contact)
+
+
+class RefusalIn(Input):
+    refused_at: datetime | None = Field(default=None, description="When (default: now).")
+
+
+@operation(bp, "/contacts/<int:contact_id>/refusal", "PUT", summary="Record a refusal",
+           tag=TAG, body=RefusalIn, response=ContactOut, errors=(403, 404))  # fmt: skip
+def record_refusal(contact_id: int, body: RefusalIn):
+    """The customer refused a call: under a preset with a silence period, no campaign calls
+    them until it has passed (honoured at the next dial). To stop all calls for good, add the
+    number to the do-not-call list instead."""
+    contact = managed_contact(contact_id)
+    contact.refused_at = body.refused_at or utcnow()
+    db.session.commit()
+    return ContactOut.model_validate(contact)
+
+
+@operation(bp, "/contacts/<int:contact_id>/refusal", "DELETE", summary="Clear a refusal",
+           tag=TAG, response=ContactOut, errors=(403, 404))  # fmt: skip
+def clear_refusal(contact_id: int):
+    """Recorded by mistake: the contact may be called again."""
+    contact = managed_contact(contact_id)
+    contact.refused_at = None
     db.session.commit()
     return ContactOut.model_validate(contact)

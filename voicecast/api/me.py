@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from voicecast.api import bp
 from voicecast.api.auth import current_principal
 from voicecast.api.schemas import Output
@@ -13,6 +15,11 @@ class AccountOut(Output):
     name: str
     country: str
     timezone: str
+    caller_id: str | None
+    calling_rules: str | None = Field(
+        description="The preset its campaigns call under (FR, US); null: none, only each "
+        "campaign's own window applies."
+    )
 
 
 class MeOut(Output):

@@ -12,9 +12,12 @@ from sqlalchemy import select
 from voicecast.api import bp
 from voicecast.api.auth import current_principal
 from voicecast.api.queries import keyset_page, one_or_404
-from voicecast.api.schemas import Input, Output, PageQuery, PhoneInput
+from voicecast.api.schemas import Input, Output, PageQuery, PhoneInput, QueryInput
 from voicecast.api.spec import operation
+from voicecast.errors import invalid_field
 from voicecast.extensions import db
+from voicecast.imports.source import UnreadableFile
+from voicecast.imports.suppressions import import_suppressions
 from voicecast.models import Suppression
 from voicecast.people import phone_for_account
 
@@ -29,7 +32,9 @@ class SuppressionCreate(Input):
 class SuppressionOut(Output):
     id: int
     phone: str
-    source: str = Field(description="api: added here; callback: the opt-out key on a call.")
+    source: str = Field(
+        description="api: added here; import: from a file; callback: the opt-out key on a call."
+    )
     reason: str | None
     created_at: datetime
 
@@ -115,3 +120,46 @@ def remove_suppression(suppression_id: int):
     )
     db.session.delete(entry)
     db.session.commit()
+
+
+class SuppressionImportForm(QueryInput):
+    reason: str | None = Field(
+        default=None, max_length=200, description="Noted on each number the file adds "
+        "(a reason column in the file wins), e.g. 'Bloctel 2026-11'."
+    )  # fmt: skip
+
+
+class SuppressionImportReport(Output):
+    rows: int = Field(description="Rows read (blank lines left out).")
+    added: int
+    already_listed: int
+    duplicates: int = Field(description="Numbers seen earlier in the same file.")
+    rejected: int
+    errors: list[dict] = Field(description="Each rejected row: {line, reason}.")
+    encoding: str
+    delimiter: str
+
+
+@operation(
+    bp,
+    "/suppressions/import",
+    "POST",
+    summary="Add a file of numbers to the do-not-call list",
+    tag=TAG,
+    form=SuppressionImportForm,
+    response=SuppressionImportReport,
+    status=200,
+    errors=(403, 413, 422),
+)
+def import_suppression_file(form: SuppressionImportForm, upload):
+    """A CSV with a column of numbers (headed phone, téléphone, numéro...; a reason or motif
+    column is kept) or a bare list of numbers, one per line. Numbers already listed stay as
+    they are; each row that is not a number is reported with its line."""
+    principal = current_principal()
+    principal.require_manager()
+    account = principal.user.account
+    try:
+        report = import_suppressions(account, upload.read(), form.reason)
+    except UnreadableFile as error:
+        raise invalid_field("body.file", str(error), "file") from None
+    return SuppressionImportReport(**report)

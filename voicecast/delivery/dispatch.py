@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select, update
 
 from voicecast.extensions import db
-from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
+from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.queues import DIALING, PLANNING, enqueue, get_queue, job_waiting
 from voicecast.redis_client import get_redis
+from voicecast.rules.eligibility import verdicts
+from voicecast.rules.presets import Preset
 
 DELIVERIES = Delivery.__table__
 ATTEMPTS = Attempt.__table__
@@ -67,12 +69,20 @@ def due_ids(
 
 
 def claim_due(
-    campaign: Campaign, now: datetime, batch: int, zones: list[str], account_zone: str
+    campaign: Campaign,
+    now: datetime,
+    batch: int,
+    zones: list[str],
+    account_zone: str,
+    preset: Preset | None = None,
 ) -> list[int]:
-    """Move up to `batch` due deliveries in `zones` (within max_in_flight) to dialing, each
-    with a new attempt in state `created`; returns the attempt ids. Commits."""
+    """Move up to `batch` due deliveries in `zones` (within max_in_flight) that `preset` and
+    the do-not-call list let be dialed now to dialing, each with a new attempt in state
+    `created`; returns the attempt ids. The others are excluded, or wait, with their reason.
+    Commits."""
     room = min(batch, campaign.max_in_flight - in_flight(campaign.id))
     due = due_ids(campaign.id, now, room, zones, account_zone) if room > 0 else []
+    due = held_back(campaign.account_id, preset, due, now)
     # The status guard makes the claim atomic per row even where SKIP LOCKED is missing.
     claimed = (
         db.session.execute(
@@ -102,8 +112,24 @@ def claim_due(
     return attempt_ids
 
 
-def account_zone(campaign: Campaign) -> str:
-    return db.session.get(Account, campaign.account_id).timezone
+def held_back(
+    account_id: int, preset: Preset | None, delivery_ids: list[int], now: datetime
+) -> list[int]:
+    """`delivery_ids` less those the rules hold back: each of those is excluded, or made to
+    wait (attempt cap), with its reason. Does not commit."""
+    found = verdicts(account_id, preset, delivery_ids, now)
+    for delivery_id, verdict in found.items():
+        values = {"reason": verdict.reason}
+        if verdict.until is None:
+            values["status"] = DeliveryStatus.EXCLUDED
+        else:
+            values["next_attempt_at"] = verdict.until
+        db.session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id == delivery_id, DELIVERIES.c.status == DeliveryStatus.PENDING)
+            .values(**values)
+        )
+    return [delivery_id for delivery_id in delivery_ids if delivery_id not in found]
 
 
 def request_dispatch(campaign_id: int) -> None:

@@ -7,7 +7,9 @@ would cost a trigger per row); one delivery per number per campaign is the uniqu
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, false, func, insert, literal, null, select, update
+from datetime import datetime
+
+from sqlalchemy import and_, case, false, func, insert, literal, not_, null, select, update
 from sqlalchemy.orm import aliased
 
 from voicecast.extensions import db
@@ -24,13 +26,20 @@ from voicecast.models import (
 )
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus, MessagePolicy
+from voicecast.rules.eligibility import (
+    NO_LEGAL_BASIS,
+    REFUSED,
+    SUPPRESSED,
+    legal_basis_holds,
+    refused_recently,
+)
+from voicecast.rules.presets import preset_named
 from voicecast.segments.filters import compile_filter
 
 # Why a contact of the audience is not dialed (the delivery's `reason`).
 NO_SELLER = "no_seller"
 SELLER_INACTIVE = "seller_inactive"
 NO_RECORDING = "no_recording"
-SUPPRESSED = "suppressed"  # on the account's do-not-call list
 UNFINISHED = (CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 
 
@@ -47,25 +56,39 @@ def audience_contacts(campaign: Campaign):
     return stmt
 
 
-def delivery_rows(campaign: Campaign):
-    """SELECT of the deliveries' columns, one row per audience contact."""
-    account_zone = db.session.get(Account, campaign.account_id).timezone
-    contact = audience_contacts(campaign).subquery()
-    seller = aliased(User)
-    active = aliased(Recording)
-    now = utcnow()
+def rule_exclusions(campaign: Campaign, contact, now: datetime) -> list[tuple]:
+    """(condition, reason) pairs, in order, for the audience contacts the account's calling
+    rules and do-not-call list exclude."""
+    account = db.session.get(Account, campaign.account_id)
+    preset = preset_named(account.calling_rules)
     suppressed = (
         select(Suppression.id)
         .where(Suppression.account_id == campaign.account_id, Suppression.phone == contact.c.phone)
         .exists()
     )
+    exclusions = [(suppressed, SUPPRESSED)]
+    if preset is not None:
+        exclusions.append((not_(legal_basis_holds(contact.c, preset, now.date())), NO_LEGAL_BASIS))
+        if preset.silence_after_refusal_days:
+            exclusions.append((refused_recently(contact.c, preset, now), REFUSED))
+    return exclusions
+
+
+def delivery_rows(campaign: Campaign, now: datetime | None = None):
+    """SELECT of the deliveries' columns, one row per audience contact, as planned at `now`."""
+    account_zone = db.session.get(Account, campaign.account_id).timezone
+    contact = audience_contacts(campaign).subquery()
+    seller = aliased(User)
+    active = aliased(Recording)
+    now = now or utcnow()
+    exclusions = rule_exclusions(campaign, contact, now)
     if campaign.message_policy == MessagePolicy.RECORDING:
         recording_id = literal(campaign.recording_id)
-        reason = case((suppressed, SUPPRESSED), else_=null())
+        reason = case(*exclusions, else_=null())
     else:
         recording_id = active.id
         reason = case(
-            (suppressed, SUPPRESSED),
+            *exclusions,
             (contact.c.seller_id.is_(None), NO_SELLER),
             (seller.active.is_(False), SELLER_INACTIVE),
             (active.id.is_(None), NO_RECORDING),
@@ -116,11 +139,11 @@ COLUMNS = [
 ]
 
 
-def plan_deliveries(campaign: Campaign) -> int:
+def plan_deliveries(campaign: Campaign, now: datetime | None = None) -> int:
     """Write the campaign's deliveries (pending, or excluded with a reason); returns how many.
     Does not commit. Run it once per campaign: a second run breaks the one-delivery-per-number
     constraint (the plan job holds the campaign's row while it plans)."""
-    statement = insert(Delivery).from_select(COLUMNS, delivery_rows(campaign))
+    statement = insert(Delivery).from_select(COLUMNS, delivery_rows(campaign, now))
     added = db.session.execute(statement).rowcount
     zones = select(Delivery.timezone).where(Delivery.campaign_id == campaign.id).distinct()
     campaign.zones = sorted(zone for zone in db.session.scalars(zones) if zone)

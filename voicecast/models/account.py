@@ -18,3 +18,6 @@ class Account(Timestamps, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     # The number campaigns call from when a seller has no callback line of their own.
     caller_id: Mapped[str | None] = mapped_column(String(16))
+    # The calling-rule preset its campaigns inherit ("FR", "US"); None: no preset, only each
+    # campaign's own window applies (voicecast.rules.presets).
+    calling_rules: Mapped[str | None] = mapped_column(String(8))

@@ -49,5 +49,7 @@ class Contact(Timestamps, db.Model):
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     contract_kind: Mapped[str | None] = mapped_column(String(100))
     contract_ends_on: Mapped[date | None] = mapped_column(Date)
+    # When the contact last refused a call (presets keep silence for a while after it).
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     seller: Mapped[User | None] = relationship()

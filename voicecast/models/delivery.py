@@ -36,6 +36,8 @@ class Delivery(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone", name="uq_deliveries_campaign_phone"),
         Index("ix_deliveries_due", "campaign_id", "status", "next_attempt_at"),
+        # A number's attempts across the account's campaigns (the rolling attempt cap).
+        Index("ix_deliveries_account_phone", "account_id", "phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,3 +98,5 @@ class Attempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dialed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The calling rules it was dialed under ("FR", "US", "none"): the audit trail.
+    rules: Mapped[str | None] = mapped_column(String(8))

@@ -25,6 +25,7 @@ from sqlalchemy.types import Float
 
 from voicecast.extensions import db
 from voicecast.models import Contact
+from voicecast.rules.eligibility import consent_holds, contract_holds
 
 COLUMNS = {
     "phone": Contact.phone,
@@ -39,13 +40,8 @@ COLUMNS = {
 }
 # A legal basis that holds today: consent given and not withdrawn; a contract not yet ended.
 LEGAL_BASIS = {
-    "consent": lambda today: and_(
-        Contact.consent_at.is_not(None), Contact.consent_withdrawn_at.is_(None)
-    ),
-    "contract": lambda today: and_(
-        Contact.contract_kind.is_not(None),
-        or_(Contact.contract_ends_on.is_(None), Contact.contract_ends_on >= today),
-    ),
+    "consent": lambda today: consent_holds(Contact),
+    "contract": lambda today: contract_holds(Contact, today),
 }
 ATTRIBUTE = "attr."
 COMPARISONS = {"eq", "ne", "lt", "lte", "gt", "gte", "before", "after"}

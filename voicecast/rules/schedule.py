@@ -1,0 +1,114 @@
+"""The hours a campaign may call: its own window narrowed by its account's preset, read in
+each contact's time zone, closed on the preset country's public holidays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from voicecast.rules.holidays_by_zone import holiday_name
+from voicecast.rules.presets import Preset
+
+Intervals = tuple[tuple[time, time], ...]
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# How far ahead a schedule is searched for its next opening (holidays never close a year).
+HORIZON_DAYS = 366
+
+
+def parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def intersect(first: Intervals, second: Intervals) -> Intervals:
+    """The parts of `first` that are also in `second`."""
+    both = []
+    for start, end in first:
+        for other_start, other_end in second:
+            lower, upper = max(start, other_start), min(end, other_end)
+            if lower < upper:
+                both.append((lower, upper))
+    return tuple(sorted(both))
+
+
+@lru_cache(maxsize=1024)
+def zone_info(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Open intervals [start, end) of local time for each weekday (Monday = 0), closed on the
+    public holidays of `holidays` (a country code) when set."""
+
+    hours: tuple[Intervals, ...]  # seven entries, Monday first
+    holidays: str | None = None
+
+    @classmethod
+    def of(cls, window: dict[str, Any], preset: Preset | None) -> Schedule:
+        """A campaign's window (`{"days", "start", "end"}`), narrowed by `preset`."""
+        own = ((parse_hhmm(window["start"]), parse_hhmm(window["end"])),)
+        days = set(window["days"]) & (set(preset.days) if preset else set(range(7)))
+        hours = tuple(
+            (intersect(own, preset.hours) if preset else own) if day in days else ()
+            for day in range(7)
+        )
+        return cls(hours, preset.holidays if preset else None)
+
+    @property
+    def ever_open(self) -> bool:
+        return any(self.hours)
+
+    def holiday(self, zone: str, day: date) -> str | None:
+        return holiday_name(self.holidays, zone, day) if self.holidays else None
+
+    def closed_because(self, zone: str, moment: datetime) -> str | None:
+        """None when calls may be placed in `zone` at `moment`, else "hours" or the name of
+        the public holiday that closes the day."""
+        local = moment.astimezone(zone_info(zone))
+        now = local.time()
+        if not any(start <= now < end for start, end in self.hours[local.weekday()]):
+            return "hours"
+        return self.holiday(zone, local.date())
+
+    def is_open(self, zone: str, moment: datetime) -> bool:
+        return self.closed_because(zone, moment) is None
+
+    def next_opening(self, zone: str, moment: datetime) -> datetime | None:
+        """`moment` if open then, else when calls may next be placed in `zone` (None: never
+        within a year)."""
+        for opens, _ in self.open_intervals(zone, moment, moment + timedelta(HORIZON_DAYS)):
+            return opens
+        return None
+
+    def open_intervals(
+        self, zone: str, start: datetime, end: datetime
+    ) -> Iterator[tuple[datetime, datetime]]:
+        """The open intervals of `zone` between `start` and `end`, clipped to them, in order,
+        in `start`'s time zone."""
+        tz = zone_info(zone)
+        day = start.astimezone(tz).date()
+        last = end.astimezone(tz).date()
+        while day <= last:
+            if self.hours[day.weekday()] and not self.holiday(zone, day):
+                for opens_at, closes_at in self.hours[day.weekday()]:
+                    opens = datetime.combine(day, opens_at, tzinfo=tz).astimezone(start.tzinfo)
+                    closes = datetime.combine(day, closes_at, tzinfo=tz).astimezone(start.tzinfo)
+                    opens, closes = max(opens, start), min(closes, end)
+                    if opens < closes:
+                        yield opens, closes
+            day += timedelta(days=1)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "hours": {
+                DAY_NAMES[day]: [[f"{s:%H:%M}", f"{e:%H:%M}"] for s, e in intervals]
+                for day, intervals in enumerate(self.hours)
+                if intervals
+            },
+            "closed_on_public_holidays_of": self.holidays,
+        }

@@ -1,0 +1,57 @@
+"""Why a delivery still waits, in words a manager reads: "outside calling hours until Mon 30
+Nov 10:00 Europe/Paris", "attempt cap reached (4 in 30 days) until ..."."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from voicecast.models import Delivery, DeliveryStatus
+from voicecast.models.campaign import CampaignStatus
+from voicecast.rules.campaigns import CampaignRules
+from voicecast.rules.eligibility import ATTEMPT_CAP
+from voicecast.rules.schedule import zone_info
+
+
+@dataclass(frozen=True)
+class Waiting:
+    # outside_hours, public_holiday, attempt_cap, retry_delay, scheduled, campaign_paused, due
+    reason: str
+    until: datetime | None
+    text: str
+
+
+def local_text(moment: datetime, zone: str) -> str:
+    return f"{moment.astimezone(zone_info(zone)):%a %d %b %H:%M} {zone}"
+
+
+def why_waiting(
+    delivery: Delivery, rules: CampaignRules, campaign_status: CampaignStatus, now: datetime
+) -> Waiting | None:
+    """Why a pending delivery has not been dialed yet (None when it is not pending)."""
+    if delivery.status != DeliveryStatus.PENDING:
+        return None
+    zone = delivery.timezone or rules.account_zone
+    due = delivery.next_attempt_at
+    if campaign_status == CampaignStatus.PAUSED:
+        return Waiting("campaign_paused", None, "the campaign is paused")
+    if due is not None and due > now:
+        at = rules.schedule.next_opening(zone, due)
+        if delivery.reason == ATTEMPT_CAP and rules.preset is not None:
+            cap = f"{rules.preset.attempt_cap} in {rules.preset.attempt_cap_days} days"
+            return Waiting(ATTEMPT_CAP, at, f"attempt cap reached ({cap}) until {when(at, zone)}")
+        if not delivery.attempt_count:
+            return Waiting("scheduled", at, f"first call {when(at, zone)}")
+        what = delivery.reason or "retry"
+        return Waiting("retry_delay", at, f"{what}: next call {when(at, zone)}")
+    closed = rules.schedule.closed_because(zone, now)
+    if closed is None:
+        return Waiting("due", None, "due: in line for the next dial")
+    at = rules.schedule.next_opening(zone, now)
+    if closed == "hours":
+        return Waiting("outside_hours", at, f"outside calling hours until {when(at, zone)}")
+    return Waiting("public_holiday", at, f"public holiday ({closed}) until {when(at, zone)}")
+
+
+def when(moment: datetime | None, zone: str) -> str:
+    return local_text(moment, zone) if moment else "never: the calling window never opens"
