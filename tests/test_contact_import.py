@@ -166,6 +166,25 @@ def test_matching_on_the_external_id_updates_a_changed_number(app, client, admin
     assert [(c["external_id"], c["phone"]) for c in listed] == [("A1", "+33611111111")]
 
 
+def test_a_customer_number_given_twice_in_a_file_is_refused_the_second_time(
+    app, client, admin, run_jobs
+):
+    """Matching on the phone, two new numbers claiming one customer number: the second row
+    is refused (it used to break the whole chunk's insert)."""
+    upload(client, admin, b"id client;telephone\nA9;0612345670\n")  # known before the file
+    data = (
+        b"id client;telephone\n"
+        b"A1;0612345671\n"
+        b"A1;0612345672\n"  # same customer number as line 2, another phone
+        b"A9;0612345673\n"  # the customer number of a contact the account has
+    )
+    report = finished_import(client, admin, upload(client, admin, data), run_jobs)["report"]
+    assert (report["created"], report["rejected"]) == (1, 2)
+    reasons = {error["line"]: error["reason"] for error in report["errors"]}
+    assert reasons[3] == "The external id A1 belongs to another contact (created from line 2)."
+    assert reasons[4].startswith("The external id A9 belongs to another contact (id ")
+
+
 def test_an_explicit_mapping_reads_columns_with_unknown_headers(app, client, admin, run_jobs):
     data = b"Tel. portable;Concession;Commentaire\n0612345678;Lyon Est;rappeler\n"
     mapping = json.dumps(

@@ -7,8 +7,9 @@ import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumbers.timezone import time_zones_for_number
 
-from voicecast.phones import InvalidPhone, describe
+from voicecast.phones import LINE_TYPES, InvalidPhone, describe, number_type
 
 REGIONS = ["FR", "RE", "US", "GB", "DE", "IT", "BE", "ES", "CH", "AU", "SM", "BR", "AR", "JP"]
 CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
@@ -49,6 +50,30 @@ def written_numbers(draw) -> str:
 @given(raw=written_numbers(), region=st.sampled_from(REGIONS))
 def test_describe_reads_every_number_as_phonenumbers_does(raw, region):
     assert ours(raw, region) == reference(raw, region)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(raw=written_numbers(), region=st.sampled_from(REGIONS))
+def test_the_line_type_is_phonenumbers_own(raw, region):
+    try:
+        found = describe(raw, region)
+    except InvalidPhone:
+        return  # what is valid is the test above's
+    parsed = phonenumbers.parse(found.e164)
+    assert found.line_type == LINE_TYPES[phonenumbers.number_type(parsed)]
+    # The zone, where phonenumbers names exactly one (ours is looked up once per prefix).
+    zones = [zone for zone in time_zones_for_number(parsed) if zone != "Etc/Unknown"]
+    if len(zones) == 1:
+        assert found.timezone == zones[0]
+
+
+def test_the_line_type_agrees_on_every_region_example_number():
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in LINE_TYPES:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            assert number_type(example) == phonenumbers.number_type(example), (region, kind)
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, is_number_type_geographical
 from phonenumbers.phonemetadata import PhoneMetadata
 from phonenumbers.timezone import UNKNOWN_TIMEZONE as UNKNOWN_ZONE
-from phonenumbers.timezone import time_zones_for_geographical_number
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 
@@ -66,16 +65,17 @@ def describe(raw: str, default_region: str) -> PhoneInfo:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException as error:
             raise InvalidPhone(f"{raw!r} is not a phone number ({error._msg}).") from None
-    kind = phonenumbers.number_type(number)  # UNKNOWN exactly when the number is not valid
+    kind = number_type(number)  # UNKNOWN exactly when the number is not valid
     if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         where = "" if raw.lstrip().startswith("+") else f" for {region}"
         raise InvalidPhone(f"{raw!r} is not a valid number{where}.")
     number_region = phonenumbers.region_code_for_number(number) or region
+    digits = f"{number.country_code}{phonenumbers.national_significant_number(number)}"
     return PhoneInfo(
-        e164=f"+{number.country_code}{phonenumbers.national_significant_number(number)}",
+        e164=f"+{digits}",
         line_type=LINE_TYPES.get(kind, "other"),
         region=number_region,
-        timezone=zone_of_number(number, kind, number_region),
+        timezone=zone_of_number(digits, number.country_code, kind, number_region),
     )
 
 
@@ -133,15 +133,20 @@ def plain_national_prefix(region: str) -> str | None:
     return PhoneMetadata.metadata_for_region_or_calling_code(0, region).national_prefix_for_parsing
 
 
-def zone_of_number(number: phonenumbers.PhoneNumber, kind: int, region: str) -> str | None:
-    """The number's time zone when its plan names one, or its region has only one (a Réunion
-    mobile is listed under Mayotte's zone too); None when it stays ambiguous (a US mobile).
-    `kind` is its number type, known valid (what time_zones_for_number would compute again)."""
-    if is_number_type_geographical(kind, number.country_code):
-        zones = time_zones_for_geographical_number(number)
-    else:
-        zones = zones_by_prefix(str(number.country_code))
-    zones = [zone for zone in zones if zone != UNKNOWN_ZONE]
+def zone_of_number(digits: str, country_code: int, kind: int, region: str) -> str | None:
+    """The time zone of the number `digits` (E.164 without the +) when its plan names one,
+    or its region has only one (a Réunion mobile is listed under Mayotte's zone too); None
+    when it stays ambiguous (a US mobile). `kind` is its number type, known valid."""
+    if is_number_type_geographical(kind, country_code):
+        return zone_of_prefix(digits[:TIMEZONE_LONGEST_PREFIX], region)
+    return zone_of_prefix(str(country_code), region)
+
+
+@lru_cache(maxsize=65_536)
+def zone_of_prefix(digits: str, region: str) -> str | None:
+    """What time_zones_for_number says of the numbers starting with `digits` (its longest
+    prefix match), narrowed by `region`."""
+    zones = [zone for zone in zones_by_prefix(digits) if zone != UNKNOWN_ZONE]
     if len(zones) == 1:
         return zones[0]
     in_region = zones_of_region(region)
@@ -167,3 +172,76 @@ def zones_of_region(region: str) -> tuple[str, ...]:
         for fields in (line.split("\t") for line in table.splitlines())
         if len(fields) >= 3 and fields[0] == region
     )
+
+
+PhonePattern = tuple[frozenset[int] | None, re.Pattern[str]] | None
+
+
+def number_type(number: phonenumbers.PhoneNumber) -> int:
+    """phonenumbers.number_type, with each region's patterns compiled once: its own version
+    looks every pattern up again in its regex cache, which made it most of an import's time
+    (tests/test_phones.py checks the two agree)."""
+    region = phonenumbers.region_code_for_number(number)
+    plan = type_patterns(number.country_code, region)
+    if plan is None:
+        return phonenumbers.PhoneNumberType.UNKNOWN
+    general, special, fixed, mobile, same = plan
+    national = phonenumbers.national_significant_number(number)
+    if not matches(national, general):
+        return phonenumbers.PhoneNumberType.UNKNOWN
+    for kind, pattern in special:
+        if matches(national, pattern):
+            return kind
+    if matches(national, fixed):
+        if same or matches(national, mobile):
+            return phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return phonenumbers.PhoneNumberType.FIXED_LINE
+    if not same and matches(national, mobile):
+        return phonenumbers.PhoneNumberType.MOBILE
+    return phonenumbers.PhoneNumberType.UNKNOWN
+
+
+@cache
+def type_patterns(country_code: int, region: str | None):
+    """A region's number descriptions, in the order phonenumbers tries them, compiled."""
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+    if metadata is None:
+        return None
+    special = tuple((kind, compiled(getattr(metadata, name))) for kind, name in SPECIAL.items())
+    return (
+        compiled(metadata.general_desc),
+        tuple((kind, pattern) for kind, pattern in special if pattern is not None),
+        compiled(metadata.fixed_line),
+        compiled(metadata.mobile),
+        metadata.same_mobile_and_fixed_line_pattern,
+    )
+
+
+# The types phonenumbers checks before fixed line and mobile, in its order.
+SPECIAL = {
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "toll_free",
+    phonenumbers.PhoneNumberType.SHARED_COST: "shared_cost",
+    phonenumbers.PhoneNumberType.VOIP: "voip",
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: "personal_number",
+    phonenumbers.PhoneNumberType.PAGER: "pager",
+    phonenumbers.PhoneNumberType.UAN: "uan",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "voicemail",
+}
+
+
+def compiled(description) -> PhonePattern:
+    """A description's possible lengths (None: any) and pattern; None when it has none."""
+    if description is None or not description.national_number_pattern:
+        return None
+    lengths = frozenset(description.possible_length or ()) or None
+    return lengths, re.compile(description.national_number_pattern)
+
+
+def matches(national: str, pattern: PhonePattern) -> bool:
+    if pattern is None:
+        return False
+    lengths, regex = pattern
+    if lengths is not None and len(national) not in lengths:
+        return False
+    return regex.fullmatch(national) is not None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from voicecast.imports.columns import Column
 from voicecast.imports.source import Line
-from voicecast.imports.values import convert, infer_type
+from voicecast.imports.values import PARSERS, infer_type
 from voicecast.phones import InvalidPhone, describe
 from voicecast.places import contact_zone
 
@@ -56,7 +57,7 @@ def attribute_types(columns: list[Column], lines: list[Line], width: int) -> dic
     more cells than the header: in the others, values may sit under the wrong column)."""
     whole = [line for line in lines if not overflow(line, width)]
     return {
-        column.index: infer_type([cell_of(line, column) for line in whole])
+        column.index: infer_type([cell_at(line.cells, column.index) for line in whole])
         for column in columns
         if column.attribute is not None
     }
@@ -67,49 +68,80 @@ def overflow(line: Line, width: int) -> list[str]:
     return [cell for cell in line.cells[width:] if cell.strip()]
 
 
-def cell_of(line: Line, column: Column) -> Any:
-    """The cell's text, stripped ("" when the line is short); a JSON value as it came."""
-    if column.index >= len(line.cells):
-        return ""
-    cell = line.cells[column.index]
-    return cell.strip() if isinstance(cell, str) else cell
+class RowReader:
+    """Reads the rows of one file: which cell fills which field or attribute, and how each
+    attribute is typed, worked out once for all its rows."""
 
+    def __init__(self, columns: list[Column], width: int, context: RowContext) -> None:
+        self.width, self.context = width, context
+        self.fields = [(column.field, column.index) for column in columns if column.field]
+        self.attributes = [
+            (column.attribute, column.index, cached(context.attribute_types[column.index]))
+            for column in columns
+            if column.attribute
+        ]
+        # Lines at least this long hold every field's cell (field cells are always text).
+        self.full = 1 + max((index for _, index in self.fields), default=-1)
 
-def read_row(line: Line, columns: list[Column], width: int, context: RowContext) -> ContactRow:
-    """The contact `line` describes; raises RowError."""
-    if overflow(line, width):
-        raise RowError(
-            f"{len(line.cells)} cells where the header has {width}: is there a delimiter "
-            "inside a value that is not quoted?"
+    def read(self, line: Line) -> ContactRow:
+        """The contact `line` describes; raises RowError."""
+        cells = line.cells
+        if len(cells) > self.width and overflow(line, self.width):
+            raise RowError(
+                f"{len(cells)} cells where the header has {self.width}: is there a delimiter "
+                "inside a value that is not quoted?"
+            )
+        if len(cells) >= self.full:
+            values = {name: cells[index].strip() for name, index in self.fields}
+        else:
+            values = {name: cell_at(cells, index) for name, index in self.fields}
+        row = self.contact(line.number, values)
+        for name, index, parse in self.attributes:
+            cell = cell_at(cells, index)
+            if cell != "" and cell is not None:
+                row.attributes[name] = parse(cell) if parse else cell
+        return row
+
+    def contact(self, number: int, values: dict[str, Any]) -> ContactRow:
+        raw_phone = values.get("phone", "")
+        if not raw_phone:
+            raise RowError("No phone number.")
+        country = self.context.country
+        try:
+            phone = describe(raw_phone, country)
+        except InvalidPhone as error:
+            raise RowError(str(error)) from None
+        postal_code = values.get("postal_code") or None
+        row = ContactRow(
+            line=number,
+            phone=phone.e164,
+            line_type=phone.line_type,
+            timezone=contact_zone(postal_code, country, phone.timezone),
+            postal_code=postal_code,
         )
-    values = {column.field: cell_of(line, column) for column in columns if column.field}
-    raw_phone = values.get("phone", "")
-    if not raw_phone:
-        raise RowError("No phone number.")
-    try:
-        phone = describe(raw_phone, context.country)
-    except InvalidPhone as error:
-        raise RowError(str(error)) from None
-    postal_code = values.get("postal_code") or None
-    row = ContactRow(
-        line=line.number,
-        phone=phone.e164,
-        line_type=phone.line_type,
-        timezone=contact_zone(postal_code, context.country, phone.timezone),
-        postal_code=postal_code,
-    )
-    for name in ("first_name", "last_name", "external_id"):
-        text = values.get(name) or None
-        if text and len(text) > MAX_TEXT:
-            raise RowError(f"{name} is longer than {MAX_TEXT} characters.")
-        setattr(row, name, text)
-    row.email = checked_email(values.get("email") or None)
-    row.seller_id = seller_of(values.get("seller") or None, context)
-    for column in columns:
-        cell = cell_of(line, column) if column.attribute else ""
-        if cell != "" and cell is not None:
-            row.attributes[column.attribute] = convert(cell, context.attribute_types[column.index])
-    return row
+        for name in ("first_name", "last_name", "external_id"):
+            text = values.get(name) or None
+            if text and len(text) > MAX_TEXT:
+                raise RowError(f"{name} is longer than {MAX_TEXT} characters.")
+            setattr(row, name, text)
+        row.email = checked_email(values.get("email") or None)
+        row.seller_id = seller_of(values.get("seller") or None, self.context)
+        return row
+
+
+def cached(kind: str) -> Callable[[str], Any] | None:
+    """The parser of an attribute type, remembering what it read: a column repeats its
+    values (dates, models, yes/no) across thousands of rows. None: kept as it is."""
+    parse = PARSERS.get(kind)
+    return lru_cache(maxsize=65_536)(parse) if parse else None
+
+
+def cell_at(cells: list, index: int) -> Any:
+    """The cell's text, stripped ("" when the line is short); a JSON value as it came."""
+    if index >= len(cells):
+        return ""
+    cell = cells[index]
+    return cell.strip() if isinstance(cell, str) else cell
 
 
 def checked_email(email: str | None) -> str | None:
@@ -131,34 +163,31 @@ def seller_of(name: str | None, context: RowContext) -> int | None:
 
 def read_rows(
     lines: Iterable[Line], columns: list[Column], width: int, context: RowContext, key: str
-) -> tuple[list[ContactRow], list[Rejected]]:
-    """The file's contacts and its refused rows; a second row with the same `key` ("phone" or
-    "external_id") as an earlier one is refused."""
-    rows: list[ContactRow] = []
-    rejected: list[Rejected] = []
+) -> Iterator[ContactRow | Rejected]:
+    """The file's contacts and its refused rows, in file order; a second row with the same
+    `key` ("phone" or "external_id") as an earlier one is refused."""
     first_line: dict[tuple[str, str], int] = {}
+    reader = RowReader(columns, width, context)
     for line in lines:
         try:
-            row = read_row(line, columns, width, context)
+            row = reader.read(line)
         except RowError as error:
-            rejected.append(Rejected(line.number, str(error)))
+            yield Rejected(line.number, str(error))
             continue
         identity = getattr(row, key)
         if identity is None:
-            rejected.append(Rejected(line.number, f"No {key.replace('_', ' ')} to match on."))
+            yield Rejected(line.number, f"No {key.replace('_', ' ')} to match on.")
             continue
         seen = [
             (what, value) for what, value in identities(row, key) if (what, value) in first_line
         ]
         if seen:
             what, value = seen[0]
-            message = f"Same {what} ({value}) as line {first_line[what, value]}."
-            rejected.append(Rejected(line.number, message))
+            yield Rejected(line.number, f"Same {what} ({value}) as line {first_line[what, value]}.")
             continue
         for identity in identities(row, key):
             first_line[identity] = line.number
-        rows.append(row)
-    return rows, rejected
+        yield row
 
 
 def identities(row: ContactRow, key: str) -> list[tuple[str, str]]:

@@ -74,9 +74,8 @@ def import_lines(
     else:
         types = attribute_types(columns, lines, width)
     context = RowContext(account.country, sellers_by_name(account.id), types)
-    rows, rejected = read_rows(lines, columns, width, context, key)
-    stored = upsert_contacts(account.id, rows, key)
-    refused = sorted([*rejected, *stored.rejected], key=lambda item: item.line)
+    stored = upsert_contacts(account.id, read_rows(lines, columns, width, context, key), key)
+    refused = sorted(stored.rejected, key=lambda item: item.line)
     return {
         "rows": len(lines),
         "created": stored.created,

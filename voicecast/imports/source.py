@@ -77,7 +77,7 @@ def records(reader, next_line: int) -> Iterator[Line]:
     try:
         for cells in reader:
             start, next_line = next_line, reader.line_num + 1
-            if any(cell.strip() for cell in cells):
+            if "".join(cells).strip():  # not a blank line
                 yield Line(start, cells)
     except csv.Error as error:
         raise UnreadableFile(f"Line {reader.line_num}: {error}.") from None

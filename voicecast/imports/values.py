@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
 
 NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?")
 LEADING_ZERO = re.compile(r"[+-]?0\d")
@@ -47,17 +46,10 @@ PARSERS = {"number": as_number, "date": as_date, "boolean": as_boolean}
 
 def infer_type(cells: list[str]) -> str:
     """ "number", "date", "boolean" or "text": the first type every filled cell parses as."""
-    filled = [cell for cell in cells if cell]
+    filled = {cell for cell in cells if cell}  # each distinct value once
     if not filled:
         return "text"
     for kind, parse in PARSERS.items():
         if all(parse(cell) is not None for cell in filled):
             return kind
     return "text"
-
-
-def convert(cell: Any, kind: str) -> Any:
-    """The value of a filled cell of a column of type `kind` ("json": a value sent typed)."""
-    if kind in ("text", "json"):
-        return cell
-    return PARSERS[kind](cell)
