@@ -184,3 +184,49 @@ def test_a_recording_still_to_be_played_cannot_be_deleted_and_contacts_can(
 
     assert client.post(f"{campaign_url}/cancel", headers=admin.headers).status_code == 200
     assert client.delete(url, headers=admin.headers).status_code == 204
+
+
+def test_each_seller_s_drops_show_their_own_callback_line(
+    app, runner, client, carrier, public_app, sounds, run_jobs
+):
+    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
+    runner.invoke(args=["account", "set-caller-id", str(admin.account_id), "+33159000000"])
+    marie = client.post(
+        f"{API}/sellers", headers=admin.headers,
+        json={"name": "Marie", "callback_number": "01 62 00 00 01"},
+    ).json  # fmt: skip
+    assert marie["callback_number"] == "+33162000001"
+    paul = client.post(f"{API}/sellers", headers=admin.headers, json={"name": "Paul"}).json
+    taken = client.patch(
+        f"{API}/sellers/{paul['id']}", headers=admin.headers,
+        json={"callback_number": "+33162000001"},
+    )  # fmt: skip
+    assert "already another seller's callback line" in assert_error(taken, 409)["message"]
+    for seller, phone in ((marie, "+33612345600"), (paul, "+33612345610")):
+        upload(client, admin.headers, sounds.speech, seller["id"])
+        client.post(f"{API}/contacts", headers=admin.headers,
+                    json={"phone": phone, "seller_id": seller["id"]})  # fmt: skip
+    run_jobs()  # the recordings get ready
+    campaign = client.post(
+        f"{API}/campaigns", headers=admin.headers,
+        json={"name": "Lignes", "audience": {"kind": "all"}, "max_attempts": 1,
+              "calling_window": {"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}},
+    ).json  # fmt: skip
+    assert campaign["caller_id_policy"] == "seller"
+    url = f"{API}/campaigns/{campaign['id']}"
+    assert client.post(f"{url}/launch", headers=admin.headers).status_code == 202
+    run_until(
+        run_jobs, lambda: client.get(url, headers=admin.headers).json["status"] == "completed"
+    )
+    shown = {call["to"]: call["from"] for call in ledger(carrier)}
+    # Marie's customer sees her line; Paul has none, so his sees the account's number.
+    assert shown == {"+33612345600": "+33162000001", "+33612345610": "+33159000000"}
+
+
+def test_french_rules_refuse_a_mobile_callback_line(runner, client):
+    admin = create_tenant(runner, client, "Garage", "g@garage.example", rules="FR")
+    mobile = client.post(
+        f"{API}/sellers", headers=admin.headers,
+        json={"name": "Marie", "callback_number": "06 12 34 56 78"},
+    )  # fmt: skip
+    assert "mobile number" in assert_error(mobile, 422)["message"]

@@ -14,7 +14,7 @@ import time
 
 from flask import current_app
 from rq import get_current_job
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from voicecast import hotsql
 from voicecast.carrier import carrier_client
@@ -24,9 +24,9 @@ from voicecast.delivery.calls import CARRIER_STATES, apply_carrier_status, settl
 from voicecast.delivery.pacing import take_slot, wait_for_admission
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
-from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus
+from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus, User
 from voicecast.models.base import utcnow
-from voicecast.models.campaign import Campaign, CampaignStatus
+from voicecast.models.campaign import CallerIdPolicy, Campaign, CampaignStatus
 from voicecast.redis_client import get_redis
 from voicecast.rules.eligibility import verdicts
 from voicecast.rules.presets import Preset, preset_named
@@ -43,13 +43,19 @@ DIAL_PLANS = (
         Delivery.phone,
         Campaign.calls_per_second,
         Campaign.calling_window,
-        Account.caller_id,
+        # The seller's own callback line when the campaign presents sellers' lines, else the
+        # account's number.
+        func.coalesce(
+            case((Campaign.caller_id_policy == CallerIdPolicy.SELLER, User.callback_number)),
+            Account.caller_id,
+        ).label("caller_id"),
         Account.calling_rules,
         func.coalesce(Delivery.timezone, Account.timezone).label("timezone"),
     )
     .join(Delivery, Delivery.id == ATTEMPTS.c.delivery_id)
     .join(Campaign, Campaign.id == ATTEMPTS.c.campaign_id)
     .join(Account, Account.id == Campaign.account_id)
+    .outerjoin(User, User.id == Delivery.seller_id)
     .where(ATTEMPTS.c.id.in_(bindparam("attempt_ids", expanding=True)))
 )
 # The carrier took the call: keep its sid (a callback may have done so already) and its state,

@@ -13,10 +13,11 @@ from voicecast.api.queries import keyset_page, one_or_404
 from voicecast.api.schemas import Email, Input, Name, Output, PageQuery, PhoneInput, not_null
 from voicecast.api.spec import operation
 from voicecast.api.validation import reject_nulls
-from voicecast.errors import ApiError
+from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
 from voicecast.models import Role, User
 from voicecast.people import email_taken, phone_for_account
+from voicecast.rules.caller_id import number_problem
 
 TAG = "Sellers"
 
@@ -27,12 +28,18 @@ class SellerCreate(Input):
     phone: PhoneInput | None = Field(
         default=None, description="Where callbacks ring the seller; E.164 or national."
     )
+    callback_number: PhoneInput | None = Field(
+        default=None,
+        description="The seller's own callback line (a number of the account's Twilio "
+        "account), shown as caller ID on their drops.",
+    )
 
 
 class SellerUpdate(Input):
     name: Name = not_null()
     email: Email | None = None
     phone: PhoneInput | None = None
+    callback_number: PhoneInput | None = None
     active: bool = not_null()
 
 
@@ -41,6 +48,7 @@ class SellerOut(Output):
     name: str
     email: str | None
     phone: str | None
+    callback_number: str | None
     active: bool
     created_at: datetime
     updated_at: datetime
@@ -70,10 +78,26 @@ def get_visible_seller(seller_id: int) -> User:
 def apply_seller_fields(seller: User, fields: dict, principal: Principal) -> None:
     if "email" in fields and fields["email"] and email_taken(fields["email"], except_id=seller.id):
         raise ApiError(409, "This email is already used by another user.")
+    account = principal.user.account
     if "phone" in fields:
-        fields["phone"] = phone_for_account(fields["phone"], principal.user.account, "body.phone")
+        fields["phone"] = phone_for_account(fields["phone"], account, "body.phone")
+    if fields.get("callback_number"):
+        line = phone_for_account(fields["callback_number"], account, "body.callback_number")
+        fields["callback_number"] = line
+        if line_taken(account.id, line, seller.id):
+            raise ApiError(409, f"{line} is already another seller's callback line.")
+        problem = number_problem(account, line)
+        if problem:
+            raise invalid_field("body.callback_number", problem, "caller_id")
     for name, value in fields.items():
         setattr(seller, name, value)
+
+
+def line_taken(account_id: int, line: str, seller_id: int | None) -> bool:
+    stmt = select(User.id).where(User.account_id == account_id, User.callback_number == line)
+    if seller_id is not None:
+        stmt = stmt.where(User.id != seller_id)
+    return db.session.scalar(stmt) is not None
 
 
 @operation(

@@ -36,6 +36,9 @@ class User(UserMixin, Timestamps, db.Model):
     # Stored lower-cased; one email is one login across the service.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(16))
+    # A seller's own callback line: a number of the account's carrier account that rings this
+    # seller, presented as caller ID on the seller's drops (campaign caller_id_policy "seller").
+    callback_number: Mapped[str | None] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

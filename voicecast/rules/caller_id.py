@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from voicecast.models import Account
+from sqlalchemy import select
+
+from voicecast.extensions import db
+from voicecast.models import Account, User
 from voicecast.phones import describe
 from voicecast.rules.presets import preset_named
 
 
 def caller_id_problem(account: Account) -> str | None:
-    """What is wrong with the number the account's campaigns would present, under its rules
-    (None: nothing)."""
+    """What is wrong with a number the account's campaigns would present (its own, or a
+    seller's callback line) under its rules (None: nothing)."""
+    lines = select(User.callback_number).where(
+        User.account_id == account.id, User.callback_number.is_not(None)
+    )
+    for number in [account.caller_id, *db.session.scalars(lines)]:
+        problem = number_problem(account, number)
+        if problem:
+            return problem
+    return None
+
+
+def number_problem(account: Account, number: str | None) -> str | None:
+    """What is wrong with presenting `number` (E.164) under the account's rules."""
     preset = preset_named(account.calling_rules)
-    if preset is None or preset.mobile_caller_id or not account.caller_id:
+    if preset is None or preset.mobile_caller_id or not number:
         return None
-    number = describe(account.caller_id, account.country)
-    if number.line_type == "mobile":
+    if describe(number, account.country).line_type == "mobile":
         return (
-            f"{account.caller_id} is a mobile number: {preset.name} calling rules forbid "
-            "presenting one for canvassing. Use a fixed-line number of the account "
-            "(voicecast account set-caller-id)."
+            f"{number} is a mobile number: {preset.name} calling rules forbid presenting one "
+            "for canvassing. Use a fixed-line number of the account."
         )
     return None
