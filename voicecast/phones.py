@@ -65,12 +65,15 @@ def describe(raw: str, default_region: str) -> PhoneInfo:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException as error:
             raise InvalidPhone(f"{raw!r} is not a phone number ({error._msg}).") from None
-    kind = number_type(number)  # UNKNOWN exactly when the number is not valid
+    number_region = phonenumbers.region_code_for_number(number)
+    national = phonenumbers.national_significant_number(number)
+    # UNKNOWN exactly when the number is not valid
+    kind = type_of(number.country_code, number_region, national)
     if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         where = "" if raw.lstrip().startswith("+") else f" for {region}"
         raise InvalidPhone(f"{raw!r} is not a valid number{where}.")
-    number_region = phonenumbers.region_code_for_number(number) or region
-    digits = f"{number.country_code}{phonenumbers.national_significant_number(number)}"
+    number_region = number_region or region
+    digits = f"{number.country_code}{national}"
     return PhoneInfo(
         e164=f"+{digits}",
         line_type=LINE_TYPES.get(kind, "other"),
@@ -182,11 +185,16 @@ def number_type(number: phonenumbers.PhoneNumber) -> int:
     looks every pattern up again in its regex cache, which made it most of an import's time
     (tests/test_phones.py checks the two agree)."""
     region = phonenumbers.region_code_for_number(number)
-    plan = type_patterns(number.country_code, region)
+    national = phonenumbers.national_significant_number(number)
+    return type_of(number.country_code, region, national)
+
+
+def type_of(country_code: int, region: str | None, national: str) -> int:
+    """The type of the national significant number `national` of `region`."""
+    plan = type_patterns(country_code, region)
     if plan is None:
         return phonenumbers.PhoneNumberType.UNKNOWN
     general, special, fixed, mobile, same = plan
-    national = phonenumbers.national_significant_number(number)
     if not matches(national, general):
         return phonenumbers.PhoneNumberType.UNKNOWN
     for kind, pattern in special:

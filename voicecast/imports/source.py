@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DELIMITERS = (";", ",", "\t")
 
@@ -15,9 +15,9 @@ class UnreadableFile(ValueError):
     """The file is not a CSV we can read at all; the message says what to fix."""
 
 
-@dataclass(frozen=True)
-class Line:
-    """One CSV record, numbered by the file line it starts on (1 = the header)."""
+class Line(NamedTuple):
+    """One CSV record, numbered by the file line it starts on (1 = the header). A tuple:
+    a big file makes hundreds of thousands of them."""
 
     number: int
     cells: list[str]
