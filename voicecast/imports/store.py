@@ -202,9 +202,14 @@ def insert_new(
 
 
 def copy_text(account_id: int, rows: list[ContactRow], now: datetime) -> str:
-    stamp, account = now.isoformat(), str(account_id)
+    return copy_lines([str(account_id)] * len(rows), rows, now)
+
+
+def copy_lines(firsts: list[str], rows: list[ContactRow], now: datetime) -> str:
+    """COPY text of `rows` in COPIED's order, each line starting with its `firsts` value."""
+    stamp = now.isoformat()
     lines = []
-    for row in rows:
+    for account, row in zip(firsts, rows, strict=True):
         texts = [row.phone, row.first_name, row.last_name, row.email, row.external_id,
                  row.postal_code, row.line_type, row.timezone, to_json(row.attributes)]  # fmt: skip
         if NEEDS_ESCAPE.search("".join([text for text in texts if text])):  # rare
@@ -244,7 +249,9 @@ def upsert_chunk(
             known.change(match, row)
     if new:
         insert_new(account_id, new, now, writer)
-    if changes:
+    if changes and writer is not None:
+        update_by_copy(changes, now)
+    elif changes:
         attributes = attributes_of([contact_id for contact_id, _ in changes])
         changed = [
             changed_contact(contact_id, attributes.get(contact_id), row, now)
@@ -253,6 +260,34 @@ def upsert_chunk(
         db.session.execute(UPDATE_KNOWN, changed)
     stored.created += len(new)
     stored.updated += len(changes)
+
+
+CHANGES_TABLE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS contact_changes (id integer, phone text,"
+    " first_name text, last_name text, email text, external_id text, postal_code text,"
+    " seller_id integer, line_type text, timezone text, attributes jsonb,"
+    " created_at timestamptz, updated_at timestamptz) ON COMMIT DELETE ROWS"
+)
+COPY_CHANGES = f"COPY contact_changes (id, {', '.join(COPIED[1:])}) FROM STDIN"
+# What a row leaves empty is kept; its attributes are merged over the contact's.
+UPDATE_FROM_CHANGES = text(
+    "UPDATE contacts c SET phone = t.phone, "
+    + ", ".join(f"{name} = COALESCE(t.{name}, c.{name})" for name in KEPT_UNLESS_GIVEN)
+    + ", line_type = t.line_type, timezone = COALESCE(t.timezone, c.timezone),"
+    " attributes = c.attributes || t.attributes, updated_at = t.updated_at"
+    " FROM contact_changes t WHERE c.id = t.id"
+)
+
+
+def update_by_copy(changes: list[tuple[int, ContactRow]], now: datetime) -> None:
+    """PostgreSQL: the chunk's changes COPYed into a temporary table, then one UPDATE ...
+    FROM it (an UPDATE per contact cost 35 s for 200,000). Does not commit."""
+    db.session.execute(text(CHANGES_TABLE))
+    driver_connection = db.session.connection().connection.dbapi_connection
+    ids = [str(contact_id) for contact_id, _ in changes]
+    with driver_connection.cursor() as cursor, cursor.copy(COPY_CHANGES) as copy:
+        copy.write(copy_lines(ids, [row for _, row in changes], now))
+    db.session.execute(UPDATE_FROM_CHANGES)
 
 
 def conflict(row: ContactRow, match: Known | None, known: KnownContacts) -> str | None:
