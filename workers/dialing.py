@@ -11,6 +11,7 @@ straight on the driver (`voicecast.hotsql`) and the carrier request.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from flask import current_app
 from rq import get_current_job
@@ -144,7 +145,7 @@ def outside_hours(attempt_id: int) -> str:
     return "not dialed: outside calling hours"
 
 
-def not_claimed(attempt_id: int, preset: Preset | None, now) -> str:
+def not_claimed(attempt_id: int, preset: Preset | None, now: datetime) -> str:
     """Why an attempt could not be claimed: dialed already (a duplicate job got there first),
     the rules or the do-not-call list hold its number back, or its campaign stopped; in all but
     the first case the attempt never happened. Commits."""

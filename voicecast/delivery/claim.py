@@ -12,7 +12,7 @@ from typing import Any
 
 from voicecast import hotsql
 from voicecast.extensions import db
-from voicecast.rules.presets import WRITTEN_CONSENT, Preset
+from voicecast.rules.presets import CONSENT_OR_CONTRACT, WRITTEN_CONSENT, Preset
 
 BASE = (
     "UPDATE attempts SET state = 'dialing', dialed_at = :now, rules = :rules"
@@ -24,7 +24,7 @@ BASE = (
 CONSENT = "c.consent_at IS NOT NULL AND c.consent_withdrawn_at IS NULL"
 LEGAL_BASIS = {
     WRITTEN_CONSENT: f"({CONSENT} AND COALESCE(c.consent_proof, '') <> '')",
-    "consent_or_contract": f"(({CONSENT}) OR (c.contract_kind IS NOT NULL"
+    CONSENT_OR_CONTRACT: f"(({CONSENT}) OR (c.contract_kind IS NOT NULL"
     " AND (c.contract_ends_on IS NULL OR c.contract_ends_on >= :today)))",
 }
 NOT_REFUSED = " AND (c.refused_at IS NULL OR c.refused_at <= :refused_since)"

@@ -14,7 +14,6 @@ from sqlalchemy.orm import aliased
 
 from voicecast.extensions import db
 from voicecast.models import (
-    Account,
     Contact,
     Delivery,
     DeliveryStatus,
@@ -26,6 +25,7 @@ from voicecast.models import (
 )
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus, MessagePolicy
+from voicecast.rules.campaigns import rules_of
 from voicecast.rules.eligibility import (
     NO_LEGAL_BASIS,
     REFUSED,
@@ -33,7 +33,7 @@ from voicecast.rules.eligibility import (
     legal_basis_holds,
     refused_recently,
 )
-from voicecast.rules.presets import preset_named
+from voicecast.rules.presets import Preset
 from voicecast.segments.filters import compile_filter
 
 # Why a contact of the audience is not dialed (the delivery's `reason`).
@@ -56,11 +56,11 @@ def audience_contacts(campaign: Campaign):
     return stmt
 
 
-def rule_exclusions(campaign: Campaign, contact, now: datetime) -> list[tuple]:
-    """(condition, reason) pairs, in order, for the audience contacts the account's calling
-    rules and do-not-call list exclude."""
-    account = db.session.get(Account, campaign.account_id)
-    preset = preset_named(account.calling_rules)
+def rule_exclusions(
+    campaign: Campaign, preset: Preset | None, contact, now: datetime
+) -> list[tuple]:
+    """(condition, reason) pairs, in order, for the audience contacts the calling rules
+    `preset` and the account's do-not-call list exclude."""
     suppressed = (
         select(Suppression.id)
         .where(Suppression.account_id == campaign.account_id, Suppression.phone == contact.c.phone)
@@ -76,12 +76,12 @@ def rule_exclusions(campaign: Campaign, contact, now: datetime) -> list[tuple]:
 
 def delivery_rows(campaign: Campaign, now: datetime | None = None):
     """SELECT of the deliveries' columns, one row per audience contact, as planned at `now`."""
-    account_zone = db.session.get(Account, campaign.account_id).timezone
+    rules = rules_of(campaign)
     contact = audience_contacts(campaign).subquery()
     seller = aliased(User)
     active = aliased(Recording)
     now = now or utcnow()
-    exclusions = rule_exclusions(campaign, contact, now)
+    exclusions = rule_exclusions(campaign, rules.preset, contact, now)
     if campaign.message_policy == MessagePolicy.RECORDING:
         recording_id = literal(campaign.recording_id)
         reason = case(*exclusions, else_=null())
@@ -108,7 +108,7 @@ def delivery_rows(campaign: Campaign, now: datetime | None = None):
             literal(0).label("attempt_count"),
             literal(now).label("next_attempt_at"),
             literal(now).label("updated_at"),
-            func.coalesce(contact.c.timezone, literal(account_zone)).label("timezone"),
+            func.coalesce(contact.c.timezone, literal(rules.account_zone)).label("timezone"),
         )
         .select_from(contact)
         .outerjoin(seller, seller.id == contact.c.seller_id)

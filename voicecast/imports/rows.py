@@ -14,6 +14,8 @@ from voicecast.phones import InvalidPhone, describe
 from voicecast.places import contact_zone
 
 MAX_TEXT = 100
+# On an update, these stay as the contact has them when the row leaves them empty.
+KEPT_UNLESS_GIVEN = ("first_name", "last_name", "email", "external_id", "postal_code", "seller_id")
 
 
 @dataclass

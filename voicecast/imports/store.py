@@ -1,11 +1,10 @@
-"""Upserting the contacts of a file: one query finds which of its numbers and external ids the
-account has; then, a thousand rows at a time, one COPY (PostgreSQL) or bulk INSERT for the
-new and one bulk UPDATE for the known (what the file leaves empty is kept)."""
+"""Upserting the contacts of a file: for each window of 10,000 rows one query finds which of
+their numbers and external ids the account has; then, a thousand rows at a time, the new are
+inserted and the known updated (what the file leaves empty is kept). PostgreSQL's bulk
+statements are in `voicecast.imports.copying`."""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,14 +12,13 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, insert, select, text, update
 
 from voicecast.extensions import db
-from voicecast.imports.copying import CopyWriter
-from voicecast.imports.rows import ContactRow, Rejected
+from voicecast.imports.copying import COPY_NEW, CopyWriter, copy_text, update_by_copy
+from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow, Rejected
 from voicecast.models import Contact
 from voicecast.models.base import utcnow
 
 CONTACTS = Contact.__table__
 CHUNK = 1000
-KEPT_UNLESS_GIVEN = ("first_name", "last_name", "email", "external_id", "postal_code", "seller_id")
 UPDATE_KNOWN = (
     update(CONTACTS)
     .where(CONTACTS.c.id == bindparam("_id"))
@@ -129,7 +127,7 @@ def upsert_contacts(account_id: int, items: Iterable[ContactRow | Rejected], key
     after each chunk."""
     stored = Stored()
     known = KnownContacts(account_id)
-    writer = CopyWriter(COPY_NEW) if db.engine.dialect.name == "postgresql" else None
+    writer = CopyWriter(COPY_NEW) if on_postgresql() else None
     try:
         for window in windows(items, stored):
             known.load(window)
@@ -140,6 +138,10 @@ def upsert_contacts(account_id: int, items: Iterable[ContactRow | Rejected], key
         if writer is not None:
             writer.close()
     return stored
+
+
+def on_postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
 
 
 def account_has_contacts(account_id: int) -> bool:
@@ -159,7 +161,7 @@ def existing_contacts(account_id: int, rows: list[ContactRow]) -> list[tuple]:
     array parameters on PostgreSQL."""
     phones = [row.phone for row in rows]
     ids = [row.external_id for row in rows if row.external_id is not None]
-    if db.engine.dialect.name == "postgresql":
+    if on_postgresql():
         params = {"account": account_id, "phones": phones, "external_ids": ids}
         return db.session.execute(EXISTING_ON_POSTGRESQL, params).all()
     found = []
@@ -178,47 +180,29 @@ def attributes_of(contact_ids: list[int]) -> dict[int, dict]:
     return dict(db.session.execute(stmt).all())
 
 
-COPIED = ("account_id", "phone", "first_name", "last_name", "email", "external_id",
-          "postal_code", "seller_id", "line_type", "timezone", "attributes", "created_at",
-          "updated_at")  # fmt: skip
-COPY_NEW = f"COPY contacts ({', '.join(COPIED)}) FROM STDIN"
-# COPY's text format: these characters are written escaped, and \N is NULL.
-COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
-NULL, TAB = "\\N", "\t"
-to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
 def insert_new(
     account_id: int, rows: list[ContactRow], now: datetime, writer: CopyWriter | None
 ) -> None:
-    """Insert new contacts: on PostgreSQL with one COPY per chunk, its text written here in
-    one piece (a tenth of the CPU of an INSERT of many VALUES, half that of psycopg's row by
-    row) and run by `writer` in the background; else with one executemany INSERT."""
+    """Insert new contacts: on PostgreSQL by `writer`, one COPY per chunk in the background;
+    else with one executemany INSERT."""
     if writer is None:
         db.session.execute(insert(CONTACTS), [new_contact(account_id, row, now) for row in rows])
     else:
         writer.write(copy_text(account_id, rows, now))
 
 
-def copy_text(account_id: int, rows: list[ContactRow], now: datetime) -> str:
-    return copy_lines([str(account_id)] * len(rows), rows, now)
-
-
-def copy_lines(firsts: list[str], rows: list[ContactRow], now: datetime) -> str:
-    """COPY text of `rows` in COPIED's order, each line starting with its `firsts` value."""
-    stamp = now.isoformat()
-    lines = []
-    for account, row in zip(firsts, rows, strict=True):
-        texts = [row.phone, row.first_name, row.last_name, row.email, row.external_id,
-                 row.postal_code, row.line_type, row.timezone, to_json(row.attributes)]  # fmt: skip
-        if NEEDS_ESCAPE.search("".join([text for text in texts if text])):  # rare
-            plain = [NULL if text is None else text.translate(COPY_ESCAPES) for text in texts]
-        else:
-            plain = [NULL if text is None else text for text in texts]
-        seller = NULL if row.seller_id is None else str(row.seller_id)
-        lines.append(f"{account}\t{TAB.join(plain[:6])}\t{seller}\t{TAB.join(plain[6:])}")
-    return f"\t{stamp}\t{stamp}\n".join(lines) + f"\t{stamp}\t{stamp}\n"
+def update_known(changes: list[tuple[int, ContactRow]], now: datetime) -> None:
+    """Apply the rows to the contacts they match (ids): on PostgreSQL through a temporary
+    table, else one executemany UPDATE. Does not commit."""
+    if on_postgresql():
+        update_by_copy(changes, now)
+        return
+    attributes = attributes_of([contact_id for contact_id, _ in changes])
+    changed = [
+        changed_contact(contact_id, attributes.get(contact_id), row, now)
+        for contact_id, row in changes
+    ]
+    db.session.execute(UPDATE_KNOWN, changed)
 
 
 def upsert_chunk(
@@ -249,45 +233,10 @@ def upsert_chunk(
             known.change(match, row)
     if new:
         insert_new(account_id, new, now, writer)
-    if changes and writer is not None:
-        update_by_copy(changes, now)
-    elif changes:
-        attributes = attributes_of([contact_id for contact_id, _ in changes])
-        changed = [
-            changed_contact(contact_id, attributes.get(contact_id), row, now)
-            for contact_id, row in changes
-        ]
-        db.session.execute(UPDATE_KNOWN, changed)
+    if changes:
+        update_known(changes, now)
     stored.created += len(new)
     stored.updated += len(changes)
-
-
-CHANGES_TABLE = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS contact_changes (id integer, phone text,"
-    " first_name text, last_name text, email text, external_id text, postal_code text,"
-    " seller_id integer, line_type text, timezone text, attributes jsonb,"
-    " created_at timestamptz, updated_at timestamptz) ON COMMIT DELETE ROWS"
-)
-COPY_CHANGES = f"COPY contact_changes (id, {', '.join(COPIED[1:])}) FROM STDIN"
-# What a row leaves empty is kept; its attributes are merged over the contact's.
-UPDATE_FROM_CHANGES = text(
-    "UPDATE contacts c SET phone = t.phone, "
-    + ", ".join(f"{name} = COALESCE(t.{name}, c.{name})" for name in KEPT_UNLESS_GIVEN)
-    + ", line_type = t.line_type, timezone = COALESCE(t.timezone, c.timezone),"
-    " attributes = c.attributes || t.attributes, updated_at = t.updated_at"
-    " FROM contact_changes t WHERE c.id = t.id"
-)
-
-
-def update_by_copy(changes: list[tuple[int, ContactRow]], now: datetime) -> None:
-    """PostgreSQL: the chunk's changes COPYed into a temporary table, then one UPDATE ...
-    FROM it (an UPDATE per contact cost 35 s for 200,000). Does not commit."""
-    db.session.execute(text(CHANGES_TABLE))
-    driver_connection = db.session.connection().connection.dbapi_connection
-    ids = [str(contact_id) for contact_id, _ in changes]
-    with driver_connection.cursor() as cursor, cursor.copy(COPY_CHANGES) as copy:
-        copy.write(copy_lines(ids, [row for _, row in changes], now))
-    db.session.execute(UPDATE_FROM_CHANGES)
 
 
 def conflict(row: ContactRow, match: Known | None, known: KnownContacts) -> str | None:

@@ -4,7 +4,7 @@ them). Numbers already on the list stay as they are; a bad row is reported, neve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -31,7 +31,7 @@ def import_suppressions(account: Account, data: bytes, reason: str | None) -> di
     header, lines, how = read_lines(data)
     phone_at, reason_at = phone_columns(header)
     if phone_at is None:  # no header: the first line is a number like the others
-        lines = chain_first(Line(1, header), lines)
+        lines = chain([Line(1, header)], lines)
         phone_at = 0
     report = {"rows": 0, "added": 0, "already_listed": 0, "duplicates": 0, "rejected": 0,
               "errors": [], **how}  # fmt: skip
@@ -61,11 +61,6 @@ def import_suppressions(account: Account, data: bytes, reason: str | None) -> di
 
 def cell(line: Line, index: int | None) -> str:
     return line.cells[index].strip() if index is not None and index < len(line.cells) else ""
-
-
-def chain_first(first: Line, rest: Iterable[Line]) -> Iterator[Line]:
-    yield first
-    yield from rest
 
 
 def reject(report: dict[str, Any], line: int, reason: str) -> None:
