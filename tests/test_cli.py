@@ -19,6 +19,8 @@ def test_account_create_prints_a_working_admin_key_last(runner, client):
         "timezone": "Europe/Paris",
         "caller_id": None,
         "calling_rules": "FR",  # a French account calls under the French rules by default
+        "fallback_number": None,
+        "attribution_days": 30,  # callbacks go to the seller heard in the last 30 days
     }
     assert "FR)." in result.output
 

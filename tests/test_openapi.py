@@ -36,6 +36,8 @@ SAMPLE_BODIES = {
     "RefusalIn": {},
     "AccountUpdate": {"calling_rules": "none"},
     "ContractIn": {"kind": "servicing contract"},
+    "NumberCreate": {"number": "+33159000042"},
+    "NumberUpdate": {"friendly_name": "Accueil"},
 }
 
 

@@ -28,6 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from the environment; `test_config` overrides any setting."""
     from voicecast import cli, database, hotsql, i18n, redis_client
     from voicecast.api import bp as api_bp
+    from voicecast.callbacks.routes import bp as voicemail_bp
     from voicecast.config import load_settings
     from voicecast.errors import register_error_handlers
     from voicecast.extensions import csrf, db, login_manager, migrate
@@ -35,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from voicecast.media.routes import bp as media_bp
     from voicecast.studio import bp as studio_bp
     from voicecast.telephony.fastpath import TwilioWebhooks
+    from voicecast.telephony.inbound import bp as inbound_bp
     from voicecast.telephony.routes import bp as twilio_bp
     from voicecast.web import bp as web_bp
 
@@ -59,6 +61,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(media_bp)
     app.register_blueprint(studio_bp)
     app.register_blueprint(twilio_bp)
+    app.register_blueprint(inbound_bp)
+    app.register_blueprint(voicemail_bp)
     # The Twilio webhooks, the busiest requests, are served in front of Flask's request layer.
     app.wsgi_app = TwilioWebhooks(app, app.wsgi_app)  # type: ignore[method-assign]
     csrf.exempt(api_bp)  # the API authenticates with bearer keys, not cookies

@@ -182,6 +182,32 @@ def recording_link_command(seller_id: int, hours: int | None) -> None:
     click.echo(url)
 
 
+@click.group("numbers", help="Manage the account's phone numbers (callback lines).")
+def numbers_cli() -> None:
+    pass
+
+
+@numbers_cli.command("sync")
+@click.option("--account", "account_id", type=int, required=True, help="Account id.")
+@with_appcontext
+def sync_numbers_command(account_id: int) -> None:
+    """Point every number of the Twilio account (TWILIO_ACCOUNT_SID) at this service's voice
+    webhook (PUBLIC_BASE_URL/twilio/voice) and register new ones to the account."""
+    from voicecast.callbacks.sync import sync_numbers
+    from voicecast.carrier import CarrierError, carrier_client
+    from voicecast.models import Account
+
+    account = db.session.get(Account, account_id)
+    if account is None:
+        raise click.UsageError(f"No account with id {account_id}.")
+    try:
+        lines = sync_numbers(account, carrier_client())
+    except CarrierError as error:
+        raise click.ClickException(f"The carrier refused: {error}") from None
+    for line in lines or ["The Twilio account has no numbers."]:
+        click.echo(line)
+
+
 @click.group("recordings", help="Manage recordings.")
 def recordings_cli() -> None:
     pass
@@ -237,4 +263,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(seller_cli)
     app.cli.add_command(recordings_cli)
+    app.cli.add_command(numbers_cli)
     app.cli.add_command(dev_command)

@@ -128,6 +128,10 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         # What a campaign preview counts per call placed (an estimate: the carrier's price).
         "PRICE_PER_CALL": parse_float(env, "PRICE_PER_CALL", 0.05, minimum=0),
         "PRICE_CURRENCY": env.get("PRICE_CURRENCY", "EUR").upper(),
+        # How sellers hear of a callback they missed (voicecast/callbacks/notify.py).
+        "CALLBACK_NOTIFIER": env.get("CALLBACK_NOTIFIER", "sms").lower(),
+        # How long the link to a callback's voicemail in that notification works.
+        "VOICEMAIL_LINK_DAYS": parse_int(env, "VOICEMAIL_LINK_DAYS", 30, 1),
         "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
         "MAX_CONTENT_LENGTH": parse_int(env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, 1024),
         "API_MAX_JSON_BYTES": parse_int(env, "API_MAX_JSON_BYTES", DEFAULT_MAX_JSON_BYTES, 1024),

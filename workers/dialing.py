@@ -25,7 +25,7 @@ from voicecast.delivery.calls import CARRIER_STATES, apply_carrier_status, settl
 from voicecast.delivery.pacing import take_slot, wait_for_admission
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
-from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus, User
+from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus, PhoneNumber
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import CallerIdPolicy, Campaign, CampaignStatus
 from voicecast.redis_client import get_redis
@@ -47,7 +47,7 @@ DIAL_PLANS = (
         # The seller's own callback line when the campaign presents sellers' lines, else the
         # account's number.
         func.coalesce(
-            case((Campaign.caller_id_policy == CallerIdPolicy.SELLER, User.callback_number)),
+            case((Campaign.caller_id_policy == CallerIdPolicy.SELLER, PhoneNumber.number)),
             Account.caller_id,
         ).label("caller_id"),
         Account.calling_rules,
@@ -56,7 +56,7 @@ DIAL_PLANS = (
     .join(Delivery, Delivery.id == ATTEMPTS.c.delivery_id)
     .join(Campaign, Campaign.id == ATTEMPTS.c.campaign_id)
     .join(Account, Account.id == Campaign.account_id)
-    .outerjoin(User, User.id == Delivery.seller_id)
+    .outerjoin(PhoneNumber, PhoneNumber.seller_id == Delivery.seller_id)
     .where(ATTEMPTS.c.id.in_(bindparam("attempt_ids", expanding=True)))
 )
 # The carrier took the call: keep its sid (a callback may have done so already) and its state,

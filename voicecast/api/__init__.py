@@ -17,6 +17,7 @@ def require_api_key() -> None:
 from voicecast.api import (  # noqa: E402,F401
     account,
     api_keys,
+    callbacks,
     campaign_actions,
     campaign_preview,
     campaigns,
@@ -25,6 +26,7 @@ from voicecast.api import (  # noqa: E402,F401
     docs,
     legal_basis,
     me,
+    numbers,
     recording_links,
     recordings,
     segments,

@@ -14,6 +14,7 @@ from voicecast.api.idempotency import once
 from voicecast.api.queries import keyset_page
 from voicecast.api.schemas import Output, PageQuery
 from voicecast.api.spec import operation
+from voicecast.callbacks.stats import callback_stats
 from voicecast.delivery.dispatch import PLAN_JOB, request_dispatch
 from voicecast.delivery.planning import counts_by_status
 from voicecast.errors import ApiError
@@ -34,6 +35,11 @@ class CampaignState(CampaignOut):
     calling_rules: dict = Field(
         description="The account's preset (null: none, only the campaign's window applies) "
         "and the hours that result from it and the campaign's window."
+    )
+    callbacks: dict = Field(
+        description="Customers who called back after this campaign's message: calls, distinct "
+        "callers, per outcome (connected, voicemail_left, abandoned, opted_out), and rate = "
+        "callers / contacts who heard the message (voicemail_left + human_reached)."
     )
 
 
@@ -86,10 +92,15 @@ class DeliveryQuery(PageQuery):
 
 def campaign_state(campaign: Campaign) -> CampaignState:
     base = CampaignOut.model_validate(campaign).model_dump()
+    counts = counts_by_status(campaign.id)
+    reached = counts.get(DeliveryStatus.VOICEMAIL_LEFT, 0) + counts.get(
+        DeliveryStatus.HUMAN_REACHED, 0
+    )
     return CampaignState(
         **base,
-        counts=counts_by_status(campaign.id),
+        counts=counts,
         calling_rules=rules_of(campaign).describe(),
+        callbacks=callback_stats(campaign.id, reached),
     )
 
 

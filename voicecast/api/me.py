@@ -20,6 +20,12 @@ class AccountOut(Output):
         description="The preset its campaigns call under (FR, US); null: none, only each "
         "campaign's own window applies."
     )
+    fallback_number: str | None = Field(
+        description="Where callbacks ring when no seller is found for the caller."
+    )
+    attribution_days: int = Field(
+        description="Callbacks go to the seller whose message the caller got within these days."
+    )
 
 
 class MeOut(Output):

@@ -9,10 +9,12 @@ from sqlalchemy import Select, select
 
 from voicecast.api import bp
 from voicecast.api.auth import Principal, current_principal
+from voicecast.api.campaign_schemas import CallingWindow
 from voicecast.api.queries import keyset_page, one_or_404
 from voicecast.api.schemas import Email, Input, Name, Output, PageQuery, PhoneInput, not_null
 from voicecast.api.spec import operation
 from voicecast.api.validation import reject_nulls
+from voicecast.callbacks.lines import set_seller_line
 from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
 from voicecast.models import Role, User
@@ -20,6 +22,11 @@ from voicecast.people import email_taken, phone_for_account
 from voicecast.rules.caller_id import number_problem
 
 TAG = "Sellers"
+UNCHANGED = object()
+HOURS_HELP = (
+    "When callbacks may ring the seller, in the account's time zone; outside them callers "
+    "leave a voicemail. null: at any time."
+)
 
 
 class SellerCreate(Input):
@@ -33,6 +40,7 @@ class SellerCreate(Input):
         description="The seller's own callback line (a number of the account's Twilio "
         "account), shown as caller ID on their drops.",
     )
+    available_hours: CallingWindow | None = Field(default=None, description=HOURS_HELP)
 
 
 class SellerUpdate(Input):
@@ -40,6 +48,7 @@ class SellerUpdate(Input):
     email: Email | None = None
     phone: PhoneInput | None = None
     callback_number: PhoneInput | None = None
+    available_hours: CallingWindow | None = Field(default=None, description=HOURS_HELP)
     active: bool = not_null()
 
 
@@ -49,6 +58,7 @@ class SellerOut(Output):
     email: str | None
     phone: str | None
     callback_number: str | None
+    available_hours: dict | None
     active: bool
     created_at: datetime
     updated_at: datetime
@@ -81,23 +91,19 @@ def apply_seller_fields(seller: User, fields: dict, principal: Principal) -> Non
     account = principal.user.account
     if "phone" in fields:
         fields["phone"] = phone_for_account(fields["phone"], account, "body.phone")
-    if fields.get("callback_number"):
-        line = phone_for_account(fields["callback_number"], account, "body.callback_number")
-        fields["callback_number"] = line
-        if line_taken(account.id, line, seller.id):
-            raise ApiError(409, f"{line} is already another seller's callback line.")
+    line = fields.pop("callback_number", UNCHANGED)
+    if line is not UNCHANGED:
+        line = phone_for_account(line, account, "body.callback_number")
         problem = number_problem(account, line)
         if problem:
             raise invalid_field("body.callback_number", problem, "caller_id")
+    if "available_hours" in fields and fields["available_hours"] is not None:
+        fields["available_hours"] = dict(fields["available_hours"])
     for name, value in fields.items():
         setattr(seller, name, value)
-
-
-def line_taken(account_id: int, line: str, seller_id: int | None) -> bool:
-    stmt = select(User.id).where(User.account_id == account_id, User.callback_number == line)
-    if seller_id is not None:
-        stmt = stmt.where(User.id != seller_id)
-    return db.session.scalar(stmt) is not None
+    db.session.add(seller)
+    if line is not UNCHANGED:
+        set_seller_line(seller, line)
 
 
 @operation(
@@ -117,7 +123,6 @@ def create_seller(body: SellerCreate):
     principal.require_manager()
     seller = User(account_id=principal.account_id, role=Role.SELLER, active=True)
     apply_seller_fields(seller, body.model_dump(), principal)
-    db.session.add(seller)
     db.session.commit()
     return SellerOut.model_validate(seller)
 

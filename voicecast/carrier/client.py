@@ -70,6 +70,27 @@ class CallRef:
         )
 
 
+@dataclass(frozen=True)
+class NumberRef:
+    """One of the account's numbers, as the carrier describes it."""
+
+    sid: str
+    phone_number: str
+    friendly_name: str | None
+    voice_url: str | None
+    status_callback: str | None
+
+    @classmethod
+    def from_instance(cls, number: Any) -> NumberRef:
+        return cls(
+            number.sid,
+            number.phone_number,
+            number.friendly_name,
+            number.voice_url,
+            number.status_callback,
+        )
+
+
 def _aware(value: Any) -> datetime | None:
     """twilio-python's datetimes (or the raw string when it could not parse one), as UTC."""
     if not isinstance(value, datetime):
@@ -260,6 +281,46 @@ class Carrier:
     def hang_up(self, sid: str) -> CallRef:
         """End a call in progress (Status=completed)."""
         return self._update_status(sid, "completed")
+
+    def send_sms(self, *, to: str, from_: str, body: str) -> str:
+        """Send a text message; returns its sid (SM...)."""
+        require_e164(to, "To")
+        require_e164(from_, "From")
+        message = self._call(
+            lambda: self.client.messages.create(to=to, from_=from_, body=body), mutation=True
+        )
+        return message.sid
+
+    def list_numbers(self) -> list[NumberRef]:
+        """The account's phone numbers (IncomingPhoneNumbers)."""
+        numbers = self._call(lambda: self.client.incoming_phone_numbers.list(), mutation=False)
+        return [NumberRef.from_instance(number) for number in numbers]
+
+    def point_number(self, sid: str, *, voice_url: str, status_callback: str) -> NumberRef:
+        """Send the number's incoming calls to `voice_url` and their end to `status_callback`
+        (both POST)."""
+        _require_web_url(voice_url, "voice_url")
+        _require_web_url(status_callback, "status_callback")
+        number = self._call(
+            lambda: self.client.incoming_phone_numbers(sid).update(
+                voice_url=voice_url,
+                voice_method="POST",
+                status_callback=status_callback,
+                status_callback_method="POST",
+            ),
+            mutation=True,
+        )
+        return NumberRef.from_instance(number)
+
+    def recording_audio(self, recording_url: str) -> bytes:
+        """The WAV of a recording the carrier made (`RecordingUrl`), fetched with the
+        account's credentials; only from the carrier's own API host."""
+        url = self.http_client.carrier_url(recording_url) + ".wav"
+        return self._call(lambda: self.http_client.get_bytes(url, self._auth), mutation=False)
+
+    @property
+    def _auth(self) -> tuple[str, str]:
+        return self.client.username, self.client.password
 
     def _update_status(self, sid: str, status: str) -> CallRef:
         _require_sid(sid)

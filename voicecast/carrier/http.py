@@ -21,6 +21,7 @@ import certifi
 import requests
 import urllib3
 from requests.utils import get_environ_proxies
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from urllib3.exceptions import (
@@ -111,6 +112,30 @@ class RebasedHttpClient(TwilioHttpClient):
         except (HTTPError, LocationParseError) as error:
             raise as_requests_error(error) from error
         return Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
+
+    def carrier_url(self, url: str) -> str:
+        """`url` on the carrier's API host (rebased like every request); ValueError for any
+        other host, so that our credentials never go elsewhere."""
+        if self._rebase:
+            url = rebase_url(url, self.base_url)
+        if urlsplit(url).netloc != urlsplit(self.base_url).netloc:
+            raise ValueError(f"{url} is not on the carrier's API host")
+        return url
+
+    def get_bytes(self, url: str, auth: tuple[str, str]) -> bytes:
+        """GET `url` as bytes (media); a non-2xx answer raises TwilioRestException."""
+        headers = {"Authorization": "Basic " + b64encode(":".join(auth).encode()).decode()}
+        seconds = self.timeout
+        try:
+            answer = self.pool.request(
+                "GET", url, headers=headers, retries=False, redirect=True,
+                timeout=urllib3.Timeout(connect=seconds, read=seconds),
+            )  # fmt: skip
+        except (HTTPError, LocationParseError) as error:
+            raise as_requests_error(error) from error
+        if not 200 <= answer.status < 300:
+            raise TwilioRestException(answer.status, url, f"HTTP {answer.status}", method="GET")
+        return answer.data
 
     def close(self) -> None:
         """Close the pooled connections."""

@@ -6,6 +6,8 @@ from voicecast.models.campaign import Campaign, CampaignStatus, IdempotentReques
 from voicecast.models.contact import Contact
 from voicecast.models.contact_import import ContactImport, ImportStatus
 from voicecast.models.delivery import Attempt, AttemptState, Delivery, DeliveryStatus
+from voicecast.models.inbound_call import CallbackOutcome, InboundCall
+from voicecast.models.phone_number import PhoneNumber
 from voicecast.models.recording import Purpose, Recording, RecordingLink, RecordingStatus
 from voicecast.models.segment import Segment
 from voicecast.models.suppression import Suppression
@@ -16,6 +18,7 @@ __all__ = [
     "ApiKey",
     "Attempt",
     "AttemptState",
+    "CallbackOutcome",
     "Campaign",
     "CampaignStatus",
     "Contact",
@@ -24,6 +27,8 @@ __all__ = [
     "DeliveryStatus",
     "IdempotentRequest",
     "ImportStatus",
+    "InboundCall",
+    "PhoneNumber",
     "Purpose",
     "Recording",
     "RecordingLink",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voicecast.extensions import db
@@ -21,3 +21,8 @@ class Account(Timestamps, db.Model):
     # The calling-rule preset its campaigns inherit ("FR", "US"); None: no preset, only each
     # campaign's own window applies (voicecast.rules.presets).
     calling_rules: Mapped[str | None] = mapped_column(String(8))
+    # Where a callback rings when no seller can be found for the caller (the showroom's desk);
+    # None: such callers leave a voicemail.
+    fallback_number: Mapped[str | None] = mapped_column(String(16))
+    # A callback goes to the seller whose message the caller got within this many days.
+    attribution_days: Mapped[int] = mapped_column(Integer, default=30)

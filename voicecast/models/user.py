@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from voicecast.extensions import db
 from voicecast.models.account import Account
 from voicecast.models.base import Timestamps, enum_column
+from voicecast.models.phone_number import PhoneNumber
 
 
 class Role(enum.StrEnum):
@@ -36,13 +38,22 @@ class User(UserMixin, Timestamps, db.Model):
     # Stored lower-cased; one email is one login across the service.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(16))
-    # A seller's own callback line: a number of the account's carrier account that rings this
-    # seller, presented as caller ID on the seller's drops (campaign caller_id_policy "seller").
-    callback_number: Mapped[str | None] = mapped_column(String(16))
+    # When callbacks may ring the seller (`{"days", "start", "end"}` like a campaign's window,
+    # in the account's zone); None: at any time. Outside it callers go to voicemail.
+    available_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     account: Mapped[Account] = relationship()
+    # The seller's own callback line, if they have one (voicecast.models.PhoneNumber).
+    line: Mapped[PhoneNumber | None] = relationship(
+        primaryjoin="foreign(PhoneNumber.seller_id) == User.id", viewonly=True, uselist=False
+    )
+
+    @property
+    def callback_number(self) -> str | None:
+        """The seller's own line: the caller ID of their drops (campaign policy "seller")."""
+        return self.line.number if self.line is not None else None
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated users cannot log in

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from voicecast.extensions import db
-from voicecast.models import Account, User
+from voicecast.models import Account, PhoneNumber
 from voicecast.phones import describe
 from voicecast.rules.presets import preset_named
 
@@ -13,8 +13,8 @@ from voicecast.rules.presets import preset_named
 def caller_id_problem(account: Account) -> str | None:
     """What is wrong with a number the account's campaigns would present (its own, or a
     seller's callback line) under its rules (None: nothing)."""
-    lines = select(User.callback_number).where(
-        User.account_id == account.id, User.callback_number.is_not(None)
+    lines = select(PhoneNumber.number).where(
+        PhoneNumber.account_id == account.id, PhoneNumber.seller_id.is_not(None)
     )
     for number in [account.caller_id, *db.session.scalars(lines)]:
         problem = number_problem(account, number)

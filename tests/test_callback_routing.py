@@ -1,0 +1,157 @@
+"""Who a callback reaches, through our signed voice webhook: the owner of a seller's line, else
+the seller whose message the caller got last within the attribution window, else the contact's
+seller, else the account's fallback number, else voicemail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.callback_world import (
+    API,
+    add_campaign,
+    add_contact,
+    add_number,
+    find,
+    incoming,
+    last_callback,
+    open_shop,
+    record_drop,
+    signed_post,
+    verbs,
+)
+from voicecast.models.base import utcnow
+
+SHARED = "+33159000000"
+MARIE, PAUL, DESK = "+33611000001", "+33611000002", "+33144000000"
+CUSTOMER = "+33612345678"
+
+
+@pytest.fixture
+def shop(app, runner, client):
+    shop = open_shop(app, runner, client, {"Marie": MARIE, "Paul": PAUL})
+    add_number(client, shop, SHARED)
+    return shop
+
+
+def dialed(response) -> str | None:
+    """The number the caller's document dials (None: no dial)."""
+    number = find(verbs(response), "Number")
+    return number.text if number is not None else None
+
+
+def test_each_callback_goes_to_the_seller_whose_message_the_customer_got_last(app, client, shop):
+    other = "+33612345679"
+    add_contact(client, shop, CUSTOMER, first_name="Jeanne", last_name="Petit")
+    add_contact(client, shop, other)
+    entretien = add_campaign(client, shop, "Entretien 2 ans")
+    reprise = add_campaign(client, shop, "Reprise")
+    now = utcnow()
+    # Both customers got both sellers' messages, in opposite orders.
+    record_drop(app, shop, entretien, CUSTOMER, "Marie", now - timedelta(days=5))
+    latest = record_drop(app, shop, reprise, CUSTOMER, "Paul", now - timedelta(days=2))
+    record_drop(app, shop, reprise, other, "Paul", now - timedelta(days=5))
+    record_drop(app, shop, entretien, other, "Marie", now - timedelta(days=1))
+
+    assert dialed(incoming(client, app, CUSTOMER, SHARED, "CA" + "a" * 32)) == PAUL
+    call = last_callback(app)
+    assert (call.route, call.delivery_id, call.campaign_id) == ("last_message", latest, reprise)
+    assert dialed(incoming(client, app, other, SHARED, "CA" + "b" * 32)) == MARIE
+    assert last_callback(app).campaign_id == entretien
+
+
+@pytest.mark.parametrize(
+    ("age", "expected_route", "expected_phone"),
+    [
+        (timedelta(days=30) - timedelta(minutes=1), "last_message", PAUL),
+        (timedelta(days=30) + timedelta(minutes=1), "assigned_seller", MARIE),
+    ],
+)
+def test_the_attribution_window_s_edges(app, client, shop, age, expected_route, expected_phone):
+    add_contact(client, shop, CUSTOMER, seller_id=shop.sellers["Marie"]["id"])
+    campaign = add_campaign(client, shop, "Entretien")
+    record_drop(app, shop, campaign, CUSTOMER, "Paul", utcnow() - age)
+
+    assert dialed(incoming(client, app, CUSTOMER, SHARED)) == expected_phone
+    assert last_callback(app).route == expected_route
+
+
+def test_a_shorter_window_set_on_the_account_is_honoured(app, client, shop):
+    patched = client.patch(
+        f"{API}/account", headers=shop.admin.headers, json={"attribution_days": 7}
+    )
+    assert patched.status_code == 200 and patched.json["attribution_days"] == 7
+    campaign = add_campaign(client, shop, "Entretien")
+    record_drop(app, shop, campaign, CUSTOMER, "Paul", utcnow() - timedelta(days=8))
+
+    response = incoming(client, app, CUSTOMER, SHARED)
+    assert dialed(response) is None  # nobody: the voicemail
+    assert find(verbs(response), "Record") is not None
+    assert last_callback(app).route == "none"
+
+
+def test_a_seller_s_own_line_rings_that_seller_whoever_called_last(app, client, shop):
+    add_number(client, shop, "+33159000001", seller="Marie")
+    campaign = add_campaign(client, shop, "Entretien")
+    mine = record_drop(app, shop, campaign, CUSTOMER, "Marie", utcnow() - timedelta(days=9))
+    record_drop(app, shop, campaign + 0, "+33612345670", "Paul", utcnow())
+
+    assert dialed(incoming(client, app, CUSTOMER, "+33159000001")) == MARIE
+    call = last_callback(app)
+    assert (call.route, call.delivery_id) == ("seller_line", mine)
+
+
+def test_an_unknown_caller_goes_to_the_fallback_number(app, client, shop):
+    client.patch(f"{API}/account", headers=shop.admin.headers, json={"fallback_number": DESK})
+
+    response = incoming(client, app, "+33699999999", SHARED)
+    dial = find(verbs(response), "Dial")
+    assert dialed(response) == DESK
+    assert dial.get("callerId") == "+33699999999"  # the seller sees who calls
+    call = last_callback(app)
+    assert (call.route, call.contact_id, call.seller_id) == ("fallback", None, None)
+
+
+def test_outside_the_seller_s_hours_the_caller_goes_straight_to_voicemail(app, client, shop):
+    seller = shop.sellers["Marie"]
+    add_contact(client, shop, CUSTOMER, seller_id=seller["id"])
+    # Open only on the weekday three days from today in Paris: closed now.
+    other_day = (utcnow().astimezone(ZoneInfo("Europe/Paris")).weekday() + 3) % 7
+    closed_all_day = {"days": [other_day], "start": "08:00", "end": "20:00"}
+    patched = client.patch(
+        f"{API}/sellers/{seller['id']}",
+        headers=shop.admin.headers,
+        json={"available_hours": closed_all_day},
+    )
+    assert patched.status_code == 200, patched.json
+
+    response = incoming(client, app, CUSTOMER, SHARED)
+    assert dialed(response) is None
+    say = [element.text for element in verbs(response) if element.tag == "Say"]
+    assert say[0] == "Marie n'est pas disponible. Laissez votre message après le bip."
+    assert last_callback(app).seller_id == seller["id"]
+
+
+def test_a_number_nobody_registered_is_not_in_service(app, client, shop):
+    response = incoming(client, app, CUSTOMER, "+33159999999")
+    assert [element.tag for element in verbs(response)] == ["Say", "Hangup"]
+    assert last_callback(app) is None
+
+
+def test_a_forged_request_is_refused_and_changes_nothing(app, client, shop):
+    params = {"CallSid": "CA" + "1" * 32, "From": CUSTOMER, "To": SHARED}
+    forged = signed_post(client, app, "/twilio/voice", params, token="not-our-token")
+    assert forged.status_code == 403
+    assert last_callback(app) is None
+    unknown = signed_post(client, app, "/twilio/callbacks/999/menu", {"CallSid": "CA" + "1" * 32})
+    assert unknown.status_code == 404
+
+
+def test_a_repeated_request_records_one_callback_and_answers_the_same(app, client, shop):
+    first = incoming(client, app, CUSTOMER, SHARED)
+    again = incoming(client, app, CUSTOMER, SHARED)
+    assert first.get_data() == again.get_data()
+    callbacks = client.get(f"{API}/callbacks", headers=shop.admin.headers).json["items"]
+    assert len(callbacks) == 1

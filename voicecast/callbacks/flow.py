@@ -1,0 +1,274 @@
+"""A callback's webhooks, from the call arriving to its end. Each one is idempotent (Twilio may
+send a request twice) and an outcome only moves forward (`CallbackOutcome.rank`).
+
+Every function takes the webhook's parameters and answers (HTTP status, content type, body).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from voicecast.callbacks import twiml
+from voicecast.callbacks.routing import Routing, number_to_ring, route_callback
+from voicecast.callbacks.wording import (
+    ACCEPT_KEY,
+    OPT_OUT_KEY,
+    caller_name,
+    texts_for,
+)
+from voicecast.extensions import db
+from voicecast.media.public_urls import public_url
+from voicecast.models import (
+    Account,
+    CallbackOutcome,
+    Campaign,
+    Contact,
+    InboundCall,
+    PhoneNumber,
+    Suppression,
+    User,
+)
+from voicecast.models.base import utcnow
+from voicecast.queues import enqueue
+
+Reply = tuple[int, str, str]
+TWIML = "text/xml"
+UNKNOWN_CALL: Reply = (404, "text/plain", "Unknown call.\n")
+NOTIFY_JOB = "workers.callbacks.notify_missed_callback"
+CONNECTED_DIAL_STATUSES = {"completed", "answered"}
+
+
+def twiml_reply(body: str) -> Reply:
+    return 200, TWIML, body
+
+
+def urls_of(call: InboundCall) -> dict[str, str]:
+    """The webhook URLs of one callback, under PUBLIC_BASE_URL."""
+    names = ("menu", "whisper", "accept", "dialed", "recorded", "recording")
+    urls = {name: public_url(f"inbound.{name}", call_id=call.id) for name in names}
+    urls["caller"] = call.from_number
+    return urls
+
+
+def incoming(params: Mapping[str, str], now: datetime | None = None) -> Reply:
+    """A call to one of our numbers: record it, route it, greet the caller."""
+    now = now or utcnow()
+    to, caller, sid = params.get("To", ""), params.get("From", ""), params.get("CallSid", "")
+    line = db.session.scalar(select(PhoneNumber).where(PhoneNumber.number == to))
+    if line is None or not sid:
+        texts = texts_for(None)
+        return twiml_reply(twiml.say_then_hang_up(texts["unknown_number"], texts))
+    call = db.session.scalar(select(InboundCall).where(InboundCall.call_sid == sid))
+    routing = route_callback(line, caller, now)
+    if call is None:  # a repeated request answers the same, from the stored call
+        call = new_inbound_call(sid, line, caller, routing, number_to_ring(routing, now), now)
+    texts = texts_for(routing.account.country)
+    urls = {**urls_of(call), "voicemail_text": voicemail_prompt(routing.seller, texts)}
+    if routing.seller is not None:
+        greeting = texts["connecting"].format(seller=routing.seller.name)
+    else:
+        greeting = texts["connecting_desk"]
+    return twiml_reply(twiml.greeting(greeting, texts, urls["menu"], call.dialed_number, urls))
+
+
+def new_inbound_call(
+    sid: str, line: PhoneNumber, caller: str, routing: Routing, ring: str | None, now: datetime
+) -> InboundCall:
+    attribution = routing.attribution
+    call = InboundCall(
+        account_id=line.account_id,
+        call_sid=sid,
+        from_number=caller[:32],
+        to_number=line.number,
+        contact_id=routing.contact.id if routing.contact else None,
+        delivery_id=attribution.delivery_id if attribution else None,
+        campaign_id=attribution.campaign_id if attribution else None,
+        seller_id=routing.seller.id if routing.seller else None,
+        route=routing.route,
+        dialed_number=ring,
+        started_at=now,
+    )
+    db.session.add(call)
+    db.session.commit()
+    return call
+
+
+def voicemail_prompt(seller: User | None, texts: dict[str, str]) -> str:
+    if seller is None:
+        return texts["voicemail_desk"]
+    return texts["voicemail"].format(seller=seller.name)
+
+
+def call_of(call_id: int, params: Mapping[str, str], leg: str = "CallSid") -> InboundCall | None:
+    """The callback `call_id`, if the request is about it (its own sid, or for the seller's
+    leg the parent's)."""
+    call = db.session.get(InboundCall, call_id)
+    if call is None or params.get(leg) != call.call_sid:
+        return None
+    return call
+
+
+def account_texts(call: InboundCall) -> dict[str, str]:
+    return texts_for(db.session.get(Account, call.account_id).country)
+
+
+def move_outcome(call: InboundCall, outcome: CallbackOutcome) -> bool:
+    """Set `outcome` unless the call already has one as final or more; True if set."""
+    if call.outcome is not None and call.outcome.rank >= outcome.rank:
+        return False
+    call.outcome = outcome
+    return True
+
+
+def menu(call_id: int, params: Mapping[str, str]) -> Reply:
+    """The caller pressed a key during the greeting: 9 opts out, anything else connects."""
+    call = call_of(call_id, params)
+    if call is None:
+        return UNKNOWN_CALL
+    texts = account_texts(call)
+    if params.get("Digits") == OPT_OUT_KEY:
+        suppress(call, params.get("CallSid", ""))
+        move_outcome(call, CallbackOutcome.OPTED_OUT)
+        db.session.commit()
+        return twiml_reply(twiml.say_then_hang_up(texts["opted_out"], texts))
+    urls = urls_of(call)
+    if call.dialed_number is None:
+        seller = db.session.get(User, call.seller_id) if call.seller_id else None
+        return twiml_reply(twiml.voicemail(voicemail_prompt(seller, texts), texts, urls))
+    return twiml_reply(twiml.dial_only(call.dialed_number, urls))
+
+
+def suppress(call: InboundCall, sid: str) -> None:
+    """The caller's number on the account's do-not-call list, at once (kept if already)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    values = {
+        "account_id": call.account_id,
+        "phone": call.from_number[:16],
+        "source": "callback",
+        "reason": f"Pressed {OPT_OUT_KEY} when calling back {call.to_number} (call {sid})."[:200],
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
+    db.session.execute(dialect.insert(Suppression).values(values).on_conflict_do_nothing())
+
+
+def whisper(call_id: int, params: Mapping[str, str]) -> Reply:
+    """The seller picked up: tell them who calls and why, and wait for their key."""
+    call = call_of(call_id, params, leg="ParentCallSid")
+    if call is None:
+        return UNKNOWN_CALL
+    texts = account_texts(call)
+    contact = db.session.get(Contact, call.contact_id) if call.contact_id else None
+    caller = caller_name(
+        contact.first_name if contact else None,
+        contact.last_name if contact else None,
+        call.from_number,
+    )
+    campaign = db.session.get(Campaign, call.campaign_id) if call.campaign_id else None
+    about = texts["whisper_campaign"].format(campaign=campaign.name) if campaign else ""
+    text = texts["whisper"].format(caller=caller, campaign=about)
+    return twiml_reply(twiml.whisper(text, texts, urls_of(call)["accept"]))
+
+
+def accept(call_id: int, params: Mapping[str, str]) -> Reply:
+    """The seller's key after the whisper: 1 takes the call, anything else declines it."""
+    call = call_of(call_id, params, leg="ParentCallSid")
+    if call is None:
+        return UNKNOWN_CALL
+    if params.get("Digits") != ACCEPT_KEY:
+        return twiml_reply(twiml.hang_up())
+    if call.accepted_at is None:
+        call.accepted_at = utcnow()
+        db.session.commit()
+    return twiml_reply(twiml.bridge())
+
+
+def dialed(call_id: int, params: Mapping[str, str]) -> Reply:
+    """The dial is over: connected (the seller took it), or the caller goes to voicemail."""
+    call = call_of(call_id, params)
+    if call is None:
+        return UNKNOWN_CALL
+    status = params.get("DialCallStatus", "")
+    call.dial_status = status[:16] or call.dial_status
+    # Taken only if the seller pressed the key: a voicemail that picked up is not the seller.
+    if call.accepted_at is not None and status in CONNECTED_DIAL_STATUSES:
+        duration = params.get("DialCallDuration", "")
+        call.talk_seconds = int(duration) if duration.isdigit() else call.talk_seconds
+        move_outcome(call, CallbackOutcome.CONNECTED)
+        db.session.commit()
+        return twiml_reply(twiml.hang_up())
+    db.session.commit()
+    texts = account_texts(call)
+    seller = db.session.get(User, call.seller_id) if call.seller_id else None
+    return twiml_reply(twiml.voicemail(voicemail_prompt(seller, texts), texts, urls_of(call)))
+
+
+def keep_recording(call: InboundCall, params: Mapping[str, str]) -> bool:
+    """Store the recording the request describes; False if it holds no audio."""
+    url, seconds = params.get("RecordingUrl", ""), params.get("RecordingDuration", "")
+    if not url or not seconds.isdigit() or int(seconds) == 0:
+        return False
+    call.recording_url = url[:500]
+    call.recording_sid = params.get("RecordingSid", "")[:64] or call.recording_sid
+    call.recording_seconds = int(seconds)
+    return True
+
+
+def recorded(call_id: int, params: Mapping[str, str]) -> Reply:
+    """The caller's voicemail is recorded: keep it, thank them, notify the seller."""
+    call = call_of(call_id, params)
+    if call is None:
+        return UNKNOWN_CALL
+    texts = account_texts(call)
+    if not keep_recording(call, params):
+        db.session.commit()
+        return twiml_reply(twiml.say_then_hang_up(texts["nothing_heard"], texts))
+    move_outcome(call, CallbackOutcome.VOICEMAIL_LEFT)
+    db.session.commit()
+    request_notification(call)
+    return twiml_reply(twiml.say_then_hang_up(texts["thanks"], texts))
+
+
+def recording_ready(call_id: int, params: Mapping[str, str]) -> Reply:
+    """The recording's file is ready (its status callback): the same facts, kept if missed."""
+    call = call_of(call_id, params)
+    if call is None:
+        return UNKNOWN_CALL
+    if params.get("RecordingStatus", "completed") == "completed" and keep_recording(call, params):
+        newly = move_outcome(call, CallbackOutcome.VOICEMAIL_LEFT)
+        db.session.commit()
+        if newly:
+            request_notification(call)
+    return 204, "text/plain", ""
+
+
+def call_ended(params: Mapping[str, str]) -> Reply:
+    """The number's status callback: the callback is over. Without an outcome yet the caller
+    gave up; if no one took the call, the seller learns they missed it."""
+    call = db.session.scalar(
+        select(InboundCall).where(InboundCall.call_sid == params.get("CallSid", ""))
+    )
+    if call is None:
+        return UNKNOWN_CALL
+    if params.get("CallStatus") not in {"completed", "busy", "failed", "no-answer", "canceled"}:
+        return 204, "text/plain", ""
+    if call.ended_at is None:
+        call.ended_at = utcnow()
+        duration = params.get("CallDuration", "")
+        call.duration_seconds = int(duration) if duration.isdigit() else None
+    missed = call.outcome is None
+    move_outcome(call, CallbackOutcome.ABANDONED)
+    db.session.commit()
+    if missed:
+        request_notification(call)
+    return 204, "text/plain", ""
+
+
+def request_notification(call: InboundCall) -> None:
+    """Tell the seller (or the account's managers) about a callback they did not take; one
+    notification per callback (the job itself claims it)."""
+    enqueue(NOTIFY_JOB, call.id, job_id=f"notify-callback-{call.id}")

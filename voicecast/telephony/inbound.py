@@ -1,0 +1,60 @@
+"""Twilio's webhooks for customers calling our numbers back (`voicecast.callbacks.flow`).
+
+The numbers' voice URL is `/twilio/voice` and their status callback `/twilio/voice/status`;
+the documents we answer point at the per-call URLs below. Every request must be signed (403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from flask import Blueprint, Response, g
+
+from voicecast.callbacks import flow
+from voicecast.extensions import csrf
+from voicecast.telephony.signatures import require_twilio_signature
+
+bp = Blueprint("inbound", __name__, url_prefix="/twilio")
+csrf.exempt(bp)
+
+
+def respond(reply: flow.Reply) -> Response:
+    status, mimetype, body = reply
+    return Response(body, status, mimetype=mimetype)
+
+
+@bp.post("/voice")
+@require_twilio_signature
+def voice() -> Response:
+    return respond(flow.incoming(g.twilio_params))
+
+
+@bp.post("/voice/status")
+@require_twilio_signature
+def voice_status() -> Response:
+    return respond(flow.call_ended(g.twilio_params))
+
+
+STEPS: dict[str, Callable[[int, Mapping[str, str]], flow.Reply]] = {
+    "menu": flow.menu,
+    "whisper": flow.whisper,
+    "accept": flow.accept,
+    "dialed": flow.dialed,
+    "recorded": flow.recorded,
+    "recording": flow.recording_ready,
+}
+
+
+def step_view(name: str) -> Callable[[int], Response]:
+    handler = STEPS[name]
+
+    @require_twilio_signature
+    def view(call_id: int) -> Response:
+        return respond(handler(call_id, g.twilio_params))
+
+    view.__name__ = name
+    return view
+
+
+for _name in STEPS:
+    bp.add_url_rule(f"/callbacks/<int:call_id>/{_name}", _name, step_view(_name), methods=["POST"])
