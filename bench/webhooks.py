@@ -33,6 +33,9 @@ afterwards: every attempt whose `completed` was sent must be completed with outc
 voicemail_left.
 
 Targets: p99 under 25 ms for each webhook, zero errors (exit status 1 otherwise).
+
+`--inbound` measures the callback webhooks instead (customers calling back; at 100/s by
+default, `--contacts N`): see bench/inbound_webhooks.py.
 """
 
 from __future__ import annotations
@@ -765,6 +768,11 @@ def db_name(url: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--inbound" in argv:  # the callback webhooks: bench/inbound_webhooks.py
+        from inbound_webhooks import main as inbound_main
+
+        return inbound_main([arg for arg in argv if arg != "--inbound"])
     return run_in_scratch(parse_args(argv), run)
 
 

@@ -56,5 +56,6 @@ def step_view(name: str) -> Callable[[int], Response]:
     return view
 
 
+assert tuple(STEPS) == flow.STEP_NAMES  # flow.urls_of writes these paths out
 for _name in STEPS:
     bp.add_url_rule(f"/callbacks/<int:call_id>/{_name}", _name, step_view(_name), methods=["POST"])
