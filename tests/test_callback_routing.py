@@ -155,3 +155,22 @@ def test_a_repeated_request_records_one_callback_and_answers_the_same(app, clien
     assert first.get_data() == again.get_data()
     callbacks = client.get(f"{API}/callbacks", headers=shop.admin.headers).json["items"]
     assert len(callbacks) == 1
+
+
+def test_a_dial_answered_by_the_seller_s_voicemail_is_not_a_connected_call(app, client, shop):
+    """Twilio may report the dial `completed` when the seller's own voicemail picked up and the
+    whisper hung up on it: only the seller's key press makes it connected."""
+    sid = "CA" + "c" * 32
+    add_contact(client, shop, CUSTOMER, seller_id=shop.sellers["Marie"]["id"])
+    incoming(client, app, CUSTOMER, SHARED, sid)
+    call_id = last_callback(app).id
+    dial_end = {"CallSid": sid, "DialCallStatus": "completed", "DialCallDuration": "9"}
+
+    answer = signed_post(client, app, f"/twilio/callbacks/{call_id}/dialed", dial_end)
+    assert find(verbs(answer), "Record") is not None  # the caller is offered the voicemail
+    assert last_callback(app).outcome is None
+
+    leg = {"CallSid": "CA" + "d" * 32, "ParentCallSid": sid}
+    signed_post(client, app, f"/twilio/callbacks/{call_id}/accept", {**leg, "Digits": "1"})
+    signed_post(client, app, f"/twilio/callbacks/{call_id}/dialed", dial_end)
+    assert last_callback(app).outcome.value == "connected"
