@@ -88,7 +88,7 @@ def record_drop(
                 played_recording_id=1,
                 dialed_at=heard_at,
                 ended_at=heard_at,
-            )  # fmt: skip
+            )
         )
         db.session.commit()
         return delivery.id

@@ -46,6 +46,8 @@ def test_a_draft_gets_safe_defaults(client, admin):
     rules = fetched.pop("calling_rules")  # the test account has no preset, and says so
     assert rules["preset"] is None and "only the campaign's own window" in rules["note"]
     assert rules["effective"]["hours"]["mon"] == [["10:00", "20:00"]]
+    callbacks = fetched.pop("callbacks")  # no calls yet, so no callback rate either
+    assert (callbacks["calls"], callbacks["rate"]) == (0, None)
     assert fetched == campaign
 
 

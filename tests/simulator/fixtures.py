@@ -93,6 +93,7 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self.answer: Answer = play_or_hang_up(self.base_url)
+        self.routes: dict[str, Answer] = {}  # path -> its own TwiML answer (else `answer`)
         self.twiml_delay = 0.0  # seconds before answering TwiML (a slow app)
         self.cache_control: dict[str, str] = {}  # path -> Cache-Control header of its GET
         self.answered = 0  # TwiML answers fully written (or failed to)
@@ -126,7 +127,8 @@ class Receiver:
                 if path.startswith("/twiml"):
                     time.sleep(receiver.twiml_delay)
                     with contextlib.suppress(OSError):  # the simulator may have given up
-                        self.reply(200, "text/xml", receiver.answer(params).encode())
+                        answer = receiver.routes.get(path, receiver.answer)
+                        self.reply(200, "text/xml", answer(params).encode())
                     with receiver.lock:
                         receiver.answered += 1
                     return None

@@ -92,6 +92,7 @@ def test_voicecast_simulator_command_serves_twilio_python(processes: list[Proces
     argv = [sys.executable, "-m", "voicecast", "simulator", "--port", str(port)]
     argv += ["--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN, "--cps", "20"]
     argv += ["--time-scale", "0.1", "--outcomes", "random", "--seed", "3"]
+    argv += ["--number", "+33170000001", "--number", "+33170000002"]
     simulator = Process(argv, clean_env())
     processes.append(simulator)
     simulator.wait_for("Press Ctrl-C to stop.", timeout=20)
@@ -99,9 +100,12 @@ def test_voicecast_simulator_command_serves_twilio_python(processes: list[Proces
     for expected in ("calls are simulated", f"TWILIO_API_URL={url}", ACCOUNT_SID, AUTH_TOKEN):
         assert expected in simulator.output
 
+    assert "Numbers: +33170000001, +33170000002" in simulator.output
     client = twilio_client(url)
     try:
         sid = client.calls.create(to="+33612345670", from_=FROM, twiml="<Response/>").sid
+        owned = [number.phone_number for number in client.incoming_phone_numbers.list()]
+        assert owned == ["+33170000001", "+33170000002"]
     finally:
         client.http_client.session.close()  # type: ignore[attr-defined]
     deadline = time.monotonic() + 10
@@ -117,6 +121,9 @@ def test_python_m_voicecast_simulator_refuses_a_bad_account_sid() -> None:
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "--account-sid must be AC followed by 32" in result.stderr
+    argv = [sys.executable, "-m", "voicecast.simulator", "--number", "0170000001"]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "--number must be E.164" in result.stderr
 
 
 def test_dev_carrier_only_without_twilio_credentials() -> None:

@@ -118,3 +118,54 @@ def test_rule_table_overrides_and_seeded_randomness() -> None:
     assert run == [again.decide(n).outcome for n in numbers]
     assert run[:1] == first
     assert set(run) <= set(outcomes.OUTCOMES) and len(set(run)) >= 6
+
+
+def test_gather_digits_stop_at_num_digits_or_finish_on_key() -> None:
+    from voicecast.simulator.session import collect_digits
+
+    def gather(**attrs: str) -> twiml.Verb:
+        return twiml.Verb("Gather", attrs)
+
+    assert collect_digits(gather(numDigits="1"), "91") == "9"
+    assert collect_digits(gather(), "12#34") == "12"
+    assert collect_digits(gather(finishOnKey="*"), "12#3*4") == "12#3"
+    assert collect_digits(gather(numDigits="3"), "") == ""
+
+
+def test_inbound_scenario_defaults_and_refusals() -> None:
+    from voicecast.simulator.inbound import parse_scenario
+
+    scenario = parse_scenario({"from": "+33611223344", "to": "+33170000001"})
+    assert (scenario.seller, scenario.keys_of_seller, scenario.caller_hangs_up) == (
+        "answers",
+        "1",
+        "never",
+    )
+    assert (scenario.voicemail_seconds, scenario.talk_seconds) == (6.0, 20.0)
+    voicemail = parse_scenario({"from": "+1415", "to": "+1416", "seller": "voicemail"})
+    assert voicemail.keys_of_seller == ""
+    for bad in (
+        [],
+        {"from": "+33611223344"},
+        {"from": "+33611223344", "to": "+33170000001", "caller_presses": "9a"},
+        {"from": "+33611223344", "to": "+33170000001", "talk_seconds": -1},
+        {"from": "+33611223344", "to": "+33170000001", "voicemail_seconds": True},
+        {"from": "+33611223344", "to": "+33170000001", "caller_hangs_up": "sometimes"},
+    ):
+        with pytest.raises(ValueError):
+            parse_scenario(bad)
+
+
+def test_generated_recordings_decode_with_ffmpeg(tmp_path: Path) -> None:
+    from voicecast.simulator.recordings import mp3_bytes, wav_bytes
+
+    for name, data in (("r.wav", wav_bytes(2.5)), ("r.mp3", mp3_bytes(2.5))):
+        source = tmp_path / name
+        source.write_bytes(data)
+        decoded = subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i",
+             str(source), "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
+            check=True, capture_output=True, timeout=60,
+        ).stdout  # fmt: skip
+        assert len(decoded) / 2 / 8000 == pytest.approx(2.5, abs=0.1), name
+    assert audio.inspect(wav_bytes(1)).codec == "pcm"

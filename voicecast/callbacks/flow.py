@@ -272,6 +272,7 @@ def call_ended(params: Mapping[str, str]) -> Reply:
 
 
 def request_notification(call: InboundCall) -> None:
-    """Tell the seller (or the account's managers) about a callback they did not take; one
-    notification per callback (the job itself claims it)."""
-    enqueue(NOTIFY_JOB, call.id, job_id=f"notify-callback-{call.id}")
+    """Tell the seller (or the account's managers) about a callback they did not take: one
+    notification per callback and kind (the job checks what was sent)."""
+    kind = "voicemail" if call.recording_url else "missed"
+    enqueue(NOTIFY_JOB, call.id, job_id=f"notify-callback-{call.id}-{kind}")

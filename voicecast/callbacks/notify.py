@@ -95,15 +95,26 @@ def notification_text(call: InboundCall) -> str:
     return text + texts["sms_no_voicemail"]
 
 
+def kind_of(call: InboundCall) -> str:
+    return "voicemail" if call.recording_url else "missed"
+
+
+def already_told(call: InboundCall) -> bool:
+    """The seller knows all there is: the voicemail, or that the caller left none."""
+    return call.notified_kind == "voicemail" or call.notified_kind == kind_of(call)
+
+
 def notify_missed_callback(call_id: int) -> str:
-    """Send the notification of callback `call_id` once (a repeated run sends nothing)."""
+    """Tell of callback `call_id` once: a repeated run sends nothing, but a voicemail that
+    arrives after a "no message" notification (the carrier's requests race) is still sent."""
     call = db.session.get(InboundCall, call_id)
-    if call is None or call.notified_at is not None:
+    if call is None or already_told(call):
         return "nothing to send"
     people = recipients(call)
     text = notification_text(call)
     notifier = configured_notifier()
     sent = [notifier.send(person, call.to_number, text) for person in people]
+    call.notified_kind = kind_of(call)
     call.notified_at = utcnow()
     call.notification = (", ".join(sent) or "nobody to notify")[:200]
     db.session.commit()

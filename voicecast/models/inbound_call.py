@@ -58,5 +58,7 @@ class InboundCall(db.Model):
     recording_sid: Mapped[str | None] = mapped_column(String(64))
     recording_url: Mapped[str | None] = mapped_column(String(500))
     recording_seconds: Mapped[int | None] = mapped_column(Integer)
+    # What the seller was last told: "missed" (no message) or "voicemail" (with its link).
+    notified_kind: Mapped[str | None] = mapped_column(String(16))
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notification: Mapped[str | None] = mapped_column(String(200))

@@ -32,9 +32,9 @@ class Callbacks:
         self.call = call
 
     def call_params(self, call_status: str) -> dict[str, str]:
-        """The parameters Twilio sends with every voice webhook of an outbound-api call."""
+        """The parameters Twilio sends with every voice webhook of this call leg."""
         call = self.call
-        return {
+        params = {
             "CallSid": call.sid,
             "AccountSid": call.account_sid,
             "From": call.from_,
@@ -42,14 +42,36 @@ class Callbacks:
             "Caller": call.from_,
             "Called": call.to,
             "CallStatus": call_status,
-            "Direction": "outbound-api",
+            "Direction": call.direction,
             "ApiVersion": API_VERSION,
         }
+        if call.parent_call_sid:
+            params["ParentCallSid"] = call.parent_call_sid
+        params.update(call.extra_params)
+        return params
 
-    def request(self, url: str, params: dict[str, str], method: str = "POST") -> HttpResult:
-        """One signed request to our app within the webhook time budget."""
+    def request(
+        self, url: str, params: dict[str, str], method: str = "POST", kind: str = "twiml"
+    ) -> HttpResult:
+        """One signed request to our app within the webhook time budget, noted in the ledger's
+        `requests` (with the body it got back, where that is a TwiML document)."""
         config = self.sim.config
-        return signed_request(url, params, config.auth_token, method, config.webhook_timeout)
+        result = signed_request(url, params, config.auth_token, method, config.webhook_timeout)
+        with self.sim.ledger.lock:
+            self.call.requests.append(
+                {
+                    "kind": kind,
+                    "url": url,
+                    "method": result.method,
+                    "params": dict(params),
+                    "http_status": result.status,
+                    "elapsed_ms": round(result.elapsed_seconds * 1000),
+                    "sent_at": iso(now()),
+                    "error": result.error,
+                    "body": result.body.decode("utf-8", "replace") if kind == "twiml" else None,
+                }
+            )
+        return result
 
     def status(self, event: str) -> None:
         """Send the `event` status callback if the create request asked for it."""
@@ -103,7 +125,7 @@ class Callbacks:
             self.send("amd", url, params, method)
 
     def send(self, event: str, url: str, params: dict[str, str], method: str) -> None:
-        result = self.request(url, params, method)
+        result = self.request(url, params, method, kind=event)
         with self.sim.ledger.lock:
             self.call.callbacks.append(
                 {

@@ -8,6 +8,7 @@ import re
 import click
 
 from voicecast.simulator.engine import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN
+from voicecast.simulator.resource import E164
 
 DEFAULT_PORT = 5099
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
@@ -34,6 +35,13 @@ ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
     type=click.FloatRange(0, 1000),
     help="Multiplies every simulated wait (ring, AMD, playing): 0 runs calls at once.",
 )
+@click.option(
+    "--number",
+    "numbers",
+    multiple=True,
+    help="A phone number the account owns from the start (E.164, repeatable); configure it "
+    "through IncomingPhoneNumbers, then call it with POST /_sim/inbound.",
+)
 def simulator_command(
     host: str,
     port: int,
@@ -43,6 +51,7 @@ def simulator_command(
     outcomes: str,
     seed: int | None,
     time_scale: float,
+    numbers: tuple[str, ...],
 ) -> None:
     """Run the carrier simulator: Twilio's Calls API on this machine, with simulated calls."""
     from voicecast.simulator.engine import SimulatorConfig
@@ -52,6 +61,11 @@ def simulator_command(
         raise click.UsageError("--account-sid must be AC followed by 32 lowercase hex digits")
     if not auth_token:
         raise click.UsageError("--auth-token must not be empty")
+    for number in numbers:
+        if not E164.match(number):
+            raise click.UsageError(f"--number must be E.164 (+ and digits), got {number!r}")
+    if len(set(numbers)) != len(numbers):
+        raise click.UsageError("--number: each number once")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = SimulatorConfig(
         account_sid=account_sid,
@@ -60,6 +74,7 @@ def simulator_command(
         time_scale=time_scale,
         outcomes=outcomes,
         seed=seed,
+        numbers=tuple(numbers),
     )
     try:
         server = SimulatorServer(config, host, port)
@@ -70,5 +85,9 @@ def simulator_command(
     click.echo(f"  TWILIO_ACCOUNT_SID={account_sid}")
     click.echo(f"  TWILIO_AUTH_TOKEN={auth_token}")
     click.echo(f"  {cps:g} call(s) per second, outcomes: {outcomes}, time scale {time_scale:g}")
+    if numbers:
+        click.echo(
+            f"  Numbers: {', '.join(numbers)} (inbound calls: POST {server.url}/_sim/inbound)"
+        )
     click.echo(f"  Ledger: {server.url}/_sim/calls   Press Ctrl-C to stop.")
     server.serve_forever()

@@ -14,6 +14,9 @@ HOST = "127.0.0.1"
 # Calls per second of the simulator `voicecast dev` starts, and of the app pointed at it, when
 # neither SIMULATOR_CPS nor TWILIO_CALLS_PER_SECOND says otherwise (Twilio's own default is 1).
 DEV_CPS = "10"
+# The number the development account holds at the simulator: a shared callback line once
+# `voicecast numbers sync --account 1` registers it.
+DEV_NUMBER = "+33170000001"
 
 
 class DevCarrierError(ValueError):
@@ -53,6 +56,7 @@ def dev_carrier(env: Mapping[str, str]) -> DevCarrier | None:
     url = f"http://{HOST}:{raw_port}"
     argv = [sys.executable, "-m", "voicecast.simulator", "--host", HOST, "--port", raw_port]
     argv += ["--account-sid", DEV_ACCOUNT_SID, "--auth-token", DEV_AUTH_TOKEN, "--cps", cps]
+    argv += ["--number", DEV_NUMBER]
     child_env = {
         "TWILIO_API_URL": url,
         "TWILIO_ACCOUNT_SID": DEV_ACCOUNT_SID,

@@ -12,7 +12,10 @@ from typing import Any
 
 from voicecast.simulator.ledger import CallRecord, Ledger, now
 from voicecast.simulator.media import MediaCache
+from voicecast.simulator.messages import MessageBook
+from voicecast.simulator.numbers import NumberBook, buy
 from voicecast.simulator.outcomes import OutcomeRules
+from voicecast.simulator.recordings import RecordingBook
 
 # Fixed development credentials (`voicecast dev` points the app at the simulator with these).
 DEV_ACCOUNT_SID = "AC" + "5eed" * 8
@@ -47,10 +50,12 @@ class SimulatorConfig:
     seed: int | None = None
     webhook_timeout: float = 15.0
     max_live_calls: int = 256
+    numbers: tuple[str, ...] = ()  # the account owns these from the start (E.164)
 
 
 class Simulator:
-    """Owns the ledger, the outcome rules, the CPS queue and the call players."""
+    """Owns the ledger, the outcome rules, the CPS queue and the call players, and the
+    account's phone numbers, messages and recordings."""
 
     def __init__(self, config: SimulatorConfig) -> None:
         if config.cps <= 0:
@@ -59,6 +64,10 @@ class Simulator:
         self.ledger = Ledger()
         self.media_cache = MediaCache()
         self.rules = OutcomeRules(config.outcomes, config.seed)
+        self.numbers = NumberBook()
+        self.messages = MessageBook()
+        self.recordings = RecordingBook()
+        self._own_configured_numbers()
         self.stopped = threading.Event()
         self._queue: deque[str] = deque()
         self._queue_ready = threading.Condition()
@@ -118,11 +127,23 @@ class Simulator:
             time.sleep(0.01)
         return call.terminal
 
+    def _own_configured_numbers(self) -> None:
+        for phone_number in self.config.numbers:
+            number = buy(self.config.account_sid, phone_number)
+            number.origin = "configured"
+            self.numbers.add(number)
+
     def reset(self) -> None:
-        """Forget every call and rule (players of live calls stop without callbacks)."""
+        """Forget every call, rule, message, recording and number bought through the API
+        (the configured numbers stay, unconfigured); players of live calls stop without
+        callbacks."""
         with self._queue_ready:
             self._queue.clear()
         self.media_cache.clear()
+        self.messages.clear()
+        self.recordings.clear()
+        self.numbers.clear()
+        self._own_configured_numbers()
         for call in self.ledger.clear():
             with self.ledger.lock:
                 call.hangup_status = ABORT
@@ -136,7 +157,14 @@ class Simulator:
         calls = self.ledger.all()
         with self.ledger.lock:
             live = sum(1 for call in calls if not call.terminal and call.status != "queued")
-        return {"calls": len(calls), "queued": queued, "live": live, "cps": self.config.cps}
+        return {
+            "calls": len(calls),
+            "queued": queued,
+            "live": live,
+            "cps": self.config.cps,
+            "numbers": len(self.numbers.all()),
+            "messages": len(self.messages.all()),
+        }
 
     def close(self) -> None:
         """Stop the dispatcher and every player; wait for their threads. Idempotent."""

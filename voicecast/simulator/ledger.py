@@ -7,7 +7,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 TERMINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 
@@ -37,6 +37,9 @@ class CallRecord:
     from_: str
     params: dict[str, Any]  # the create request, list values for repeated keys
     status: str = "queued"
+    direction: str = "outbound-api"  # inbound, outbound-dial (a <Dial> leg)
+    parent_call_sid: str | None = None
+    extra_params: dict[str, str] = field(default_factory=dict)  # sent with every webhook
     answered_by: str | None = None
     outcome: str | None = None
     rule: str | None = None
@@ -53,6 +56,11 @@ class CallRecord:
     said: list[dict[str, Any]] = field(default_factory=list)
     ignored: list[dict[str, Any]] = field(default_factory=list)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # every webhook, in order
+    digits: list[str] = field(default_factory=list)  # keys pressed at each <Gather> of this leg
+    dials: list[dict[str, Any]] = field(default_factory=list)
+    recordings: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the simulator chose, in words
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     settled: bool = False  # True once nothing more will happen to the call (callbacks sent)
@@ -83,6 +91,8 @@ class CallRecord:
         return {
             "sid": self.sid,
             "account_sid": self.account_sid,
+            "direction": self.direction,
+            "parent_call_sid": self.parent_call_sid,
             "to": self.to,
             "from": self.from_,
             "status": self.status,
@@ -100,42 +110,59 @@ class CallRecord:
             "twiml": self.twiml,
             "played": self.played,
             "said": self.said,
+            "digits": self.digits,
+            "dials": self.dials,
+            "recordings": self.recordings,
             "ignored": self.ignored,
+            "requests": self.requests,
             "callbacks": self.callbacks,
+            "notes": self.notes,
             "errors": self.errors,
             "warnings": self.warnings,
             "settled": self.settled,
         }
 
 
-class Ledger:
-    """The calls by sid, in creation order. Hold `lock` to read or change a record."""
+R = TypeVar("R")
+
+
+class Book(Generic[R]):
+    """Records (each with a `sid`) by sid, in creation order. Hold `lock` to read or change
+    a record."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self._calls: dict[str, CallRecord] = {}
+        self._records: dict[str, R] = {}
 
-    def add(self, call: CallRecord) -> None:
+    def add(self, record: R) -> None:
         with self.lock:
-            self._calls[call.sid] = call
+            self._records[record.sid] = record
 
-    def get(self, sid: str) -> CallRecord | None:
+    def get(self, sid: str) -> R | None:
         with self.lock:
-            return self._calls.get(sid)
+            return self._records.get(sid)
 
-    def all(self) -> list[CallRecord]:
+    def all(self) -> list[R]:
         with self.lock:
-            return list(self._calls.values())
+            return list(self._records.values())
+
+    def remove(self, sid: str) -> bool:
+        with self.lock:
+            return self._records.pop(sid, None) is not None
+
+    def clear(self) -> list[R]:
+        """Forget every record; returns them."""
+        with self.lock:
+            records = list(self._records.values())
+            self._records.clear()
+            return records
+
+
+class Ledger(Book[CallRecord]):
+    """The calls. `clear` returns them so that their players can be told to stop."""
 
     def snapshot(self, sid: str | None = None) -> list[dict[str, Any]]:
         """Ledger views of one call (if `sid`) or all, taken consistently under the lock."""
         with self.lock:
-            calls = [self._calls[sid]] if sid in self._calls else [] if sid else self.all()
+            calls = [self._records[sid]] if sid in self._records else [] if sid else self.all()
             return [copy.deepcopy(call.to_ledger()) for call in calls]
-
-    def clear(self) -> list[CallRecord]:
-        """Forget every call; returns them so their players can be told to stop."""
-        with self.lock:
-            calls = list(self._calls.values())
-            self._calls.clear()
-            return calls

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -65,7 +65,7 @@ def call_json(call: CallRecord) -> dict[str, Any]:
         "sid": call.sid,
         "date_created": rfc2822(call.date_created),
         "date_updated": rfc2822(call.date_updated),
-        "parent_call_sid": None,
+        "parent_call_sid": call.parent_call_sid,
         "account_sid": call.account_sid,
         "to": call.to,
         "to_formatted": call.to,
@@ -78,7 +78,7 @@ def call_json(call: CallRecord) -> dict[str, Any]:
         "duration": None if call.duration is None else str(call.duration),
         "price": f"{-PRICE_PER_MINUTE * minutes:.5f}" if priced else None,
         "price_unit": "USD",
-        "direction": "outbound-api",
+        "direction": call.direction,
         "answered_by": call.answered_by,
         "api_version": API_VERSION,
         "forwarded_from": None,
@@ -171,24 +171,34 @@ def matches(call: CallRecord, args: Mapping[str, str]) -> bool:
         return False
     if args.get("Status") and args["Status"] != public_status(call):
         return False
-    if args.get("ParentCallSid"):
+    if args.get("ParentCallSid") and args["ParentCallSid"] != call.parent_call_sid:
         return False
     return time_filter(args, "StartTime", call.start_time) and time_filter(
         args, "EndTime", call.end_time
     )
 
 
-def page(calls: list[CallRecord], args: Mapping[str, str], path: str) -> dict[str, Any]:
-    """Twilio's paging envelope over `calls` (already filtered, newest first)."""
+def check_call_filters(args: Mapping[str, str]) -> None:
     if args.get("Status") and args["Status"] not in STATUSES:
         raise ApiError(400, 20001, f"Invalid Status: {args['Status']}")
+
+
+def page(
+    items: list[Any],
+    args: Mapping[str, str],
+    path: str,
+    key: str = "calls",
+    render: Callable[[Any], dict[str, Any]] = call_json,
+) -> dict[str, Any]:
+    """Twilio's paging envelope over `items` (already filtered, newest first), each shown by
+    `render` in the list named `key` (`calls`, `messages`, `incoming_phone_numbers`)."""
     try:
         size = min(MAX_PAGE_SIZE, max(1, int(args.get("PageSize") or DEFAULT_PAGE_SIZE)))
         number = max(0, int(args.get("Page") or 0))
     except ValueError:
         raise ApiError(400, 20001, "Page and PageSize must be whole numbers") from None
     start = number * size
-    chunk = calls[start : start + size]
+    chunk = items[start : start + size]
     kept = {k: v for k, v in args.items() if k not in {"Page", "PageSize", "PageToken"}}
 
     def uri(page_number: int, token: str | None = None) -> str:
@@ -197,9 +207,9 @@ def page(calls: list[CallRecord], args: Mapping[str, str], path: str) -> dict[st
             query["PageToken"] = token
         return f"{path}?{urllib.parse.urlencode(query)}"
 
-    more = start + size < len(calls)
+    more = start + size < len(items)
     return {
-        "calls": [call_json(call) for call in chunk],
+        key: [render(item) for item in chunk],
         "end": start + max(0, len(chunk) - 1),
         "first_page_uri": uri(0),
         "next_page_uri": uri(number + 1, f"PA{chunk[-1].sid}") if more and chunk else None,

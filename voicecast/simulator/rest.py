@@ -1,4 +1,5 @@
-"""The simulator's HTTP face: Twilio's Calls API (2010-04-01) and the `/_sim/...` ledger."""
+"""The simulator's HTTP face: Twilio's REST API 2010-04-01 (Calls here; IncomingPhoneNumbers,
+Messages and Recordings in their own modules) and the `/_sim/...` ledger and controls."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from voicecast.simulator.engine import Simulator
+from voicecast.simulator.inbound import register_inbound
 from voicecast.simulator.ledger import CallRecord, new_sid, now
+from voicecast.simulator.messages import register_messages
+from voicecast.simulator.numbers import register_numbers
+from voicecast.simulator.recordings import register_recordings
 from voicecast.simulator.resource import (
     API_VERSION,
     ApiError,
     account_uri,
     call_json,
+    check_call_filters,
     matches,
     page,
     validate_create,
@@ -104,6 +110,7 @@ def create_simulator_app(sim: Simulator) -> Flask:
     def list_calls(account_sid: str) -> Response:
         authenticate(account_sid)
         args = request.args.to_dict()
+        check_call_filters(args)
         with sim.ledger.lock:
             calls = [c for c in reversed(sim.ledger.all()) if matches(c, args)]
             return jsonify(page(calls, args, f"{account_uri(account_sid)}/Calls.json"))
@@ -162,4 +169,8 @@ def create_simulator_app(sim: Simulator) -> Flask:
         sim.reset()
         return jsonify(status="reset")
 
+    register_numbers(app, sim.numbers, authenticate)
+    register_messages(app, sim, authenticate)
+    register_recordings(app, sim.recordings, authenticate)
+    register_inbound(app, sim)
     return app

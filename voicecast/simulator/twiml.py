@@ -5,12 +5,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
-# Verbs the player acts on; any other verb is recorded as ignored.
-ACTED_ON = {"Play", "Say", "Pause", "Hangup", "Gather", "Reject"}
+# Verbs every call leg acts on (session.py); inbound calls add Dial and Record (inbound.py,
+# dial.py); any other verb is recorded as ignored.
+ACTED_ON = {"Play", "Say", "Pause", "Hangup", "Gather", "Reject", "Redirect"}
 KNOWN_VERBS = ACTED_ON | {
     "Dial",
     "Record",
-    "Redirect",
     "Enqueue",
     "Leave",
     "Connect",

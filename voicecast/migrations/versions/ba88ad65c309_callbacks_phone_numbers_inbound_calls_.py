@@ -42,6 +42,7 @@ def upgrade():
     sa.Column('recording_sid', sa.String(length=64), nullable=True),
     sa.Column('recording_url', sa.String(length=500), nullable=True),
     sa.Column('recording_seconds', sa.Integer(), nullable=True),
+    sa.Column('notified_kind', sa.String(length=16), nullable=True),
     sa.Column('notified_at', voicecast.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('notification', sa.String(length=200), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_calls')),
