@@ -166,6 +166,20 @@ def test_matching_on_the_external_id_updates_a_changed_number(app, client, admin
     assert [(c["external_id"], c["phone"]) for c in listed] == [("A1", "+33611111111")]
 
 
+def test_matching_on_the_external_id_refuses_a_number_another_customer_has(
+    app, client, admin, run_jobs
+):
+    upload(client, admin, b"id client;telephone\nA1;0612345678\nA2;0611111111\n")
+    data = b"id client;telephone\nA2;0612345678\nA3;0611111111\n"
+    report = finished_import(
+        client, admin, upload(client, admin, data, match_on="external_id"), run_jobs
+    )["report"]
+    assert (report["created"], report["updated"], report["rejected"]) == (0, 0, 2)
+    reasons = [error["reason"] for error in report["errors"]]
+    assert reasons[0].startswith("The number +33612345678 belongs to another contact (id ")
+    assert reasons[1].startswith("The number +33611111111 belongs to another contact (id ")
+
+
 def test_a_customer_number_given_twice_in_a_file_is_refused_the_second_time(
     app, client, admin, run_jobs
 ):

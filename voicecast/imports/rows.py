@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from voicecast.imports.columns import Column
@@ -18,7 +17,7 @@ MAX_TEXT = 100
 KEPT_UNLESS_GIVEN = ("first_name", "last_name", "email", "external_id", "postal_code", "seller_id")
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactRow:
     """One contact as the file gives it; None means "the file says nothing"."""
 
@@ -52,17 +51,23 @@ class RowContext:
     country: str
     sellers: dict[str, int]  # seller email or name (lowercased) -> user id
     attribute_types: dict[int, str]  # column index -> "number", "date", "boolean", "text"
+    # column index -> {cell: its value}, what typing the column read (saves reading it again)
+    attribute_values: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
-def attribute_types(columns: list[Column], lines: list[Line], width: int) -> dict[int, str]:
+def attribute_types(
+    columns: list[Column], lines: list[Line], width: int
+) -> tuple[dict[int, str], dict[int, dict[str, Any]]]:
     """The type of each attribute column, from all its filled cells (in lines that have no
-    more cells than the header: in the others, values may sit under the wrong column)."""
+    more cells than the header: in the others, values may sit under the wrong column), and
+    the values its cells were read as."""
     whole = [line for line in lines if not overflow(line, width)]
-    return {
-        column.index: infer_type([cell_at(line.cells, column.index) for line in whole])
-        for column in columns
-        if column.attribute is not None
-    }
+    types, values = {}, {}
+    for column in columns:
+        if column.attribute is not None:
+            cells = [cell_at(line.cells, column.index) for line in whole]
+            types[column.index], values[column.index] = infer_type(cells)
+    return types, values
 
 
 def overflow(line: Line, width: int) -> list[str]:
@@ -78,7 +83,14 @@ class RowReader:
         self.width, self.context = width, context
         self.fields = [(column.field, column.index) for column in columns if column.field]
         self.attributes = [
-            (column.attribute, column.index, cached(context.attribute_types[column.index]))
+            (
+                column.attribute,
+                column.index,
+                parsed(
+                    context.attribute_types[column.index],
+                    context.attribute_values.get(column.index, {}),
+                ),
+            )
             for column in columns
             if column.attribute
         ]
@@ -98,10 +110,16 @@ class RowReader:
         else:
             values = {name: cell_at(cells, index) for name, index in self.fields}
         row = self.contact(line.number, values)
-        for name, index, parse in self.attributes:
-            cell = cell_at(cells, index)
-            if cell != "" and cell is not None:
-                row.attributes[name] = parse(cell) if parse else cell
+        whole = len(cells) >= self.width
+        attributes = row.attributes
+        for name, index, typed in self.attributes:
+            cell = cells[index] if whole else cell_at(cells, index)
+            if isinstance(cell, str):
+                cell = cell.strip()
+                if cell:
+                    attributes[name] = typed[cell] if typed is not None else cell
+            elif cell is not None:
+                attributes[name] = cell  # a JSON value, as sent
         return row
 
     def contact(self, number: int, values: dict[str, Any]) -> ContactRow:
@@ -114,28 +132,49 @@ class RowReader:
         except InvalidPhone as error:
             raise RowError(str(error)) from None
         postal_code = values.get("postal_code") or None
-        row = ContactRow(
-            line=number,
-            phone=phone.e164,
-            line_type=phone.line_type,
-            timezone=contact_zone(postal_code, country, phone.timezone),
-            postal_code=postal_code,
+        first_name, last_name, external_id = (
+            limited(values, name) for name in ("first_name", "last_name", "external_id")
         )
-        for name in ("first_name", "last_name", "external_id"):
-            text = values.get(name) or None
-            if text and len(text) > MAX_TEXT:
-                raise RowError(f"{name} is longer than {MAX_TEXT} characters.")
-            setattr(row, name, text)
-        row.email = checked_email(values.get("email") or None)
-        row.seller_id = seller_of(values.get("seller") or None, self.context)
-        return row
+        return ContactRow(
+            number,
+            phone.e164,
+            phone.line_type,
+            contact_zone(postal_code, country, phone.timezone),
+            first_name,
+            last_name,
+            checked_email(values.get("email") or None),
+            external_id,
+            postal_code,
+            seller_of(values.get("seller") or None, self.context),
+        )
 
 
-def cached(kind: str) -> Callable[[str], Any] | None:
-    """The parser of an attribute type, remembering what it read: a column repeats its
-    values (dates, models, yes/no) across thousands of rows. None: kept as it is."""
+def limited(values: dict[str, Any], name: str) -> str | None:
+    """The text of field `name`, None if empty; RowError if too long to keep."""
+    text = values.get(name) or None
+    if text and len(text) > MAX_TEXT:
+        raise RowError(f"{name} is longer than {MAX_TEXT} characters.")
+    return text
+
+
+class Parsed(dict):
+    """A column's cells and their values: those typing the column read, and any other cell
+    read (then remembered) on first sight."""
+
+    def __init__(self, parse: Callable[[str], Any], known: dict[str, Any]) -> None:
+        super().__init__(known)
+        self.parse = parse
+
+    def __missing__(self, cell: str) -> Any:
+        value = self[cell] = self.parse(cell)
+        return value
+
+
+def parsed(kind: str, known: dict[str, Any]) -> Parsed | None:
+    """The values of an attribute column's cells by type `kind` (a column repeats its values
+    across thousands of rows); None: text, kept as it is."""
     parse = PARSERS.get(kind)
-    return lru_cache(maxsize=65_536)(parse) if parse else None
+    return Parsed(parse, known) if parse else None
 
 
 def cell_at(cells: list, index: int) -> Any:

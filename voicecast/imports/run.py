@@ -70,10 +70,10 @@ def import_lines(
     (kept as sent) rather than text (typed by column)."""
     key = options.get("match_on") or "phone"
     if typed:
-        types = {column.index: "json" for column in columns if column.attribute}
+        types, values = {column.index: "json" for column in columns if column.attribute}, {}
     else:
-        types = attribute_types(columns, lines, width)
-    context = RowContext(account.country, sellers_by_name(account.id), types)
+        types, values = attribute_types(columns, lines, width)
+    context = RowContext(account.country, sellers_by_name(account.id), types, values)
     stored = upsert_contacts(account.id, read_rows(lines, columns, width, context, key), key)
     refused = sorted(stored.rejected, key=lambda item: item.line)
     return {

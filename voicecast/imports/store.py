@@ -216,13 +216,14 @@ def upsert_chunk(
     now = utcnow()
     new: list[ContactRow] = []
     changes = []
+    by_phone, by_external = known.by_phone, known.by_external
     for row in chunk:
-        match = (
-            known.by_phone.get(row.phone)
-            if key == "phone"
-            else known.by_external.get(row.external_id)
+        owner = by_phone.get(row.phone)
+        match = owner if key == "phone" else by_external.get(row.external_id)
+        # Only a number or an external id held by another contact can clash.
+        clash = (
+            conflict(row, match, owner, known) if owner is not match or row.external_id else None
         )
-        clash = conflict(row, match, known)
         if clash:
             stored.rejected.append(Rejected(row.line, clash))
         elif match is None:
@@ -239,9 +240,11 @@ def upsert_chunk(
     stored.updated += len(changes)
 
 
-def conflict(row: ContactRow, match: Known | None, known: KnownContacts) -> str | None:
-    """Why `row` would take another contact's number or external id, if it would."""
-    owner = known.by_phone.get(row.phone)
+def conflict(
+    row: ContactRow, match: Known | None, owner: Known | None, known: KnownContacts
+) -> str | None:
+    """Why `row` would take another contact's number (`owner` has it) or external id, if it
+    would."""
     if owner is not None and owner is not match:
         return f"The number {row.phone} belongs to another contact ({owner})."
     other = known.by_external.get(row.external_id) if row.external_id else None

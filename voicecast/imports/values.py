@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?")
 LEADING_ZERO = re.compile(r"[+-]?0\d")
@@ -44,12 +45,19 @@ def as_boolean(text: str) -> bool | None:
 PARSERS = {"number": as_number, "date": as_date, "boolean": as_boolean}
 
 
-def infer_type(cells: list[str]) -> str:
-    """ "number", "date", "boolean" or "text": the first type every filled cell parses as."""
+def infer_type(cells: list[str]) -> tuple[str, dict[str, Any]]:
+    """ "number", "date", "boolean" or "text": the first type every filled cell parses as,
+    and each distinct filled cell's value in that type (empty for text)."""
     filled = {cell for cell in cells if cell}  # each distinct value once
     if not filled:
-        return "text"
+        return "text", {}
     for kind, parse in PARSERS.items():
-        if all(parse(cell) is not None for cell in filled):
-            return kind
-    return "text"
+        values = {}
+        for cell in filled:
+            value = parse(cell)
+            if value is None:
+                break
+            values[cell] = value
+        else:
+            return kind, values
+    return "text", {}
