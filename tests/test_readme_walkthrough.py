@@ -33,6 +33,7 @@ from tests.test_dev_server import ROOT, DevServer, dev_environment, free_port
 README = ROOT / "README.md"
 VENV_BIN = Path(sys.executable).parent  # .venv/bin when run the usual way
 BLOCK = re.compile(r"<!-- walkthrough:begin -->\n```sh\n(.*?)```\n<!-- walkthrough:end -->", re.S)
+CALLBACK = re.compile(r"<!-- callback:begin -->\n```sh\n(.*?)```\n<!-- callback:end -->", re.S)
 LAUNCH_TO_COMPLETED_SECONDS = 60
 SCRIPT_TIMEOUT_SECONDS = 240  # start-up, the recording's processing and 50 contacts included
 
@@ -82,9 +83,9 @@ def http_bytes(url: str) -> bytes:
         return response.read()
 
 
-def readme_block() -> str:
-    found = BLOCK.findall(README.read_text())
-    assert len(found) == 1, "README.md needs one sh block between the walkthrough markers"
+def readme_block(pattern: re.Pattern = BLOCK) -> str:
+    found = pattern.findall(README.read_text())
+    assert len(found) == 1, f"README.md needs one sh block between the markers of {pattern}"
     return found[0]
 
 
@@ -269,5 +270,23 @@ def test_the_readme_walkthrough_delivers_50_calls_within_a_minute(dev, tmp_path:
     assert plays == counts["voicemail_left"] + counts["human_reached"]
     assert f'{plays} "sha256":"{digest}"' in " ".join(ran.stdout.split()), shown
     assert f"{digest}  -" in ran.stdout, shown
+
+    # The README's callback: a customer calls the simulator's number back and reaches Marie.
+    settings = "\n".join(line for line in block.splitlines() if re.match(r"(KEY|B|SIM|H|J)=", line))
+    script = workdir / "callback.sh"
+    script.write_text(runnable(settings + "\n" + readme_block(CALLBACK), key, web_port, sim_port))
+    ran = subprocess.run(
+        ["bash", "-eu", str(script)], cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    shown = f"\n--- the callback printed ---\n{ran.stdout}{ran.stderr}{log_tail()}"
+    assert ran.returncode == 0, shown
+    assert "Rappel de +33612345610" not in ran.stdout  # a contact is named by their number...
+    assert "Rappel de 06 12 34 56 10, campagne Entretien 2 ans." in ran.stdout, shown
+    [callback] = http_json(f"{base}/api/v1/callbacks", key)["items"]
+    assert (callback["route"], callback["outcome"], callback["campaign_id"]) == (
+        "last_message", "connected", 1), shown  # fmt: skip
+    assert callback["dialed_number"] == "+33611000001", callback
+
     # Nothing went wrong on the way, as far as the app can tell.
     assert "Traceback" not in server.output, log_tail(200)
