@@ -174,3 +174,64 @@ def test_a_dial_answered_by_the_seller_s_voicemail_is_not_a_connected_call(app, 
     signed_post(client, app, f"/twilio/callbacks/{call_id}/accept", {**leg, "Digits": "1"})
     signed_post(client, app, f"/twilio/callbacks/{call_id}/dialed", dial_end)
     assert last_callback(app).outcome.value == "connected"
+
+
+def test_numbers_and_callbacks_stay_within_their_account(app, runner, client, shop):
+    from tests.helpers import assert_error, create_tenant, seller_key
+
+    add_contact(client, shop, CUSTOMER, seller_id=shop.sellers["Marie"]["id"])
+    incoming(client, app, CUSTOMER, SHARED)
+    other = create_tenant(runner, client, "Garage Martin", "chef@martin.example")
+
+    taken = client.post(f"{API}/numbers", headers=other.headers, json={"number": SHARED})
+    assert "registered to another account" in assert_error(taken, 409)["message"]
+    stranger = client.post(
+        f"{API}/numbers",
+        headers=other.headers,
+        json={"number": "+33159000099", "seller_id": shop.sellers["Paul"]["id"]},
+    )
+    assert_error(stranger, 422)
+    assert client.get(f"{API}/callbacks", headers=other.headers).json["items"] == []
+    [mine] = client.get(f"{API}/callbacks", headers=shop.admin.headers).json["items"]
+    assert_error(client.get(f"{API}/callbacks/{mine['id']}", headers=other.headers), 404)
+    numbers = client.get(f"{API}/numbers", headers=shop.admin.headers).json["items"]
+    assert_error(client.get(f"{API}/numbers/{numbers[0]['id']}", headers=other.headers), 404)
+
+    marie = seller_key(client, shop.admin, shop.sellers["Marie"]["id"])
+    paul = seller_key(client, shop.admin, shop.sellers["Paul"]["id"])
+    assert [
+        c["id"] for c in client.get(f"{API}/callbacks", headers=marie.headers).json["items"]
+    ] == [mine["id"]]
+    assert client.get(f"{API}/callbacks", headers=paul.headers).json["items"] == []
+    assert_error(client.get(f"{API}/numbers", headers=paul.headers), 403)
+
+
+def test_a_seller_gets_one_line_of_their_own(app, client, shop):
+    from tests.helpers import assert_error
+
+    marie = shop.sellers["Marie"]["id"]
+    line = add_number(client, shop, "+33159000001", seller="Marie")
+    assert (line["kind"], line["seller_id"]) == ("seller", marie)
+    seller = client.get(f"{API}/sellers/{marie}", headers=shop.admin.headers).json
+    assert seller["callback_number"] == "+33159000001"
+    second = client.post(
+        f"{API}/numbers", headers=shop.admin.headers,
+        json={"number": "+33159000002", "seller_id": marie},
+    )  # fmt: skip
+    assert "already has a line of their own" in assert_error(second, 409)["message"]
+
+    # Moving her line through the seller: the old one stays, shared.
+    moved = client.patch(
+        f"{API}/sellers/{marie}", headers=shop.admin.headers,
+        json={"callback_number": "01 59 00 00 03"},
+    )  # fmt: skip
+    assert moved.json["callback_number"] == "+33159000003"
+    numbers = client.get(f"{API}/numbers", headers=shop.admin.headers).json["items"]
+    kinds = {n["number"]: n["kind"] for n in numbers}
+    assert kinds == {SHARED: "shared", "+33159000001": "shared", "+33159000003": "seller"}
+    gone = client.delete(f"{API}/numbers/{line['id']}", headers=shop.admin.headers)
+    assert gone.status_code == 204
+    assert [element.tag for element in verbs(incoming(client, app, CUSTOMER, "+33159000001"))] == [
+        "Say",
+        "Hangup",
+    ]
