@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import Field
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from voicecast.api import bp
 from voicecast.api.campaign_schemas import CampaignOut
@@ -15,7 +15,8 @@ from voicecast.api.queries import keyset_page
 from voicecast.api.schemas import Output, PageQuery
 from voicecast.api.spec import operation
 from voicecast.callbacks.stats import callback_stats
-from voicecast.delivery.dispatch import PLAN_JOB, request_dispatch
+from voicecast.delivery import controls
+from voicecast.delivery.dispatch import PLAN_JOB
 from voicecast.delivery.planning import counts_by_status
 from voicecast.errors import ApiError
 from voicecast.extensions import db
@@ -105,9 +106,10 @@ def campaign_state(campaign: Campaign) -> CampaignState:
 
 
 def require_status(campaign: Campaign, *allowed: CampaignStatus) -> None:
-    if campaign.status not in allowed:
-        names = " or ".join(status.value for status in allowed)
-        raise ApiError(409, f"The campaign is {campaign.status.value}; this needs {names}.")
+    try:
+        controls.require_status(campaign, *allowed)
+    except controls.NotNow as error:
+        raise ApiError(409, str(error)) from None
 
 
 @operation(
@@ -171,13 +173,15 @@ def require_callable(campaign: Campaign) -> None:
         )
 
 
-def switch(campaign_id: int, to: CampaignStatus) -> Campaign:
-    """Pause or resume: between running and paused only; asking again changes nothing."""
+def controlled(campaign_id: int, control) -> CampaignState:
+    """Apply `control` (voicecast.delivery.controls) to the caller's campaign; 409 when its
+    status does not allow it."""
     campaign = get_campaign(campaign_id)
-    require_status(campaign, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
-    campaign.status = to
-    db.session.commit()
-    return campaign
+    try:
+        control(campaign)
+    except controls.NotNow as error:
+        raise ApiError(409, str(error)) from None
+    return campaign_state(campaign)
 
 
 @operation(
@@ -191,7 +195,7 @@ def switch(campaign_id: int, to: CampaignStatus) -> Campaign:
 )
 def pause_campaign(campaign_id: int):
     """No new call starts; calls already ringing finish."""
-    return campaign_state(switch(campaign_id, CampaignStatus.PAUSED))
+    return controlled(campaign_id, controls.pause)
 
 
 @operation(
@@ -205,9 +209,7 @@ def pause_campaign(campaign_id: int):
 )
 def resume_campaign(campaign_id: int):
     """Dialing starts again where it stopped."""
-    campaign = switch(campaign_id, CampaignStatus.RUNNING)
-    request_dispatch(campaign_id)
-    return campaign_state(campaign)
+    return controlled(campaign_id, controls.resume)
 
 
 @operation(
@@ -221,25 +223,7 @@ def resume_campaign(campaign_id: int):
 )
 def cancel_campaign(campaign_id: int):
     """Every waiting delivery is canceled; calls already ringing finish and are recorded."""
-    campaign = get_campaign(campaign_id)
-    require_status(
-        campaign,
-        CampaignStatus.PLANNING,
-        CampaignStatus.RUNNING,
-        CampaignStatus.PAUSED,
-        CampaignStatus.CANCELED,
-    )
-    campaign.status, campaign.finished_at = (
-        CampaignStatus.CANCELED,
-        campaign.finished_at or utcnow(),
-    )
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.CANCELED, reason="campaign canceled")
-    )
-    db.session.commit()
-    return campaign_state(campaign)
+    return controlled(campaign_id, controls.cancel)
 
 
 @operation(
