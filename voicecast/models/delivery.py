@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voicecast.extensions import db
@@ -100,3 +100,7 @@ class Attempt(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The calling rules it was dialed under ("FR", "US", "none"): the audit trail.
     rules: Mapped[str | None] = mapped_column(String(8))
+    # What the carrier charged, read from the call some time after it ended (a cost, so
+    # positive; Twilio writes it negative), in `price_unit` (e.g. "EUR", "USD").
+    price: Mapped[float | None] = mapped_column(Float)
+    price_unit: Mapped[str | None] = mapped_column(String(3))
