@@ -38,6 +38,8 @@ SAMPLE_BODIES = {
     "ContractIn": {"kind": "servicing contract"},
     "NumberCreate": {"number": "+33159000042"},
     "NumberUpdate": {"friendly_name": "Accueil"},
+    "WebhookCreate": {"url": "https://crm.example.com/voicecast", "events": ["opt_out"]},
+    "WebhookUpdate": {"active": False},
 }
 
 

@@ -17,19 +17,25 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 CHATTY_LOGGERS = ("twilio.http_client",)
 
 
-def configure_logging(level: str) -> None:
-    """Log at `level`, except the chattiest libraries, which only say more at DEBUG."""
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Log at `level` (as JSON lines with `log_format` "json"), except the chattiest libraries,
+    which only say more at DEBUG."""
     logging.basicConfig(level=level)
+    if log_format == "json":
+        from voicecast.observability.logs import use_json_logs
+
+        use_json_logs()
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from the environment; `test_config` overrides any setting."""
-    from voicecast import cli, database, hotsql, i18n, redis_client
+    from voicecast import cli, database, hotsql, i18n, observability, redis_client
     from voicecast.api import bp as api_bp
     from voicecast.callbacks.routes import bp as voicemail_bp
     from voicecast.config import load_settings
+    from voicecast.dashboard import bp as dashboard_bp
     from voicecast.errors import register_error_handlers
     from voicecast.extensions import csrf, db, login_manager, migrate
     from voicecast.health.routes import bp as health_bp
@@ -44,7 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(os.environ, app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
-    configure_logging(app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     db.init_app(app)
     database.init_app(app)
@@ -63,9 +69,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(twilio_bp)
     app.register_blueprint(inbound_bp)
     app.register_blueprint(voicemail_bp)
+    app.register_blueprint(dashboard_bp)
     # The Twilio webhooks, the busiest requests, are served in front of Flask's request layer.
     app.wsgi_app = TwilioWebhooks(app, app.wsgi_app)  # type: ignore[method-assign]
     csrf.exempt(api_bp)  # the API authenticates with bearer keys, not cookies
     register_error_handlers(app)
     cli.register(app)
+    observability.init_app(app)  # last: its request-id middleware wraps every other layer
     return app

@@ -141,6 +141,8 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "SESSION_COOKIE_SAMESITE": "Lax",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         **recording_settings(env),
+        **operations_settings(env),
+        **webhook_settings(env),
     }
 
 
@@ -153,4 +155,50 @@ def recording_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "RECORDING_MAX_SECONDS": parse_float(env, "RECORDING_MAX_SECONDS", 60.0),
         "RECORDING_MAX_BYTES": parse_int(env, "RECORDING_MAX_BYTES", 20 * 1024 * 1024, 1024),
         "RECORDING_LINK_TTL_HOURS": parse_int(env, "RECORDING_LINK_TTL_HOURS", 168, 1),
+    }
+
+
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (10, 60, 300, 1800, 7200, 21600)
+
+
+def parse_schedule(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Comma-separated whole seconds, e.g. "10,60,300"."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        message = f"{name} must be whole seconds separated by commas, got {raw!r}"
+        raise ConfigError(message) from None
+    if any(value < 0 for value in values):
+        raise ConfigError(f"{name} may not hold negative delays, got {raw!r}")
+    return values
+
+
+def webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Outbound webhooks (voicecast/outbound/): how long an endpoint has to answer, and the
+    delays between a failed attempt and the next (after the last one the event is failed)."""
+    return {
+        "WEBHOOK_TIMEOUT": parse_positive_float(env, "WEBHOOK_TIMEOUT", 10.0),
+        "WEBHOOK_RETRY_SCHEDULE": parse_schedule(
+            env, "WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE
+        ),
+    }
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def operations_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Logs, Prometheus metrics (voicecast/observability/)."""
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}")
+    return {
+        "LOG_FORMAT": log_format,
+        # Empty: /metrics answers requests from this host only.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", "").strip(),
+        # How often each process sends what it counted to Redis (0: at once, every event).
+        "METRICS_FLUSH_SECONDS": parse_float(env, "METRICS_FLUSH_SECONDS", 1.0, minimum=0),
     }

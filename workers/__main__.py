@@ -13,6 +13,7 @@ from rq import SimpleWorker
 
 from voicecast.delivery.dispatch import revive_campaigns
 from voicecast.media.uploads import requeue_stranded
+from voicecast.outbound.sender import revive_outbox
 from voicecast.proc import load_prctl, parent_death_signal_setter
 from voicecast.queues import QUEUE_NAMES
 from voicecast.redis_client import get_redis
@@ -28,6 +29,7 @@ def revive(app: Flask) -> None:
     with app.app_context():
         recordings = requeue_stranded()
         campaigns = revive_campaigns()
+        revive_outbox()  # events owed to webhooks: a round now, or at the next retry
     if recordings or campaigns:
         log.info("queued again: recordings %s, campaigns %s", recordings, campaigns)
 
@@ -58,6 +60,7 @@ JOB_MODULES = (
     "workers.dialing",
     "workers.imports",
     "workers.media",
+    "workers.outbound",
 )
 
 

@@ -13,6 +13,8 @@ from voicecast.delivery.reconcile import reconcile_campaign
 from voicecast.extensions import db
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
+from voicecast.outbound import events
+from voicecast.queues import enqueue, get_queue, job_pending
 from voicecast.redis_client import get_redis
 from voicecast.rules.campaigns import rules_of
 from workers.context import job, job_logger
@@ -20,6 +22,8 @@ from workers.context import job, job_logger
 ROUND_SECONDS = 1.0
 MAX_IDLE_ROUND = timedelta(seconds=60)
 RECONCILE_EVERY_S = 5
+PRICE_JOB = "workers.pricing.price_calls"
+PRICING_SETTLE = timedelta(seconds=30)  # the carrier writes prices a while after the end
 
 
 @job
@@ -46,7 +50,11 @@ def dispatch_campaign(campaign_id: int) -> str:
     """One dispatcher round (one at a time per campaign, so max_in_flight holds): claim due
     deliveries within the window and limits, queue their dial jobs, finish the campaign when
     nothing is left, and book the next round."""
-    lock = get_redis().lock(f"dispatch:lock:{campaign_id}", timeout=30, blocking=False)
+    redis = get_redis()
+    lock = redis.lock(f"dispatch:lock:{campaign_id}", timeout=30, blocking=False)
+    # Wake-ups asked from now on (a call ending) must start another round: this one may have
+    # read the state before they happened.
+    redis.delete(dispatch.wake_key(campaign_id))
     if not lock.acquire():
         dispatch.schedule_round(campaign_id, utcnow() + timedelta(seconds=ROUND_SECONDS))
         return "another round is running"
@@ -67,6 +75,7 @@ def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
     open_zones = [zone for zone in zones if rules.schedule.is_open(zone, now)]
     if get_redis().set(f"reconcile:{campaign_id}", 1, nx=True, ex=RECONCILE_EVERY_S):
         reconcile_campaign(campaign_id, now)  # stuck means minutes: no need to look every round
+        request_pricing(campaign_id)
     if open_zones:
         claimed = dispatch.claim_due(
             campaign, now, campaign.max_in_flight, open_zones, rules.account_zone, rules.preset
@@ -75,12 +84,25 @@ def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
     if dispatch.remaining(campaign_id) == 0:
         campaign.status = CampaignStatus.COMPLETED
         campaign.finished_at = utcnow()
+        events.campaign_finished(campaign)
         db.session.commit()
+        request_pricing(campaign_id, delay=PRICING_SETTLE)
         return "completed"
     openings = [rules.schedule.next_opening(zone, now) for zone in zones if zone not in open_zones]
     at = next_round_at(campaign_id, open_zones, rules.account_zone, [o for o in openings if o])
     dispatch.schedule_round(campaign_id, at)
     return "dispatched" if open_zones else "outside the calling window"
+
+
+def request_pricing(campaign_id: int, delay: timedelta | None = None) -> None:
+    """Have the campaign's ended calls priced (one pending pricing job per campaign)."""
+    job_id = f"price-calls-{campaign_id}"
+    if job_pending(job_id):
+        return
+    if delay is None:
+        enqueue(PRICE_JOB, campaign_id, job_id=job_id)
+    else:
+        get_queue().enqueue_in(delay, PRICE_JOB, campaign_id, job_id=job_id)
 
 
 def next_round_at(

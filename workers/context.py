@@ -1,4 +1,5 @@
-"""The thin job decorator: a fresh Flask app context per job, logs tagged with the job id."""
+"""The thin job decorator: a fresh Flask app context per job, logs tagged with the job id (in
+the message, and as `job_id` in JSON logs)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rq import get_current_job
 
 from voicecast import create_app
 from voicecast.extensions import db
+from voicecast.observability.logs import job_id_var
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -54,10 +56,15 @@ def job(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with job_app().app_context():
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                db.session.remove()
+        current = get_current_job()
+        token = job_id_var.set(current.id if current else None)
+        try:
+            with job_app().app_context():
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    db.session.remove()
+        finally:
+            job_id_var.reset(token)
 
     return wrapper

@@ -28,6 +28,8 @@ from voicecast.media.public_urls import public_url
 from voicecast.models import Account, Attempt, AttemptState, Delivery, DeliveryStatus, PhoneNumber
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import CallerIdPolicy, Campaign, CampaignStatus
+from voicecast.observability.metrics import CALLS_PLACED, RATE_LIMIT_WAIT, count, observe
+from voicecast.outbound import events
 from voicecast.redis_client import get_redis
 from voicecast.rules.eligibility import verdicts
 from voicecast.rules.presets import Preset, preset_named
@@ -104,7 +106,9 @@ def pace_limits(campaign_id: int, calls_per_second: float) -> list[tuple[str, fl
 def wait_for_slot(job_id: str, limits: list[tuple[str, float]]) -> None:
     """Say the job is alive, then take the call's start slot under `limits` and wait for it."""
     alive = dispatch.dial_alive_key(job_id)
-    time.sleep(take_slot(get_redis(), limits, alive_key=alive, alive_seconds=dispatch.DIAL_ALIVE_S))
+    wait = take_slot(get_redis(), limits, alive_key=alive, alive_seconds=dispatch.DIAL_ALIVE_S)
+    observe(RATE_LIMIT_WAIT, max(wait, 0.0), "slot")
+    time.sleep(wait)
 
 
 def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
@@ -115,7 +119,8 @@ def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
     if not claim.claim(attempt_id, preset, now):
         return not_claimed(attempt_id, preset, now)
     # Last before the request, so that a slow commit above cannot bunch calls at the carrier.
-    wait_for_admission(get_redis(), limits, str(attempt_id))
+    waited = wait_for_admission(get_redis(), limits, str(attempt_id))
+    observe(RATE_LIMIT_WAIT, waited, "window")
     try:
         call = carrier_client().place_call(
             to=plan.phone,
@@ -126,6 +131,7 @@ def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
     except CarrierError as error:
         return dial_failed(attempt_id, error)
     record_call(attempt_id, call.sid, call.status)
+    count(CALLS_PLACED)
     return f"dialed {call.sid}"
 
 
@@ -176,6 +182,8 @@ def forget_attempt(
     """The attempt never happened: remove it, and leave its delivery in `status`. Commits."""
     delivery.attempt_count -= 1
     delivery.status, delivery.reason = status, reason
+    if status.final:
+        events.delivery_finished(delivery)
     db.session.delete(attempt)
     db.session.commit()
     return reason or status.value

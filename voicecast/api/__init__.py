@@ -1,6 +1,7 @@
 """The JSON API, version 1, under /api/v1."""
 
 from flask import Blueprint, request
+from flask_login import current_user
 
 from voicecast.api.auth import authenticate
 from voicecast.api.spec import public_endpoints
@@ -8,10 +9,25 @@ from voicecast.api.spec import public_endpoints
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+# GET endpoints that also answer a logged-in user's session (no key sent): the CSV exports
+# the web pages link to (`voicecast.api.exports`).
+SESSION_ENDPOINTS: set[str] = set()
+
+
 @bp.before_request
 def require_api_key() -> None:
-    if request.endpoint not in public_endpoints():
-        authenticate()
+    if request.endpoint in public_endpoints():
+        return
+    if request.endpoint in SESSION_ENDPOINTS and session_user_only():
+        return
+    authenticate()
+
+
+def session_user_only() -> bool:
+    """No key sent, and a logged-in (active) user."""
+    if "Authorization" in request.headers:
+        return False
+    return current_user.is_authenticated and current_user.is_active
 
 
 from voicecast.api import (  # noqa: E402,F401
@@ -24,6 +40,7 @@ from voicecast.api import (  # noqa: E402,F401
     contact_imports,
     contacts,
     docs,
+    exports,
     legal_basis,
     me,
     numbers,
@@ -32,4 +49,5 @@ from voicecast.api import (  # noqa: E402,F401
     segments,
     sellers,
     suppressions,
+    webhooks,
 )

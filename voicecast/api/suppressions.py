@@ -19,6 +19,7 @@ from voicecast.extensions import db
 from voicecast.imports.source import UnreadableFile
 from voicecast.imports.suppressions import import_suppressions
 from voicecast.models import Suppression
+from voicecast.outbound import events
 from voicecast.people import phone_for_account
 
 TAG = "Do-not-call list"
@@ -79,6 +80,8 @@ def add_suppression(body: SuppressionCreate):
         account_id=principal.account_id, phone=phone, source="api", reason=body.reason
     )
     db.session.add(entry)
+    db.session.flush()
+    events.opt_out(entry.account_id, entry.phone, "api", entry.reason, entry.created_at)
     db.session.commit()
     return SuppressionOut.model_validate(entry)
 

@@ -33,6 +33,8 @@ from voicecast.models import (
     User,
 )
 from voicecast.models.base import utcnow
+from voicecast.observability.metrics import CALLBACKS_ENDED, CALLBACKS_RECEIVED, count
+from voicecast.outbound import events
 from voicecast.queues import enqueue
 
 Reply = tuple[int, str, str]
@@ -75,7 +77,9 @@ def incoming(params: Mapping[str, str], now: datetime | None = None) -> Reply:
         greeting = texts["connecting"].format(seller=routing.seller.name)
     else:
         greeting = texts["connecting_desk"]
-    return twiml_reply(twiml.greeting(greeting, texts, urls["menu"], call.dialed_number, urls))
+    document = twiml.greeting(greeting, texts, urls["menu"], call.dialed_number, urls)
+    db.session.commit()  # last: committing earlier would make every object read again
+    return twiml_reply(document)
 
 
 def new_inbound_call(
@@ -96,7 +100,8 @@ def new_inbound_call(
         started_at=now,
     )
     db.session.add(call)
-    db.session.commit()
+    db.session.flush()  # its id, for the URLs; the caller commits
+    count(CALLBACKS_RECEIVED)
     return call
 
 
@@ -156,7 +161,12 @@ def suppress(call: InboundCall, sid: str) -> None:
         "created_at": utcnow(),
         "updated_at": utcnow(),
     }
-    db.session.execute(dialect.insert(Suppression).values(values).on_conflict_do_nothing())
+    added = db.session.execute(dialect.insert(Suppression).values(values).on_conflict_do_nothing())
+    if added.rowcount:
+        events.opt_out(
+            call.account_id, values["phone"], "callback", values["reason"],
+            values["created_at"], call.campaign_id,
+        )  # fmt: skip
 
 
 def whisper(call_id: int, params: Mapping[str, str]) -> Reply:
@@ -230,7 +240,8 @@ def recorded(call_id: int, params: Mapping[str, str]) -> Reply:
     if not keep_recording(call, params):
         db.session.commit()
         return twiml_reply(twiml.say_then_hang_up(texts["nothing_heard"], texts))
-    move_outcome(call, CallbackOutcome.VOICEMAIL_LEFT)
+    if move_outcome(call, CallbackOutcome.VOICEMAIL_LEFT) and call.ended_at is not None:
+        events.callback_received(call)  # the outcome changed after the end was reported
     db.session.commit()
     request_notification(call)
     return twiml_reply(twiml.say_then_hang_up(texts["thanks"], texts))
@@ -243,6 +254,8 @@ def recording_ready(call_id: int, params: Mapping[str, str]) -> Reply:
         return UNKNOWN_CALL
     if params.get("RecordingStatus", "completed") == "completed" and keep_recording(call, params):
         newly = move_outcome(call, CallbackOutcome.VOICEMAIL_LEFT)
+        if newly and call.ended_at is not None:
+            events.callback_received(call)  # the outcome changed after the end was reported
         db.session.commit()
         if newly:
             request_notification(call)
@@ -259,13 +272,18 @@ def call_ended(params: Mapping[str, str]) -> Reply:
         return UNKNOWN_CALL
     if params.get("CallStatus") not in {"completed", "busy", "failed", "no-answer", "canceled"}:
         return 204, "text/plain", ""
-    if call.ended_at is None:
+    ending = call.ended_at is None  # the first report of its end: counted once
+    if ending:
         call.ended_at = utcnow()
         duration = params.get("CallDuration", "")
         call.duration_seconds = int(duration) if duration.isdigit() else None
     missed = call.outcome is None
     move_outcome(call, CallbackOutcome.ABANDONED)
+    if ending:
+        events.callback_received(call)
     db.session.commit()
+    if ending:
+        count(CALLBACKS_ENDED, call.outcome.value)
     if missed:
         request_notification(call)
     return 204, "text/plain", ""

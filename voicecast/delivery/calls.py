@@ -26,6 +26,8 @@ from voicecast.models import (
 )
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, HumanPolicy, UnknownPolicy
+from voicecast.observability.metrics import CALL_OUTCOMES, count
+from voicecast.outbound import events
 
 FINAL_STATES = {
     AttemptState.COMPLETED,
@@ -130,6 +132,7 @@ def decide(
 def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: bool) -> None:
     """The attempt ended: record its outcome and decide the delivery: final, or a retry."""
     outcome = outcome_of(attempt)
+    count(CALL_OUTCOMES, outcome.value)
     attempt.outcome = outcome.value
     attempt.ended_at = attempt.ended_at or utcnow()
     if delivery.status != DeliveryStatus.DIALING:
@@ -144,6 +147,8 @@ def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: 
     delivery.status, delivery.reason = decision.status, decision.reason
     if decision.next_attempt_at is not None:
         delivery.next_attempt_at = decision.next_attempt_at
+    if decision.status.final:
+        events.delivery_finished(delivery)
 
 
 def apply_carrier_status(

@@ -9,6 +9,7 @@ from voicecast.extensions import db
 from voicecast.models import Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
+from voicecast.outbound import events
 
 
 class NotNow(ValueError):
@@ -48,6 +49,7 @@ def cancel(campaign: Campaign) -> None:
         CampaignStatus.PAUSED,
         CampaignStatus.CANCELED,
     )
+    newly = campaign.status != CampaignStatus.CANCELED
     campaign.status = CampaignStatus.CANCELED
     campaign.finished_at = campaign.finished_at or utcnow()
     db.session.execute(
@@ -55,4 +57,6 @@ def cancel(campaign: Campaign) -> None:
         .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.PENDING)
         .values(status=DeliveryStatus.CANCELED, reason="campaign canceled")
     )
+    if newly:
+        events.campaign_finished(campaign)
     db.session.commit()

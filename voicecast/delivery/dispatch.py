@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, or_, select, update
 from voicecast.extensions import db
 from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.campaign import Campaign, CampaignStatus
+from voicecast.outbound import DELIVERY_FINISHED, events
 from voicecast.queues import DIALING, PLANNING, enqueue, get_queue, job_waiting
 from voicecast.redis_client import get_redis
 from voicecast.rules.eligibility import verdicts
@@ -118,24 +119,34 @@ def held_back(
     """`delivery_ids` less those the rules hold back: each of those is excluded, or made to
     wait (attempt cap), with its reason. Does not commit."""
     found = verdicts(account_id, preset, delivery_ids, now)
+    excluded: list[int] = []
     for delivery_id, verdict in found.items():
         values = {"reason": verdict.reason}
         if verdict.until is None:
             values["status"] = DeliveryStatus.EXCLUDED
         else:
             values["next_attempt_at"] = verdict.until
-        db.session.execute(
+        moved = db.session.execute(
             update(DELIVERIES)
             .where(DELIVERIES.c.id == delivery_id, DELIVERIES.c.status == DeliveryStatus.PENDING)
             .values(**values)
-        )
+        ).rowcount
+        if moved and verdict.until is None:
+            excluded.append(delivery_id)
+    if excluded and events.wants(account_id, DELIVERY_FINISHED):
+        for delivery_id in excluded:
+            events.delivery_finished(db.session.get(Delivery, delivery_id, populate_existing=True))
     return [delivery_id for delivery_id in delivery_ids if delivery_id not in found]
+
+
+def wake_key(campaign_id: int) -> str:
+    return f"dispatch:wake:{campaign_id}"
 
 
 def request_dispatch(campaign_id: int) -> None:
     """Have the dispatcher look at the campaign soon; many requests within WAKE_MS make one
     (each round fills every free slot, so more would only cost CPU)."""
-    if get_redis().set(f"dispatch:wake:{campaign_id}", 1, nx=True, px=WAKE_MS):
+    if get_redis().set(wake_key(campaign_id), 1, nx=True, px=WAKE_MS):
         enqueue(DISPATCH_JOB, campaign_id, queue=DIALING)
 
 

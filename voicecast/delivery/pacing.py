@@ -93,7 +93,11 @@ def admit(redis: Redis, limits: Sequence[tuple[str, float]], call_id: str) -> fl
     return float(redis.eval(ADMIT, len(keys), *keys, call_id, *most))
 
 
-def wait_for_admission(redis: Redis, limits: Sequence[tuple[str, float]], call_id: str) -> None:
-    """Block until `call_id` is admitted under every limit's one-second window."""
+def wait_for_admission(redis: Redis, limits: Sequence[tuple[str, float]], call_id: str) -> float:
+    """Block until `call_id` is admitted under every limit's one-second window; returns the
+    seconds waited."""
+    waited = 0.0
     while wait := admit(redis, limits, call_id):
         time.sleep(wait)
+        waited += wait
+    return waited

@@ -22,6 +22,7 @@ from voicecast.extensions import db
 from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign
+from voicecast.outbound import events
 
 CLOCK_MARGIN = timedelta(seconds=30)
 IN_CALL = (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
@@ -98,4 +99,5 @@ def settle_unsure(attempt: Attempt) -> bool:
             delivery.reason = "retry: the call was never placed"
         else:
             delivery.status, delivery.reason = DeliveryStatus.FAILED, "never_placed"
+            events.delivery_finished(delivery)
     return False

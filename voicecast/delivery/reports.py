@@ -29,6 +29,8 @@ from voicecast.media.signing import file_url
 from voicecast.models import Attempt, AttemptState, DeliveryStatus
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import HumanPolicy
+from voicecast.observability.metrics import CALL_OUTCOMES, count
+from voicecast.outbound import DELIVERY_FINISHED, events, sender
 
 
 class Report(enum.Enum):
@@ -67,8 +69,10 @@ def apply_status_report(
         hotsql.commit()
         return (Report.IGNORED if known else Report.UNKNOWN), None
     if new in FINAL_STATES:
-        campaign_id = settle_ended(attempt_id)
+        campaign_id, event_written = settle_ended(attempt_id)
         hotsql.commit()
+        if event_written:
+            sender.wake()
         return Report.ENDED, campaign_id
     hotsql.commit()
     return Report.MOVED, None
@@ -76,7 +80,10 @@ def apply_status_report(
 
 ENDED_ROW = (
     "SELECT a.state, a.answered_by, a.played_recording_id, a.campaign_id, a.delivery_id,"
-    " d.status, d.attempt_count, c.max_attempts, c.retry_delays_seconds FROM attempts a"
+    " d.status, d.attempt_count, c.max_attempts, c.retry_delays_seconds, c.account_id,"
+    " d.contact_id, d.phone, "
+    + events.subscribed_sql(DELIVERY_FINISHED, "c.account_id")
+    + " FROM attempts a"
     " JOIN deliveries d ON d.id = a.delivery_id JOIN campaigns c ON c.id = a.campaign_id"
     " WHERE a.id = :attempt_id"
 )
@@ -91,12 +98,14 @@ DECIDE_DELIVERY = (
 )
 
 
-def settle_ended(attempt_id: int) -> int:
-    """`calls.settle` for the attempt the report just ended, in three statements; returns its
-    campaign's id. Does not commit."""
+def settle_ended(attempt_id: int) -> tuple[int, bool]:
+    """`calls.settle` for the attempt the report just ended, in three statements (a fourth
+    writes `delivery.finished` to the outbox when the account has an endpoint for it); returns
+    its campaign's id and whether an event was written. Does not commit."""
     _, rows = hotsql.execute(ENDED_ROW, {"attempt_id": attempt_id})
     row = EndedRow(*rows[0])
     outcome = outcome_of(row)
+    count(CALL_OUTCOMES, outcome.value)
     now = hotsql.bind_datetime(utcnow())
     params = {"attempt_id": attempt_id, "outcome": outcome.value, "now": now}
     hotsql.execute(RECORD_OUTCOME, params)
@@ -113,8 +122,15 @@ def settle_ended(attempt_id: int) -> int:
             "now": now,
             "next_attempt_at": hotsql.bind_datetime(due) if due else None,
         }
-        hotsql.execute(DECIDE_DELIVERY, params)
-    return row.campaign_id
+        decided, _ = hotsql.execute(DECIDE_DELIVERY, params)
+        if decided and row.subscribed and decision.status.final:
+            data = events.delivery_data(
+                row.delivery_id, row.campaign_id, row.contact_id, row.phone,
+                decision.status, decision.reason, row.attempt_count, utcnow(),
+            )  # fmt: skip
+            written = events.emit(row.account_id, DELIVERY_FINISHED, row.campaign_id, data, True)
+            return row.campaign_id, written > 0
+    return row.campaign_id, False
 
 
 class EndedRow(NamedTuple):
@@ -127,6 +143,10 @@ class EndedRow(NamedTuple):
     attempt_count: int
     max_attempts: int
     retry_delays_seconds: list[int] | str | None
+    account_id: int
+    contact_id: int | None
+    phone: str
+    subscribed: bool  # the account has an active endpoint for delivery.finished
 
 
 def move_forward(

@@ -12,6 +12,7 @@ from voicecast.models.recording import Purpose, Recording, RecordingLink, Record
 from voicecast.models.segment import Segment
 from voicecast.models.suppression import Suppression
 from voicecast.models.user import Role, User
+from voicecast.models.webhook import OutboxEvent, OutboxStatus, WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -28,6 +29,8 @@ __all__ = [
     "IdempotentRequest",
     "ImportStatus",
     "InboundCall",
+    "OutboxEvent",
+    "OutboxStatus",
     "PhoneNumber",
     "Purpose",
     "Recording",
@@ -37,4 +40,5 @@ __all__ = [
     "Segment",
     "Suppression",
     "User",
+    "WebhookEndpoint",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,6 +20,7 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from voicecast.extensions import db
+from voicecast.observability.metrics import WEBHOOK_SECONDS, observe
 from voicecast.telephony.routes import REPLIES, Reply
 from voicecast.telephony.signatures import (
     FORBIDDEN,
@@ -35,6 +37,8 @@ MAX_BODY_BYTES = 64 * 1024  # Twilio's callbacks are a few hundred bytes
 STATUS_TEXT = {200: "200 OK", 204: "204 No Content", 403: "403 Forbidden", 404: "404 Not Found",
                413: "413 Content Too Large", 500: "500 Internal Server Error"}  # fmt: skip
 
+HOOKS = {"answer": "twilio.answer", "status": "twilio.status"}  # as the Flask endpoints
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -50,7 +54,9 @@ class TwilioWebhooks:
         content_type = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
         if match is None or environ.get("REQUEST_METHOD") != "POST" or content_type != FORM:
             return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
         status, mimetype, body = self.reply(environ, int(match[1]), match[2])
+        observe(WEBHOOK_SECONDS, time.perf_counter() - started, HOOKS[match[2]], app=self.app)
         data = body.encode()
         start_response(
             STATUS_TEXT[status],

@@ -1,0 +1,145 @@
+"""The dashboard's pages as a logged-in manager sees them: campaigns, sellers with their
+callbacks, contacts with their history; another account's objects are not found."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.callback_world import (
+    add_campaign,
+    add_contact,
+    add_number,
+    incoming,
+    open_shop,
+    record_drop,
+    signed_post,
+)
+from tests.helpers import create_tenant
+from tests.test_web_login import PASSWORD, csrf_token, log_in
+from voicecast.models.base import utcnow
+
+SHARED, CUSTOMER = "+33159000000", "+33612345678"
+
+
+@pytest.fixture
+def shop(app, runner, client):
+    """Marie's drop reached Jeanne, who called back and opted out; the manager is logged in."""
+    shop = open_shop(app, runner, client, {"Marie": "+33611000001"})
+    add_number(client, shop, SHARED)
+    add_contact(client, shop, CUSTOMER, first_name="Jeanne", last_name="Petit")
+    campaign = add_campaign(client, shop, "Entretien 2 ans")
+    record_drop(app, shop, campaign, CUSTOMER, "Marie", utcnow() - timedelta(days=1))
+    incoming(client, app, CUSTOMER, SHARED)
+    with app.app_context():
+        from voicecast.extensions import db
+        from voicecast.models import InboundCall
+
+        call_id = db.session.query(InboundCall.id).scalar()
+    signed_post(client, app, f"/twilio/callbacks/{call_id}/menu",
+                {"CallSid": "CA" + "1" * 32, "Digits": "9"})  # fmt: skip
+    result = runner.invoke(
+        args=["user", "set-password", "chef@dupont.example"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert log_in(client, "chef@dupont.example", PASSWORD).status_code == 302
+    shop.campaign_id = campaign
+    return shop
+
+
+def test_pages_need_a_login(client):
+    for path in (
+        "/campaigns",
+        "/campaigns/1",
+        "/campaigns/1/figures.json",
+        "/sellers",
+        "/contacts",
+    ):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], path
+
+
+def test_the_campaign_figures_count_its_drops_and_callbacks(client, shop):
+    figures = client.get(f"/campaigns/{shop.campaign_id}/figures.json").json
+    assert figures["status"] == "draft"
+    assert figures["counts"]["voicemail_left"] == 1
+    assert (figures["callbacks"]["calls"], figures["callbacks"]["opted_out"]) == (1, 1)
+    assert figures["callbacks"]["rate"] == 1.0
+    page = client.get(f"/campaigns/{shop.campaign_id}")
+    assert page.status_code == 200 and "Entretien 2 ans" in page.text
+    assert "Message déposé" in page.text
+    english = client.get(f"/campaigns/{shop.campaign_id}?lang=en")
+    assert "Voicemail left" in english.text and "Callbacks" in english.text
+
+
+def test_the_sellers_page_shows_drops_callbacks_and_rate(client, shop):
+    page = client.get("/sellers").text
+    row = page[page.index('data-testid="seller-row"') :]
+    cells = [cell.split(">", 1)[1].split("<", 1)[0].strip() for cell in row.split("<td")[1:7]]
+    assert cells[0] == "Marie" and cells[2:6] == ["1", "1", "100.0 %", "0"]
+
+
+def test_a_contact_is_found_and_shows_its_history(client, shop):
+    found = client.get("/contacts", query_string={"q": "06 12 34 56 78"}).text
+    assert "Jeanne Petit" in found
+    assert "Jeanne Petit" in client.get("/contacts", query_string={"q": "petit"}).text
+    assert "Aucun contact trouvé." in client.get("/contacts", query_string={"q": "Durand"}).text
+    contact_id = int(found.split("/contacts/")[1].split('"')[0])
+    history = client.get(f"/contacts/{contact_id}").text
+    assert "Entretien 2 ans" in history
+    assert "Sur la liste d&#39;opposition depuis le" in history and "(callback)" in history
+    assert "Désinscrit" in history
+
+
+def test_another_account_s_objects_are_not_found(app, runner, client, shop):
+    with app.app_context():
+        from voicecast.extensions import db
+        from voicecast.models import Contact
+
+        contact_id = db.session.query(Contact.id).scalar()
+    client.post("/logout")
+    create_tenant(runner, client, "Garage Martin", "chef@martin.example")
+    runner.invoke(args=["user", "set-password", "chef@martin.example"],
+                  input=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    other = app.test_client()
+    assert log_in(other, "chef@martin.example", PASSWORD).status_code == 302
+    for path in (f"/campaigns/{shop.campaign_id}", f"/campaigns/{shop.campaign_id}/figures.json",
+                 f"/contacts/{contact_id}"):  # fmt: skip
+        assert other.get(path).status_code == 404, path
+    assert "Entretien" not in other.get("/campaigns").text
+    assert other.post(f"/campaigns/{shop.campaign_id}/pause").status_code in (400, 404)
+
+
+def test_a_draft_cannot_be_paused_and_says_why(client, shop):
+    url = f"/campaigns/{shop.campaign_id}"
+    forged = client.post(f"{url}/pause")
+    assert forged.status_code == 400  # no CSRF token: refused
+    token = csrf_token(client.get(url).text)
+    response = client.post(f"{url}/pause", data={"csrf_token": token}, follow_redirects=True)
+    assert "Impossible maintenant : la campagne est Brouillon." in response.text
+
+
+def test_the_campaign_page_says_plainly_when_no_calling_rules_apply(client, shop):
+    page = client.get(f"/campaigns/{shop.campaign_id}").text
+    rules = page[page.index('data-testid="calling-rules"') :]
+    assert "Aucune règle d&#39;appel : seule la fenêtre de la campagne s&#39;applique" in rules
+    assert "Lundi" in rules and "10:00 - 20:00" in rules
+    english = client.get(f"/campaigns/{shop.campaign_id}?lang=en").text
+    assert "No calling rules: only the campaign&#39;s own window applies" in english
+
+
+def test_the_campaign_page_names_the_preset_when_there_is_one(client, shop):
+    client.patch("/api/v1/account", headers=shop.admin.headers, json={"calling_rules": "FR"})
+    page = client.get(f"/campaigns/{shop.campaign_id}").text
+    assert "Règles FR du compte" in page and "13:00" in page  # the lunch break
+
+
+def test_the_campaign_page_s_export_links_work_with_the_session(client, shop):
+    page = client.get(f"/campaigns/{shop.campaign_id}").text
+    for kind in ("deliveries", "callbacks"):
+        link = page.split(f'data-export="{kind}"')[0].rsplit('href="', 1)[1].split('"')[0]
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, (kind, response.text[:200])
+        lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+        assert ";" in lines[0] and len(lines) == 2, lines  # French Excel: one row each here

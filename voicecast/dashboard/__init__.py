@@ -1,0 +1,7 @@
+"""The managers' dashboard: campaigns, sellers and contacts as pages, updated while they run."""
+
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__)
+
+from voicecast.dashboard import routes  # noqa: E402,F401

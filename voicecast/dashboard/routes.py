@@ -1,0 +1,122 @@
+"""The dashboard's pages, for logged-in managers and admins of an account. A campaign's page
+reads its figures again every few seconds (`figures.json`), so it moves without a reload."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from voicecast.dashboard import bp
+from voicecast.dashboard.figures import STAGES, campaign_figures
+from voicecast.dashboard.people import contact_history, search_contacts, seller_lines
+from voicecast.dashboard.wording import cost_note, cost_text, day_names, labels
+from voicecast.delivery import controls
+from voicecast.extensions import db
+from voicecast.i18n import gettext as _
+from voicecast.models import Contact
+from voicecast.models.campaign import Campaign
+from voicecast.rules.campaigns import rules_of
+
+CONTROLS = {"pause": controls.pause, "resume": controls.resume, "cancel": controls.cancel}
+POLL_SECONDS = 2
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: a POST with the CSRF token."""
+
+
+def own_campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.account_id != current_user.account_id:
+        abort(404)
+    return campaign
+
+
+@bp.get("/campaigns")
+@login_required
+def campaigns():
+    rows = db.session.scalars(
+        select(Campaign)
+        .where(Campaign.account_id == current_user.account_id)
+        .order_by(Campaign.id.desc())
+    ).all()
+    figures = {campaign.id: campaign_figures(campaign) for campaign in rows}
+    return render_template(
+        "dashboard/campaigns.html", campaigns=rows, figures=figures, labels=labels()
+    )
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@login_required
+def campaign(campaign_id: int):
+    row = own_campaign(campaign_id)
+    return render_template(
+        "dashboard/campaign.html",
+        campaign=row,
+        figures=campaign_figures(row),
+        stages=STAGES,
+        labels=labels(),
+        form=ActionForm(),
+        poll_ms=POLL_SECONDS * 1000,
+        cost_text=cost_text,
+        cost_note=cost_note,
+        rules=rules_of(row).describe(),
+        day_names=day_names(),
+    )
+
+
+@bp.get("/campaigns/<int:campaign_id>/figures.json")
+@login_required
+def campaign_figures_json(campaign_id: int):
+    """The figures, and the cost in words (the page shows them as they come)."""
+    figures = campaign_figures(own_campaign(campaign_id))
+    figures["cost_text"], figures["cost_note"] = (
+        cost_text(figures["cost"]),
+        cost_note(figures["cost"]),
+    )
+    return jsonify(figures)
+
+
+@bp.post("/campaigns/<int:campaign_id>/<any(pause, resume, cancel):action>")
+@login_required
+def control(campaign_id: int, action: str):
+    row = own_campaign(campaign_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        CONTROLS[action](row)
+    except controls.NotNow:
+        flash(_("Impossible maintenant : la campagne est {status}.").format(
+            status=labels()["status"][row.status.value]), "error")  # fmt: skip
+    else:
+        flash(labels()["done"][action], "info")
+    return redirect(url_for("dashboard.campaign", campaign_id=campaign_id))
+
+
+@bp.get("/sellers")
+@login_required
+def sellers():
+    return render_template("dashboard/sellers.html", lines=seller_lines(current_user.account_id))
+
+
+@bp.get("/contacts")
+@login_required
+def contacts():
+    text = request.args.get("q", "")
+    after = request.args.get("after", type=int)
+    account = current_user.account
+    rows, next_after = search_contacts(account.id, account.country, text, after)
+    return render_template("dashboard/contacts.html", contacts=rows, q=text, next_after=next_after)
+
+
+@bp.get("/contacts/<int:contact_id>")
+@login_required
+def contact(contact_id: int):
+    row = db.session.get(Contact, contact_id)
+    if row is None or row.account_id != current_user.account_id:
+        abort(404)
+    return render_template(
+        "dashboard/contact.html", contact=row, history=contact_history(row), labels=labels()
+    )

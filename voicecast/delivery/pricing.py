@@ -1,0 +1,62 @@
+"""What each call cost: the carrier writes a call's price some time after it ended, so ended
+calls without one are looked up later, in batches, until they have it or are too old."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from voicecast.carrier import CarrierError, carrier_client
+from voicecast.extensions import db
+from voicecast.models import Attempt
+
+SETTLE = timedelta(seconds=20)  # the carrier rarely has the price before this
+GIVE_UP = timedelta(days=2)  # then the estimate stands
+BATCH = 100
+
+
+def unpriced(campaign_id: int, now: datetime, limit: int) -> list[tuple[int, str]]:
+    """(attempt id, call sid) of the campaign's calls that ended a while ago without a price."""
+    stmt = (
+        select(Attempt.id, Attempt.call_sid)
+        .where(
+            Attempt.campaign_id == campaign_id,
+            Attempt.price.is_(None),
+            Attempt.call_sid.is_not(None),
+            Attempt.ended_at.between(now - GIVE_UP, now - SETTLE),
+        )
+        .order_by(Attempt.id)
+        .limit(limit)
+    )
+    return [(row.id, row.call_sid) for row in db.session.execute(stmt)]
+
+
+def read_price(raw: str | None) -> float | None:
+    try:
+        return abs(float(raw)) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def price_ended_calls(campaign_id: int, now: datetime, limit: int = BATCH) -> tuple[int, int]:
+    """Fetch the price of up to `limit` ended calls; returns (priced now, still without one
+    among those asked). Carrier errors leave a call for the next pass."""
+    calls = unpriced(campaign_id, now, limit)
+    db.session.commit()  # no transaction held while the carrier answers
+    priced = 0
+    for attempt_id, sid in calls:
+        try:
+            call = carrier_client().fetch_call(sid)
+        except CarrierError:
+            continue
+        price = read_price(call.price)
+        if price is None:
+            continue
+        unit = (call.price_unit or "")[:3] or None
+        db.session.execute(
+            update(Attempt).where(Attempt.id == attempt_id).values(price=price, price_unit=unit)
+        )
+        db.session.commit()
+        priced += 1
+    return priced, len(calls) - priced

@@ -1,0 +1,83 @@
+"""CSV exports of a campaign: its deliveries and its callbacks, streamed in batches.
+
+One function per export takes who is asking (`Scope`), the campaign and the flavour
+(`?delimiter=`) and returns a streaming Response, so the API (bearer keys,
+`voicecast.api.exports`) and the web pages (a manager's session) serve the same files:
+
+    from voicecast.exports import Scope, deliveries_csv
+    return deliveries_csv(Scope.of_user(current_user), campaign_id, request.args.get("delimiter"))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Response
+from sqlalchemy import select
+
+from voicecast.errors import ApiError
+from voicecast.exports.callbacks import HEADER as CALLBACK_HEADER
+from voicecast.exports.callbacks import callback_batches
+from voicecast.exports.csvstream import DELIMITERS, csv_response, flavour_named
+from voicecast.exports.deliveries import HEADER as DELIVERY_HEADER
+from voicecast.exports.deliveries import delivery_batches
+from voicecast.extensions import db
+from voicecast.models import User
+from voicecast.models.campaign import Campaign
+
+__all__ = ["DELIMITERS", "Scope", "callbacks_csv", "deliveries_csv"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose rows an export may hold: the account's, or (`seller_id`) one seller's only."""
+
+    account_id: int
+    seller_id: int | None = None
+
+    @classmethod
+    def of_user(cls, user: User) -> Scope:
+        """A manager or admin sees the whole account; a seller their own rows."""
+        return cls(user.account_id, None if user.role.sees_whole_account else user.id)
+
+    @property
+    def whole_account(self) -> bool:
+        return self.seller_id is None
+
+
+def campaign_of(scope: Scope, campaign_id: int) -> Campaign:
+    """The campaign, if it is the scope's account's; else 404 as if it did not exist."""
+    campaign = db.session.scalar(
+        select(Campaign).where(Campaign.id == campaign_id, Campaign.account_id == scope.account_id)
+    )
+    if campaign is None:
+        raise ApiError(404, "No campaign with this id in your account.")
+    return campaign
+
+
+def deliveries_csv(scope: Scope, campaign_id: int, delimiter: str | None = None) -> Response:
+    """Every delivery of the campaign: one row per number (managers and admins only, like
+    `GET /campaigns/{id}/deliveries`)."""
+    flavour = flavour_named(delimiter)
+    if not scope.whole_account:
+        raise ApiError(403, "This needs a manager's or an admin's API key.")
+    campaign = campaign_of(scope, campaign_id)
+    return csv_response(
+        f"campaign-{campaign.id}-deliveries.csv",
+        DELIVERY_HEADER,
+        lambda cells: delivery_batches(campaign.id, scope.account_id, cells),
+        flavour,
+    )
+
+
+def callbacks_csv(scope: Scope, campaign_id: int, delimiter: str | None = None) -> Response:
+    """Every callback the campaign's message brought (a seller's scope: their own only, like
+    `GET /callbacks`)."""
+    flavour = flavour_named(delimiter)
+    campaign = campaign_of(scope, campaign_id)
+    return csv_response(
+        f"campaign-{campaign.id}-callbacks.csv",
+        CALLBACK_HEADER,
+        lambda cells: callback_batches(campaign.id, scope.account_id, scope.seller_id, cells),
+        flavour,
+    )

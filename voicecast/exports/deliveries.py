@@ -1,0 +1,133 @@
+"""A campaign's deliveries as CSV rows, read in keyset batches.
+
+Batches follow the unique index (campaign_id, phone), so each one is an index range scan
+however large the campaign (a million deliveries) and however many campaigns came before it;
+rows come out by phone number. Each batch then reads its deliveries' contacts and attempts by
+primary and unique keys; sellers are read once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from voicecast.exports.csvstream import Cells, text
+from voicecast.extensions import db
+from voicecast.models import Attempt, Contact, Delivery, User
+
+BATCH = 2000
+
+HEADER = (
+    "delivery_id",
+    "phone",
+    "contact_id",
+    "contact_first_name",
+    "contact_last_name",
+    "seller_id",
+    "seller_name",
+    "status",
+    "reason",
+    "attempts",
+    "last_attempt_at",
+    "last_attempt_state",
+    "last_attempt_outcome",
+    "answered_by",
+    "call_sid",
+    "next_attempt_at",
+    "cost",
+    "cost_currency",
+)
+
+
+@dataclass
+class Calls:
+    """What a delivery's attempts add up to: the last one, and the carrier's prices."""
+
+    last: Attempt | None = None
+    cost: float | None = None
+    currency: str | None = None
+
+    def add(self, attempt: Attempt) -> None:
+        if self.last is None or attempt.number > self.last.number:
+            self.last = attempt
+        if attempt.price is not None:
+            self.cost = (self.cost or 0.0) + attempt.price
+            self.currency = self.currency or attempt.price_unit
+
+
+def seller_names(account_id: int) -> dict[int, str]:
+    stmt = select(User.id, User.name).where(User.account_id == account_id)
+    return {user_id: name for user_id, name in db.session.execute(stmt)}
+
+
+def delivery_batches(campaign_id: int, account_id: int, cells: Cells) -> Iterator[list[list[str]]]:
+    """The campaign's deliveries, `BATCH` rows at a time. The transaction ends after each
+    batch: a slow download holds no connection and no snapshot between batches."""
+    sellers = seller_names(account_id)
+    db.session.commit()
+    after = ""
+    while True:
+        deliveries = db.session.scalars(
+            select(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.phone > after)
+            .order_by(Delivery.phone)
+            .limit(BATCH)
+        ).all()
+        if not deliveries:
+            db.session.commit()
+            return
+        rows = delivery_rows(deliveries, sellers, cells)
+        after = deliveries[-1].phone
+        db.session.commit()
+        db.session.expunge_all()  # keep the identity map to one batch
+        yield rows
+        if len(deliveries) < BATCH:
+            return
+
+
+def delivery_rows(
+    deliveries: list[Delivery], sellers: dict[int, str], cells: Cells
+) -> list[list[str]]:
+    ids = [delivery.id for delivery in deliveries]
+    contact_ids = {d.contact_id for d in deliveries if d.contact_id is not None}
+    contacts = {
+        row.id: row
+        for row in db.session.execute(
+            select(Contact.id, Contact.first_name, Contact.last_name).where(
+                Contact.id.in_(contact_ids)
+            )
+        )
+    }
+    calls: dict[int, Calls] = {}
+    for attempt in db.session.scalars(select(Attempt).where(Attempt.delivery_id.in_(ids))):
+        calls.setdefault(attempt.delivery_id, Calls()).add(attempt)
+    rows = []
+    for delivery in deliveries:
+        contact = contacts.get(delivery.contact_id)
+        made = calls.get(delivery.id, Calls())
+        last = made.last
+        rows.append(
+            [
+                cells(delivery.id),
+                delivery.phone,
+                cells(delivery.contact_id),
+                text(contact.first_name if contact else None),
+                text(contact.last_name if contact else None),
+                cells(delivery.seller_id),
+                text(sellers.get(delivery.seller_id)),
+                cells(delivery.status),
+                cells(delivery.reason),
+                cells(delivery.attempt_count),
+                cells(last and (last.dialed_at or last.created_at)),
+                cells(last and last.state),
+                cells(last and last.outcome),
+                cells(last and last.answered_by),
+                cells(last and last.call_sid),
+                cells(delivery.next_attempt_at),
+                cells(made.cost),
+                cells(made.currency),
+            ]
+        )
+    return rows
