@@ -43,7 +43,11 @@ def sounds(tmp_path_factory: pytest.TempPathFactory) -> Sounds:
 
 
 @pytest.fixture
-def admin(runner, client):
+def admin(app, runner, client, monkeypatch):
+    """The account's admin; its webhooks may go to the tests' receiver on loopback (in the app
+    and in the jobs, which build theirs from the environment)."""
+    monkeypatch.setenv("WEBHOOK_PRIVATE_URLS", "1")
+    app.config["WEBHOOK_PRIVATE_URLS"] = True
     return create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
 
 
@@ -442,3 +446,24 @@ def by_campaign_rows(rows: list[OutboxEvent]) -> dict[int | None, list[str]]:
     for row in rows:
         streams.setdefault(row.campaign_id, []).append(row.event_id)
     return streams
+
+
+def test_webhooks_go_to_public_addresses_only_by_default(app, runner, client, receiver):
+    app.config["WEBHOOK_PRIVATE_URLS"] = False  # the default
+    tenant = create_tenant(runner, client, "Garage Martin", "chef@martin.example")
+    for url in ("http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/hook",
+                "http://169.254.169.254/latest/meta-data", "http://[::1]/hook"):  # fmt: skip
+        refused = client.post(f"{API}/webhooks", headers=tenant.headers,
+                              json={"url": url, "events": ["opt_out"]})  # fmt: skip
+        assert refused.status_code == 422, (url, refused.json)
+        assert "private or local address" in refused.json["error"]["message"]
+
+    app.config["WEBHOOK_PRIVATE_URLS"] = True  # registered while allowed...
+    hook = register(client, tenant, receiver.url, ["opt_out"])
+    app.config["WEBHOOK_PRIVATE_URLS"] = False  # ...then refused when sending
+    emit_for(app, tenant.account_id, None, "x")
+    with app.app_context():
+        sender.run_round()
+    assert receiver.requests == []
+    log = client.get(f"{API}/webhooks/{hook['id']}/deliveries", headers=tenant.headers).json
+    assert "private or local address" in log["items"][0]["last_error"]

@@ -181,6 +181,8 @@ def webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
     delays between a failed attempt and the next (after the last one the event is failed)."""
     return {
         "WEBHOOK_TIMEOUT": parse_positive_float(env, "WEBHOOK_TIMEOUT", 10.0),
+        # Whether webhooks may go to private, loopback or link-local addresses (not by default).
+        "WEBHOOK_PRIVATE_URLS": parse_bool(env, "WEBHOOK_PRIVATE_URLS", False),
         "WEBHOOK_RETRY_SCHEDULE": parse_schedule(
             env, "WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE
         ),

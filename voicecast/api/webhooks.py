@@ -16,11 +16,12 @@ from voicecast.api.auth import current_principal
 from voicecast.api.queries import keyset_page, one_or_404
 from voicecast.api.schemas import Input, Output, PageQuery, not_null
 from voicecast.api.spec import operation
-from voicecast.errors import ApiError
+from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
 from voicecast.models import OutboxEvent, OutboxStatus, WebhookEndpoint
 from voicecast.models.base import utcnow
 from voicecast.outbound import sender
+from voicecast.outbound.addresses import url_problem
 from voicecast.outbound.signing import new_secret
 
 TAG = "Webhooks"
@@ -159,6 +160,13 @@ def delivery_out(row: OutboxEvent) -> WebhookDeliveryOut:
     )
 
 
+def refuse_inside_urls(url: str) -> None:
+    """422 for a URL on a private or local address (unless WEBHOOK_PRIVATE_URLS allows it)."""
+    problem = url_problem(url)
+    if problem:
+        raise invalid_field("body.url", problem, "url")
+
+
 @operation(bp, "/webhooks", "POST", summary="Register a webhook", tag=TAG, body=WebhookCreate,
            response=WebhookCreated, status=201, errors=(403, 422))  # fmt: skip
 def create_webhook(body: WebhookCreate):
@@ -166,6 +174,7 @@ def create_webhook(body: WebhookCreate):
     (see the README's "Outbound webhooks" for the payloads and how to check the signature)."""
     principal = current_principal()
     principal.require_manager()
+    refuse_inside_urls(body.url)
     endpoint = WebhookEndpoint(
         account_id=principal.account_id,
         url=body.url,
@@ -201,6 +210,8 @@ def update_webhook(webhook_id: int, body: WebhookUpdate):
     `events` applies to events from now on. Made active again, it sends what waited."""
     endpoint = get_webhook(webhook_id)
     fields = body.model_dump(include=body.model_fields_set)
+    if "url" in fields:
+        refuse_inside_urls(fields["url"])
     for name in ("url", "active", "description"):
         if name in fields:
             setattr(endpoint, name, fields[name])

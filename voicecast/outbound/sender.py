@@ -31,6 +31,7 @@ from voicecast.extensions import db
 from voicecast.models import OutboxEvent, OutboxStatus, WebhookEndpoint
 from voicecast.models.base import utcnow
 from voicecast.outbound import iso
+from voicecast.outbound.addresses import url_problem
 from voicecast.outbound.signing import signature_header
 from voicecast.queues import enqueue, get_queue
 from voicecast.redis_client import get_redis
@@ -201,7 +202,9 @@ def send_event(row_id: int) -> str:
     db.session.commit()
     if outgoing is None:
         return "taken"
-    answer = post(outgoing, timeout)
+    # Checked again here: a name may resolve elsewhere than when the URL was registered.
+    problem = url_problem(outgoing.url)
+    answer = Answer(None, problem, 0) if problem else post(outgoing, timeout)
     return record(row_id, answer, now)
 
 
