@@ -5,6 +5,7 @@ its next round a minute later while the wake-up was dropped as a duplicate)."""
 
 from __future__ import annotations
 
+from tests.conftest import close_job_app
 from tests.helpers import create_tenant
 
 
@@ -29,7 +30,10 @@ def test_a_wake_up_after_a_round_started_makes_another_round(app, runner, client
 
     from workers.campaigns import dispatch_campaign
 
-    dispatch_campaign(campaign["id"])  # a round runs (the draft has nothing to dial)
+    try:
+        dispatch_campaign(campaign["id"])  # a round runs (the draft has nothing to dial)
+    finally:
+        close_job_app()  # the job's own app: its connections closed, not left to the GC
     with app.app_context():
         request_dispatch(campaign["id"])  # a call ended just after it read the state
     assert len(dialing_jobs(app)) == 2
