@@ -18,11 +18,11 @@ from voicecast.queues import enqueue, get_queue, job_pending
 from voicecast.redis_client import get_redis
 from voicecast.rules.campaigns import rules_of
 from workers.context import job, job_logger
+from workers.pricing import PRICE_JOB
 
 ROUND_SECONDS = 1.0
 MAX_IDLE_ROUND = timedelta(seconds=60)
 RECONCILE_EVERY_S = 5
-PRICE_JOB = "workers.pricing.price_calls"
 PRICING_SETTLE = timedelta(seconds=30)  # the carrier writes prices a while after the end
 
 

@@ -14,7 +14,7 @@ from voicecast.api.idempotency import once
 from voicecast.api.queries import keyset_page
 from voicecast.api.schemas import Output, PageQuery
 from voicecast.api.spec import operation
-from voicecast.callbacks.stats import callback_stats
+from voicecast.callbacks.stats import callback_stats, reached_in
 from voicecast.delivery import controls
 from voicecast.delivery.dispatch import PLAN_JOB
 from voicecast.delivery.planning import counts_by_status
@@ -94,14 +94,11 @@ class DeliveryQuery(PageQuery):
 def campaign_state(campaign: Campaign) -> CampaignState:
     base = CampaignOut.model_validate(campaign).model_dump()
     counts = counts_by_status(campaign.id)
-    reached = counts.get(DeliveryStatus.VOICEMAIL_LEFT, 0) + counts.get(
-        DeliveryStatus.HUMAN_REACHED, 0
-    )
     return CampaignState(
         **base,
         counts=counts,
         calling_rules=rules_of(campaign).describe(),
-        callbacks=callback_stats(campaign.id, reached),
+        callbacks=callback_stats(campaign.id, reached_in(counts)),
     )
 
 

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from voicecast.callbacks import twiml
+from voicecast.callbacks.notify import kind_of
 from voicecast.callbacks.routing import Routing, number_to_ring, route_callback
 from voicecast.callbacks.wording import (
     ACCEPT_KEY,
     OPT_OUT_KEY,
-    caller_name,
+    contact_name,
     texts_for,
 )
 from voicecast.extensions import db
@@ -176,11 +177,7 @@ def whisper(call_id: int, params: Mapping[str, str]) -> Reply:
         return UNKNOWN_CALL
     texts = account_texts(call)
     contact = db.session.get(Contact, call.contact_id) if call.contact_id else None
-    caller = caller_name(
-        contact.first_name if contact else None,
-        contact.last_name if contact else None,
-        call.from_number,
-    )
+    caller = contact_name(contact, call.from_number)
     campaign = db.session.get(Campaign, call.campaign_id) if call.campaign_id else None
     about = texts["whisper_campaign"].format(campaign=campaign.name) if campaign else ""
     text = texts["whisper"].format(caller=caller, campaign=about)
@@ -292,5 +289,4 @@ def call_ended(params: Mapping[str, str]) -> Reply:
 def request_notification(call: InboundCall) -> None:
     """Tell the seller (or the account's managers) about a callback they did not take: one
     notification per callback and kind (the job checks what was sent)."""
-    kind = "voicemail" if call.recording_url else "missed"
-    enqueue(NOTIFY_JOB, call.id, job_id=f"notify-callback-{call.id}-{kind}")
+    enqueue(NOTIFY_JOB, call.id, job_id=f"notify-callback-{call.id}-{kind_of(call)}")

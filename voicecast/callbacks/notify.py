@@ -10,7 +10,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from voicecast.callbacks.wording import caller_name, local_time, texts_for
+from voicecast.callbacks.wording import contact_name, local_time, texts_for
 from voicecast.carrier import carrier_client
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
@@ -78,11 +78,7 @@ def notification_text(call: InboundCall) -> str:
     account = db.session.get(Account, call.account_id)
     texts = texts_for(account.country)
     contact = db.session.get(Contact, call.contact_id) if call.contact_id else None
-    who = caller_name(
-        contact.first_name if contact else None,
-        contact.last_name if contact else None,
-        call.from_number,
-    )
+    who = contact_name(contact, call.from_number)
     if contact is not None and (contact.first_name or contact.last_name):
         who += f" ({call.from_number})"
     campaign = db.session.get(Campaign, call.campaign_id) if call.campaign_id else None

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from voicecast.callbacks.wording import ACCEPT_KEY, OPT_OUT_KEY
-
 RING_SECONDS = 20  # before the caller is offered the voicemail
 WHISPER_WAIT_SECONDS = 6  # for the seller's key press after the whisper
 MENU_WAIT_SECONDS = 2  # for the caller's opt-out key after the greeting
@@ -95,6 +93,3 @@ def hang_up() -> str:
     response = VoiceResponse()
     response.hangup()
     return str(response)
-
-
-__all__ = ["ACCEPT_KEY", "OPT_OUT_KEY"]

@@ -74,5 +74,12 @@ def caller_name(first_name: str | None, last_name: str | None, number: str) -> s
     return name or spoken_number(number)
 
 
+def contact_name(contact, number: str) -> str:
+    """`caller_name` of a contact (None: an unknown caller, named by their number)."""
+    if contact is None:
+        return spoken_number(number)
+    return caller_name(contact.first_name, contact.last_name, number)
+
+
 def local_time(moment: datetime, zone: str, texts: dict[str, str]) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime(texts["date"])

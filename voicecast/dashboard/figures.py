@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Integer, cast, func, select
 
-from voicecast.callbacks.stats import callback_stats
+from voicecast.callbacks.stats import callback_stats, reached_in
 from voicecast.delivery.planning import counts_by_status
 from voicecast.extensions import db
 from voicecast.models import Attempt, Delivery, DeliveryStatus, InboundCall
@@ -23,7 +23,6 @@ from voicecast.rules.waiting import why_waiting
 # The funnel's stages, in order; "waiting" is split by reason, "excluded" by why.
 STAGES = ("pending", "dialing", "voicemail_left", "human_reached", "no_answer", "busy",
           "failed", "canceled", "excluded")  # fmt: skip
-REACHED = (DeliveryStatus.VOICEMAIL_LEFT, DeliveryStatus.HUMAN_REACHED)
 MAX_POINTS = 120  # buckets on the chart
 MIN_SPAN = timedelta(minutes=5)
 
@@ -142,7 +141,6 @@ def campaign_figures(campaign: Campaign) -> dict[str, Any]:
     counts = counts_by_status(campaign.id)
     total = sum(counts.values())
     done = sum(counts.get(status, 0) for status in STAGES[2:])
-    reached = sum(counts.get(status, 0) for status in REACHED)
     placed = db.session.scalar(
         select(func.count()).where(
             Attempt.campaign_id == campaign.id, Attempt.dialed_at.is_not(None)
@@ -161,7 +159,7 @@ def campaign_figures(campaign: Campaign) -> dict[str, Any]:
             for reason, entry in waiting.items()
         },
         "calls_placed": placed,
-        "callbacks": callback_stats(campaign.id, reached),
+        "callbacks": callback_stats(campaign.id, reached_in(counts)),
         "cost": cost(campaign.id, placed),
         "timeline": timeline(campaign, now),
         "updated_at": now.isoformat(),

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
+from voicecast.callbacks.stats import REACHED
 from voicecast.extensions import db
 from voicecast.models import (
     CallbackOutcome,
     Campaign,
     Contact,
     Delivery,
-    DeliveryStatus,
     InboundCall,
     Recording,
     Role,
@@ -24,7 +24,6 @@ from voicecast.models import (
 )
 from voicecast.phones import InvalidPhone, to_e164
 
-REACHED = (DeliveryStatus.VOICEMAIL_LEFT, DeliveryStatus.HUMAN_REACHED)
 MISSED = (CallbackOutcome.VOICEMAIL_LEFT, CallbackOutcome.ABANDONED)
 PAGE = 50
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from voicecast.exports.csvstream import Cells, text
+from voicecast.exports.csvstream import Cells, keyset_batches, text
 from voicecast.exports.deliveries import seller_names
 from voicecast.extensions import db
 from voicecast.models import Contact, InboundCall
@@ -46,27 +46,14 @@ def callback_batches(
     """The campaign's callbacks (only `seller_id`'s when given), `BATCH` rows at a time; the
     transaction ends after each batch."""
     sellers = seller_names(account_id)
-    db.session.commit()
-    after = 0
-    while True:
-        stmt = select(InboundCall).where(
-            InboundCall.campaign_id == campaign_id,
-            InboundCall.account_id == account_id,
-            InboundCall.id > after,
-        )
-        if seller_id is not None:
-            stmt = stmt.where(InboundCall.seller_id == seller_id)
-        calls = db.session.scalars(stmt.order_by(InboundCall.id).limit(BATCH)).all()
-        if not calls:
-            db.session.commit()
-            return
-        rows = callback_rows(calls, sellers, cells)
-        after = calls[-1].id
-        db.session.commit()
-        db.session.expunge_all()
-        yield rows
-        if len(calls) < BATCH:
-            return
+    stmt = select(InboundCall).where(
+        InboundCall.campaign_id == campaign_id, InboundCall.account_id == account_id
+    )
+    if seller_id is not None:
+        stmt = stmt.where(InboundCall.seller_id == seller_id)
+    return keyset_batches(
+        stmt, InboundCall.id, 0, BATCH, lambda calls: callback_rows(calls, sellers, cells)
+    )
 
 
 def callback_rows(

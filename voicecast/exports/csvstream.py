@@ -22,6 +22,7 @@ from typing import Any
 from flask import Response, stream_with_context
 
 from voicecast.errors import invalid_field
+from voicecast.extensions import db
 
 DELIMITERS = ("comma", "semicolon")
 BOM = "\ufeff"
@@ -110,3 +111,24 @@ def csv_response(
             "Cache-Control": "no-store",
         },
     )
+
+
+def keyset_batches(
+    stmt: Any, key: Any, after: Any, size: int, to_rows: Callable[[list[Any]], list[list[str]]]
+) -> Iterator[list[list[str]]]:
+    """The rows `stmt` selects in `key` order after `after`, `size` at a time, each batch made
+    into CSV rows by `to_rows`. The transaction ends after each batch: a slow download holds no
+    connection and no snapshot between batches, and the identity map keeps one batch."""
+    db.session.commit()
+    while True:
+        found = db.session.scalars(stmt.where(key > after).order_by(key).limit(size)).all()
+        if not found:
+            db.session.commit()
+            return
+        rows = to_rows(found)
+        after = getattr(found[-1], key.key)
+        db.session.commit()
+        db.session.expunge_all()
+        yield rows
+        if len(found) < size:
+            return

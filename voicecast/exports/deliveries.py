@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from voicecast.exports.csvstream import Cells, text
+from voicecast.exports.csvstream import Cells, keyset_batches, text
 from voicecast.extensions import db
 from voicecast.models import Attempt, Contact, Delivery, User
 
@@ -66,25 +66,10 @@ def delivery_batches(campaign_id: int, account_id: int, cells: Cells) -> Iterato
     """The campaign's deliveries, `BATCH` rows at a time. The transaction ends after each
     batch: a slow download holds no connection and no snapshot between batches."""
     sellers = seller_names(account_id)
-    db.session.commit()
-    after = ""
-    while True:
-        deliveries = db.session.scalars(
-            select(Delivery)
-            .where(Delivery.campaign_id == campaign_id, Delivery.phone > after)
-            .order_by(Delivery.phone)
-            .limit(BATCH)
-        ).all()
-        if not deliveries:
-            db.session.commit()
-            return
-        rows = delivery_rows(deliveries, sellers, cells)
-        after = deliveries[-1].phone
-        db.session.commit()
-        db.session.expunge_all()  # keep the identity map to one batch
-        yield rows
-        if len(deliveries) < BATCH:
-            return
+    stmt = select(Delivery).where(Delivery.campaign_id == campaign_id)
+    return keyset_batches(
+        stmt, Delivery.phone, "", BATCH, lambda rows: delivery_rows(rows, sellers, cells)
+    )
 
 
 def delivery_rows(
