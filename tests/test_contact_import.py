@@ -110,7 +110,7 @@ def test_a_french_excel_export_of_10000_rows_is_counted_exactly(
     assert report["rows"] == 10_000
     assert report["rejected"] == len(bad)
     assert report["created"] == 10_000 - len(bad)
-    assert report["updated"] == 0
+    assert report["updated"] == report["unchanged"] == 0
     listed = {error["line"]: error["reason"] for error in report["errors"]}
     assert set(listed) == set(bad)
     for line, expected in bad.items():
@@ -155,6 +155,29 @@ def test_importing_again_updates_and_keeps_what_the_file_leaves_empty(app, clien
     ).json["items"]
     assert (contact["first_name"], contact["last_name"]) == ("Anna", "Lima")
     assert contact["attributes"] == {"city": "Lyon", "ville": "Lyon 3e"}
+
+
+def test_importing_the_same_customers_again_leaves_unchanged_contacts_untouched(
+    app, client, admin, run_jobs
+):
+    first = b"Phone,First name,Model\n0612345678,Ana,Clio\n0698765432,Bo,Zoe\n"
+    finished_import(client, admin, upload(client, admin, first), run_jobs)
+    before = contacts_by_phone(client, admin)
+
+    again = b"Phone,First name,Model\n0612345678,Ana,Clio\n0698765432,Bob,Zoe\n"
+    state = finished_import(client, admin, upload(client, admin, again), run_jobs)
+    report = state["report"]
+    assert (report["created"], report["updated"], report["unchanged"]) == (0, 1, 1)
+    after = contacts_by_phone(client, admin)
+    # Ana's row says what her contact already says: it is not written again.
+    assert after["+33612345678"] == before["+33612345678"]
+    assert after["+33698765432"]["first_name"] == "Bob"
+    assert after["+33698765432"]["updated_at"] > before["+33698765432"]["updated_at"]
+
+
+def contacts_by_phone(client, admin) -> dict[str, dict]:
+    items = client.get(f"{API}/contacts", headers=admin.headers).json["items"]
+    return {contact["phone"]: contact for contact in items}
 
 
 def test_matching_on_the_external_id_updates_a_changed_number(app, client, admin, run_jobs):

@@ -47,7 +47,8 @@ class ImportOut(Output):
     status: str
     filename: str
     report: dict[str, Any] | None = Field(
-        description="rows, created, updated, rejected, errors [{line, reason}], columns, "
+        description="rows, created, updated, unchanged, rejected, errors [{line, reason}], "
+        "columns, "
         "encoding, delimiter; null until read."
     )
     error: str | None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -49,6 +52,22 @@ def read_import(import_id: int, data: bytes) -> ContactImport:
     return record
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the duration. An import allocates hundreds of
+    thousands of long-lived objects (records, rows, what matching remembers) and no garbage
+    cycles to speak of, and each full pass of the collector walks all of them: on 200,000 rows
+    those passes were a third of the import's CPU. Whatever cycles appear are collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@collector_paused()
 def import_csv(account: Account, data: bytes, options: dict[str, Any]) -> dict[str, Any]:
     """Import a CSV file's contacts into `account`; returns the report. Raises UnreadableFile
     or BadMapping when the file as a whole cannot be read."""
@@ -57,6 +76,7 @@ def import_csv(account: Account, data: bytes, options: dict[str, Any]) -> dict[s
     return import_lines(account, columns, len(header), list(records), options, how)
 
 
+@collector_paused()
 def import_lines(
     account: Account,
     columns: list[Column],
@@ -80,6 +100,7 @@ def import_lines(
         "rows": len(lines),
         "created": stored.created,
         "updated": stored.updated,
+        "unchanged": stored.unchanged,
         "rejected": len(refused),
         "errors": [error_entry(item) for item in refused[:MAX_LISTED_ERRORS]],
         "columns": [column_entry(column, types) for column in columns],

@@ -1,36 +1,34 @@
 """Upserting the contacts of a file: for each window of 10,000 rows one query finds which of
-their numbers and external ids the account has; then, a thousand rows at a time, the new are
-inserted and the known updated (what the file leaves empty is kept). PostgreSQL's bulk
-statements are in `voicecast.imports.copying`."""
+their numbers and external ids the account has; then the new are inserted and the known
+updated (what the file leaves empty is kept), a window at a time on PostgreSQL (its bulk
+statements are in `voicecast.imports.copying`), a thousand rows at a time on SQLite (each
+commit lets the other writers in)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from voicecast.extensions import db
-from voicecast.imports.copying import COPY_NEW, CopyWriter, copy_text, update_by_copy
+from voicecast.imports.copying import CopyWriter, copy_lines, copy_text
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow, Rejected
 from voicecast.models import Contact
 from voicecast.models.base import utcnow
 
 CONTACTS = Contact.__table__
 CHUNK = 1000
+# What an update may change: the other columns stay as the contact has them.
+UPDATED = ("phone", *KEPT_UNLESS_GIVEN, "line_type", "timezone", "attributes")
 UPDATE_KNOWN = (
     update(CONTACTS)
     .where(CONTACTS.c.id == bindparam("_id"))
     .values(
         {
-            **{
-                name: func.coalesce(bindparam(name), CONTACTS.c[name]) for name in KEPT_UNLESS_GIVEN
-            },
-            "phone": bindparam("phone"),
-            "line_type": bindparam("line_type"),
-            "timezone": func.coalesce(bindparam("timezone"), CONTACTS.c.timezone),
-            "attributes": bindparam("attributes", type_=CONTACTS.c.attributes.type),
+            **{name: bindparam(name, type_=CONTACTS.c[name].type) for name in UPDATED},
             "updated_at": bindparam("updated_at", type_=CONTACTS.c.updated_at.type),
         }
     )
@@ -40,8 +38,14 @@ UPDATE_KNOWN = (
 @dataclass
 class Stored:
     created: int = 0
-    updated: int = 0
+    matched: int = 0  # known contacts a row matched
+    updated: int = 0  # those of them it changed
     rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> int:
+        """Known contacts a row matched that were already as it says."""
+        return self.matched - self.updated
 
 
 def chunks(rows: list[ContactRow], size: int = CHUNK) -> Iterator[list[ContactRow]]:
@@ -101,8 +105,10 @@ class KnownContacts:
         self.note(contact)
 
 
-# Rows read before their numbers are looked up in one query, and stored a CHUNK at a time
-# while the next window is read.
+# Rows read before their numbers are looked up in one query, and stored while the next window
+# is read: on PostgreSQL in one piece (stored a CHUNK at a time, the COPY thread spent most of
+# an import waiting for the GIL: each round trip to the server hands it back), on SQLite a
+# CHUNK at a time.
 WINDOW = 10_000
 
 
@@ -124,19 +130,20 @@ def windows(items: Iterable[ContactRow | Rejected], stored: Stored) -> Iterator[
 def upsert_contacts(account_id: int, items: Iterable[ContactRow | Rejected], key: str) -> Stored:
     """Create or update the account's contacts from `items` (rows refused on reading are
     passed through to the result), matched on `key` ("phone" or "external_id"); commits
-    after each chunk."""
+    after each chunk (a window on PostgreSQL)."""
     stored = Stored()
     known = KnownContacts(account_id)
-    writer = CopyWriter(COPY_NEW) if on_postgresql() else None
+    writer = CopyWriter() if on_postgresql() else None
+    size = WINDOW if writer is not None else CHUNK
     try:
         for window in windows(items, stored):
             known.load(window)
-            for chunk in chunks(window):
+            for chunk in chunks(window, size):
                 upsert_chunk(account_id, chunk, key, stored, known, writer)
                 db.session.commit()
     finally:
         if writer is not None:
-            writer.close()
+            stored.updated += writer.close()
     return stored
 
 
@@ -175,9 +182,12 @@ def existing_contacts(account_id: int, rows: list[ContactRow]) -> list[tuple]:
     return found
 
 
-def attributes_of(contact_ids: list[int]) -> dict[int, dict]:
-    stmt = select(Contact.id, Contact.attributes).where(Contact.id.in_(contact_ids))
-    return dict(db.session.execute(stmt).all())
+def current_values(contact_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What an update may change of each contact, by id."""
+    columns = [CONTACTS.c[name] for name in UPDATED]
+    stmt = select(CONTACTS.c.id, *columns).where(CONTACTS.c.id.in_(contact_ids))
+    return {contact_id: dict(zip(UPDATED, values, strict=True))
+            for contact_id, *values in db.session.execute(stmt)}  # fmt: skip
 
 
 def insert_new(
@@ -188,21 +198,30 @@ def insert_new(
     if writer is None:
         db.session.execute(insert(CONTACTS), [new_contact(account_id, row, now) for row in rows])
     else:
-        writer.write(copy_text(account_id, rows, now))
+        writer.insert(copy_text(account_id, rows, now))
 
 
-def update_known(changes: list[tuple[int, ContactRow]], now: datetime) -> None:
-    """Apply the rows to the contacts they match (ids): on PostgreSQL through a temporary
-    table, else one executemany UPDATE. Does not commit."""
-    if on_postgresql():
-        update_by_copy(changes, now)
-        return
-    attributes = attributes_of([contact_id for contact_id, _ in changes])
+def update_known(
+    changes: list[tuple[int, ContactRow]], now: datetime, writer: CopyWriter | None
+) -> int:
+    """Apply the rows to the contacts they match (ids); a contact a row would not change is
+    not written (and keeps its updated_at). On PostgreSQL by `writer` in the background
+    (which counts the changed contacts: returns 0), else with one executemany UPDATE
+    (returns how many it changed; does not commit)."""
+    if writer is not None:
+        ids = [str(contact_id) for contact_id, _ in changes]
+        writer.update(copy_lines(ids, [row for _, row in changes], now))
+        return 0
+    current = current_values([contact_id for contact_id, _ in changes])
     changed = [
-        changed_contact(contact_id, attributes.get(contact_id), row, now)
+        {"_id": contact_id, **values, "updated_at": now}
         for contact_id, row in changes
+        if contact_id in current
+        and (values := updated_values(current[contact_id], row)) != current[contact_id]
     ]
-    db.session.execute(UPDATE_KNOWN, changed)
+    if changed:
+        db.session.execute(UPDATE_KNOWN, changed)
+    return len(changed)
 
 
 def upsert_chunk(
@@ -235,9 +254,9 @@ def upsert_chunk(
     if new:
         insert_new(account_id, new, now, writer)
     if changes:
-        update_known(changes, now)
+        stored.updated += update_known(changes, now, writer)
     stored.created += len(new)
-    stored.updated += len(changes)
+    stored.matched += len(changes)
 
 
 def conflict(
@@ -274,6 +293,11 @@ def new_contact(account_id: int, row: ContactRow, now) -> dict:
             "created_at": now, "updated_at": now}  # fmt: skip
 
 
-def changed_contact(contact_id: int, attributes: dict | None, row: ContactRow, now) -> dict:
-    merged = {**(attributes or {}), **row.attributes}
-    return {"_id": contact_id, **row_fields(row), "attributes": merged, "updated_at": now}
+def updated_values(current: dict[str, Any], row: ContactRow) -> dict[str, Any]:
+    """A known contact's values once `row` is applied: what the row leaves empty is kept, its
+    attributes are merged over the contact's (as `copying.NEW_VALUES` on PostgreSQL)."""
+    values = {name: current[name] if (given := getattr(row, name)) is None else given
+              for name in (*KEPT_UNLESS_GIVEN, "timezone")}  # fmt: skip
+    values["phone"], values["line_type"] = row.phone, row.line_type
+    values["attributes"] = {**(current["attributes"] or {}), **row.attributes}
+    return values
