@@ -268,6 +268,7 @@ def test_me_describes_the_key_owner_and_account(runner, client, admin):
             "timezone": "Europe/Paris",
             "caller_id": None,
             "calling_rules": None,  # the test tenant asked for none
+            "calling_rules_changes": None,
             "fallback_number": None,
             "attribution_days": 30,
         },

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers import assert_error, create_tenant, seller_key
-from tests.rules_world import ALWAYS, Person, build_world, clear_world, launch
+from tests.rules_world import ALWAYS, Person, build_world, clear_world, dialed_phones, launch
 from voicecast.delivery import claim, forecast
 from voicecast.extensions import db
 from voicecast.models import Account, Attempt, Contact, Delivery
@@ -95,6 +95,57 @@ def test_admins_choose_the_account_rules_and_others_cannot(runner, client, admin
     key = seller_key(client, admin, seller["id"])
     refused = client.patch(f"{API}/account", headers=key.headers, json={"calling_rules": "none"})
     assert_error(refused, 403)
+
+
+def test_an_admin_narrows_the_preset_and_cannot_widen_it(client, admin):
+    narrower = {"days": [0, 1, 2, 3], "hours": [["10:00", "12:00"]], "attempt_cap": 2,
+                "silence_after_refusal_days": 90, "legal_basis": "written_consent"}  # fmt: skip
+    changed = client.patch(
+        f"{API}/account", headers=admin.headers, json={"calling_rules_changes": narrower}
+    )
+    assert changed.status_code == 200, changed.json
+    assert (changed.json["calling_rules"], changed.json["calling_rules_changes"]) == (
+        "FR",
+        narrower,
+    )
+    campaign = client.post(
+        f"{API}/campaigns", headers=admin.headers, json={"name": "E", "audience": {"kind": "all"}}
+    ).json
+    rules = client.get(f"{API}/campaigns/{campaign['id']}", headers=admin.headers).json[
+        "calling_rules"
+    ]
+    assert rules["effective"]["hours"] == {
+        day: [["10:00", "12:00"]] for day in ("mon", "tue", "wed", "thu")
+    }
+    assert (rules["attempt_cap"], rules["legal_basis"]) == (2, "written_consent")
+    assert rules["narrowed_by_account"] == [
+        "days", "hours", "attempt_cap", "silence_after_refusal_days", "legal_basis"
+    ]  # fmt: skip
+
+    wider = {
+        "attempt_cap": (5, "FR rules allow at most 4 attempts"),
+        "attempt_cap_days": (7, "FR rules count attempts over 30 days"),
+        "hours": ([["09:00", "12:00"]], "09:00-12:00 is outside FR calling hours"),
+        "days": ([4, 5], "FR rules call on days 0, 1, 2, 3, 4"),
+        "public_holidays": (False, "never call on public holidays"),
+        "silence_after_refusal_days": (30, "FR rules keep 60 days of silence"),
+        "mobile_caller_id": (True, "forbid presenting a mobile number"),
+    }
+    for field, (value, message) in wider.items():
+        refused = client.patch(
+            f"{API}/account", headers=admin.headers, json={"calling_rules_changes": {field: value}}
+        )
+        error = assert_error(refused, 422)
+        assert error["details"][0]["field"] == f"body.calling_rules_changes.{field}"
+        assert message in error["message"], (field, error["message"])
+    kept = client.get(f"{API}/account", headers=admin.headers).json
+    assert kept["calling_rules_changes"] == narrower  # nothing refused was kept
+
+    us = client.patch(f"{API}/account", headers=admin.headers, json={"calling_rules": "US"})
+    assert us.json["calling_rules_changes"] is None  # they narrowed FR, not US
+    none = {"calling_rules": "none", "calling_rules_changes": {"attempt_cap": 1}}
+    refused = client.patch(f"{API}/account", headers=admin.headers, json=none)
+    assert "no calling-rule preset to narrow" in assert_error(refused, 422)["message"]
 
 
 def test_french_rules_refuse_a_mobile_caller_id(app, runner, client, admin):
@@ -264,6 +315,39 @@ def test_a_number_at_its_attempt_cap_waits_and_says_until_when(app, client, admi
     assert waiting["reason"] == "attempt_cap"
     assert waiting["text"] == (
         "attempt cap reached (4 in 30 days) until Fri 27 Nov 11:00 Europe/Paris"
+    )
+
+
+def test_an_attempt_cap_the_account_lowered_holds_numbers_back_sooner(
+    app, client, admin, account_id
+):
+    from workers.campaigns import dispatch_round
+
+    lowered = {"calling_rules_changes": {"attempt_cap": 2, "attempt_cap_days": 60}}
+    assert client.patch(f"{API}/account", headers=admin.headers, json=lowered).status_code == 200
+    now = paris(2026, 11, 26, 11, 0)
+    day = 24 * 60
+    with app.app_context():
+        clear_world()
+        twice = Person("Europe/Paris", "consent", attempts_minutes_ago=[45 * day, 60])
+        once = Person("Europe/Paris", "consent", attempts_minutes_ago=[61 * day, 60])
+        build_world(account_id, [twice, once], now)
+        campaign_id = launch(account_id, ALWAYS, now)
+        dispatch_round(campaign_id, now)
+        # FR alone would allow both (2 attempts of 4 in 30 days): the account's 2 in 60 days
+        # hold back the first until its older call leaves the 60 days.
+        assert dialed_phones(campaign_id) == {"+33612340001"}
+        held = db.session.scalar(
+            select(Delivery).where(
+                Delivery.campaign_id == campaign_id, Delivery.phone == "+33612340000"
+            )
+        )
+        assert (held.status, held.reason) == ("pending", "attempt_cap")
+        assert held.next_attempt_at == now + timedelta(days=15)
+    items = client.get(f"{API}/campaigns/{campaign_id}/deliveries", headers=admin.headers).json
+    waiting = {item["phone"]: item["waiting"] for item in items["items"]}["+33612340000"]
+    assert (
+        waiting["text"] == "attempt cap reached (2 in 60 days) until Fri 11 Dec 11:00 Europe/Paris"
     )
 
 

@@ -19,6 +19,7 @@ def test_account_create_prints_a_working_admin_key_last(runner, client):
         "timezone": "Europe/Paris",
         "caller_id": None,
         "calling_rules": "FR",  # a French account calls under the French rules by default
+        "calling_rules_changes": None,
         "fallback_number": None,
         "attribution_days": 30,  # callbacks go to the seller heard in the last 30 days
     }

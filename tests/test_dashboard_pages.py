@@ -129,10 +129,19 @@ def test_the_campaign_page_says_plainly_when_no_calling_rules_apply(client, shop
     assert "No calling rules: only the campaign&#39;s own window applies" in english
 
 
-def test_the_campaign_page_names_the_preset_when_there_is_one(client, shop):
+def test_the_campaign_page_names_the_preset_and_how_the_account_narrowed_it(client, shop):
     client.patch("/api/v1/account", headers=shop.admin.headers, json={"calling_rules": "FR"})
     page = client.get(f"/campaigns/{shop.campaign_id}").text
     assert "Règles FR du compte" in page and "13:00" in page  # the lunch break
+    assert "Au plus 4 tentatives par numéro en 30 jours" in page
+    assert "Resserrées par le compte" not in page
+    narrower = {"calling_rules_changes": {"attempt_cap": 2, "hours": [["10:00", "12:00"]]}}
+    client.patch("/api/v1/account", headers=shop.admin.headers, json=narrower)
+    page = client.get(f"/campaigns/{shop.campaign_id}").text
+    assert "Resserrées par le compte" in page and "Au plus 2 tentatives" in page
+    assert "12:00" in page and "13:00" not in page
+    english = client.get(f"/campaigns/{shop.campaign_id}?lang=en").text
+    assert "Narrowed by the account." in english and "At most 2 attempts per number" in english
 
 
 def test_the_campaign_page_s_export_links_work_with_the_session(client, shop):

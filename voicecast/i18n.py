@@ -222,6 +222,10 @@ EN: dict[str, str] = {
     "Règles {preset} du compte, dans le fuseau de chaque contact.": (
         "The account's {preset} rules, in each contact's time zone."
     ),
+    "Resserrées par le compte.": "Narrowed by the account.",
+    "Au plus {cap} tentatives par numéro en {days} jours, toutes campagnes confondues.": (
+        "At most {cap} attempts per number in {days} days, across all campaigns."
+    ),
     "Aucune règle d'appel : seule la fenêtre de la campagne s'applique (pas de jours fériés, "
     "pas de plafond de tentatives, pas de vérification du consentement).": (
         "No calling rules: only the campaign's own window applies (no public holidays, no "

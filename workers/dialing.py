@@ -32,7 +32,7 @@ from voicecast.observability.metrics import CALLS_PLACED, RATE_LIMIT_WAIT, count
 from voicecast.outbound import events
 from voicecast.redis_client import get_redis
 from voicecast.rules.eligibility import verdicts
-from voicecast.rules.presets import Preset, preset_named
+from voicecast.rules.presets import Preset, account_rules
 from voicecast.rules.schedule import Schedule
 from workers.context import job, job_logger
 
@@ -53,6 +53,7 @@ DIAL_PLANS = (
             Account.caller_id,
         ).label("caller_id"),
         Account.calling_rules,
+        Account.calling_rules_changes,
         func.coalesce(Delivery.timezone, Account.timezone).label("timezone"),
     )
     .join(Delivery, Delivery.id == ATTEMPTS.c.delivery_id)
@@ -112,7 +113,7 @@ def wait_for_slot(job_id: str, limits: list[tuple[str, float]]) -> None:
 
 
 def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
-    preset = preset_named(plan.calling_rules)
+    preset = account_rules(plan.calling_rules, plan.calling_rules_changes)
     now = utcnow()
     if not Schedule.of(plan.calling_window, preset).is_open(plan.timezone, now):
         return outside_hours(attempt_id)  # the window closed since the dispatcher's round

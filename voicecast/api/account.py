@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from voicecast.api import bp
 from voicecast.api.auth import current_principal
@@ -17,9 +17,38 @@ from voicecast.extensions import db
 from voicecast.models import Account, Role
 from voicecast.people import phone_for_account
 from voicecast.rules.caller_id import caller_id_problem
-from voicecast.rules.presets import preset_named
+from voicecast.rules.presets import WiderThanPreset, narrow, preset_named
 
 TAG = "Account"
+
+
+HourMinute = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class RuleChanges(Input):
+    """How the account narrows its preset; a field left out (or null) stays as the preset
+    has it. Each change may only narrow: a wider one is refused with the preset's limit."""
+
+    days: list[Annotated[int, Field(ge=0, le=6)]] | None = Field(
+        default=None, min_length=1, description="Weekdays to call on (Monday = 0)."
+    )
+    hours: list[Annotated[list[HourMinute], Field(min_length=2, max_length=2)]] | None = Field(
+        default=None,
+        min_length=1,
+        description='Calling hours, local to each contact, e.g. [["10:00", "12:30"]].',
+    )
+    public_holidays: bool | None = Field(
+        default=None, description="true: no calls on public holidays."
+    )
+    attempt_cap: int | None = Field(
+        default=None, ge=1, le=100, description="Attempts per number per attempt_cap_days."
+    )
+    attempt_cap_days: int | None = Field(default=None, ge=1, le=365)
+    silence_after_refusal_days: int | None = Field(default=None, ge=1, le=3650)
+    legal_basis: Literal["consent_or_contract", "written_consent"] | None = None
+    mobile_caller_id: bool | None = Field(
+        default=None, description="false: never present a mobile number."
+    )
 
 
 class AccountUpdate(Input):
@@ -27,6 +56,11 @@ class AccountUpdate(Input):
         default="none",
         description="FR or US: that country's calling rules for every campaign; none: only "
         "each campaign's own window (for a country without a preset, or test numbers).",
+    )
+    calling_rules_changes: RuleChanges | None = Field(
+        default=None,
+        description="How the account narrows its preset (replaces the previous changes; "
+        "null: the preset as it is). Changing calling_rules without this clears them.",
     )
     fallback_number: PhoneInput | None = Field(
         default=None,
@@ -44,6 +78,24 @@ class AccountUpdate(Input):
 
 def own_account() -> Account:
     return db.session.get(Account, current_principal().account_id)
+
+
+def checked_changes(account: Account, changes: RuleChanges | None) -> dict | None:
+    """The changes to keep, once checked to narrow the account's preset; 422 otherwise."""
+    given = changes.model_dump(exclude_none=True) if changes else {}
+    if not given:
+        return None
+    preset = preset_named(account.calling_rules)
+    if preset is None:
+        message = "The account has no calling-rule preset to narrow: choose FR or US first."
+        raise invalid_field("body.calling_rules_changes", message, "no_preset")
+    try:
+        narrow(preset, given)
+    except WiderThanPreset as wider:
+        raise invalid_field(
+            f"body.calling_rules_changes.{wider.field}", str(wider), "wider_than_preset"
+        ) from None
+    return given
 
 
 @operation(bp, "/account", "GET", summary="Get the account", tag=TAG, response=AccountOut)
@@ -65,6 +117,9 @@ def update_account(body: AccountUpdate):
     if "calling_rules" in fields:
         preset = preset_named(body.calling_rules)
         account.calling_rules = preset.name if preset else None
+        account.calling_rules_changes = None  # they narrowed the preset before
+    if "calling_rules_changes" in fields:
+        account.calling_rules_changes = checked_changes(account, body.calling_rules_changes)
     if "fallback_number" in fields:
         fallback = fields["fallback_number"]
         account.fallback_number = phone_for_account(fallback, account, "body.fallback_number")

@@ -20,6 +20,11 @@ class AccountOut(Output):
         description="The preset its campaigns call under (FR, US); null: none, only each "
         "campaign's own window applies."
     )
+    calling_rules_changes: dict | None = Field(
+        description="How the account narrows its preset (days, hours, public_holidays, "
+        "attempt_cap, attempt_cap_days, silence_after_refusal_days, legal_basis, "
+        "mobile_caller_id); null: the preset as it is."
+    )
     fallback_number: str | None = Field(
         description="Where callbacks ring when no seller is found for the caller."
     )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import Integer, String
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voicecast.extensions import db
@@ -21,6 +23,9 @@ class Account(Timestamps, db.Model):
     # The calling-rule preset its campaigns inherit ("FR", "US"); None: no preset, only each
     # campaign's own window applies (voicecast.rules.presets).
     calling_rules: Mapped[str | None] = mapped_column(String(8))
+    # How the account narrows its preset ({"attempt_cap": 3, "hours": [["10:00", "12:00"]]},
+    # voicecast.rules.presets.RULE_CHANGES); None: the preset as it is.
+    calling_rules_changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Where a callback rings when no seller can be found for the caller (the showroom's desk);
     # None: such callers leave a voicemail.
     fallback_number: Mapped[str | None] = mapped_column(String(16))

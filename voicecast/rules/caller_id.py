@@ -7,7 +7,7 @@ from sqlalchemy import select
 from voicecast.extensions import db
 from voicecast.models import Account, PhoneNumber
 from voicecast.phones import describe
-from voicecast.rules.presets import preset_named
+from voicecast.rules.presets import account_rules
 
 
 def caller_id_problem(account: Account) -> str | None:
@@ -25,7 +25,7 @@ def caller_id_problem(account: Account) -> str | None:
 
 def number_problem(account: Account, number: str | None) -> str | None:
     """What is wrong with presenting `number` (E.164) under the account's rules."""
-    preset = preset_named(account.calling_rules)
+    preset = account_rules(account.calling_rules, account.calling_rules_changes)
     if preset is None or preset.mobile_caller_id or not number:
         return None
     if describe(number, account.country).line_type == "mobile":

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from voicecast.extensions import db
 from voicecast.models import Account
 from voicecast.models.campaign import Campaign
-from voicecast.rules.presets import NO_RULES_NOTE, Preset, preset_named
+from voicecast.rules.presets import NO_RULES_NOTE, Preset, account_rules
 from voicecast.rules.schedule import Schedule
 
 
@@ -33,5 +33,5 @@ class CampaignRules:
 
 def rules_of(campaign: Campaign) -> CampaignRules:
     account = db.session.get(Account, campaign.account_id)
-    preset = preset_named(account.calling_rules)
+    preset = account_rules(account.calling_rules, account.calling_rules_changes)
     return CampaignRules(preset, Schedule.of(campaign.calling_window, preset), account.timezone)
