@@ -28,7 +28,7 @@ from tests.test_campaign_delivery import run_until, upload
 from voicecast.extensions import db
 from voicecast.models import OutboxEvent, OutboxStatus
 from voicecast.models.base import utcnow
-from voicecast.outbound import events, sender
+from voicecast.outbound import events, retention, sender
 from voicecast.outbound.signing import signature, signature_header, verify
 from voicecast.redis_client import get_redis
 
@@ -277,6 +277,52 @@ def test_a_failed_event_no_longer_holds_its_campaign_back_and_can_be_sent_again(
     assert client.get(f"{url}?status=failed", headers=admin.headers).json["items"] == []
     assert client.delete(f"{API}/webhooks/{made['id']}", headers=admin.headers).status_code == 204
     assert outbox(app) == []  # its log goes with it
+
+
+def test_settled_events_are_deleted_after_the_keep_days_and_owed_ones_never(
+    app, client, admin, receiver
+):
+    from workers.__main__ import revive
+
+    app.config["WEBHOOK_RETRY_SCHEDULE"] = (0,)  # a second attempt at once, then failed
+    made = register(client, admin, receiver.url, ["opt_out"])
+    old_ok, new_ok, old_failed = (emit_for(app, admin.account_id, None, name)
+                                  for name in ("old ok", "new ok", "old failed"))  # fmt: skip
+    receiver.status_for[old_failed] = 500
+    with app.app_context():
+        sender.run_round()
+        owed = emit_for(app, admin.account_id, None, "owed")  # never sent: still pending
+        month_ago = utcnow() - timedelta(days=31)
+        db.session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.event_id.in_([old_ok, old_failed, owed]))
+            .values(last_attempt_at=month_ago, created_at=month_ago)
+        )
+        db.session.commit()
+    by_id = {row.event_id: row.status for row in outbox(app)}
+    assert by_id == {old_ok: OutboxStatus.DELIVERED, new_ok: OutboxStatus.DELIVERED,
+                     old_failed: OutboxStatus.FAILED, owed: OutboxStatus.PENDING}  # fmt: skip
+
+    revive(app)  # a worker's maintenance pass
+    assert {row.event_id for row in outbox(app)} == {new_ok, owed}
+    listed = client.get(f"{API}/webhooks/{made['id']}/deliveries", headers=admin.headers).json
+    assert {item["event_id"] for item in listed["items"]} == {new_ok, owed}
+
+    with app.app_context():  # within the hour, another worker's pass leaves the rest alone
+        db.session.execute(update(OutboxEvent).values(last_attempt_at=month_ago))
+        db.session.commit()
+    revive(app)
+    assert {row.event_id for row in outbox(app)} == {new_ok, owed}
+    app.config["WEBHOOK_KEEP_DAYS"] = 40
+    with app.app_context():
+        get_redis().delete(retention.PRUNED_KEY)  # an hour later, keeping 40 days
+    revive(app)
+    assert {row.event_id for row in outbox(app)} == {new_ok, owed}
+    app.config["WEBHOOK_KEEP_DAYS"] = 30
+    with app.app_context():
+        get_redis().delete(retention.PRUNED_KEY)
+    revive(app)
+    assert {row.event_id for row in outbox(app)} == {owed}
 
 
 def test_an_unreachable_endpoint_is_a_failed_attempt_with_its_error(app, client, admin):

@@ -186,6 +186,8 @@ def webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "WEBHOOK_RETRY_SCHEDULE": parse_schedule(
             env, "WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE
         ),
+        # Days the outbox keeps an event once delivered or failed (voicecast/outbound/retention).
+        "WEBHOOK_KEEP_DAYS": parse_int(env, "WEBHOOK_KEEP_DAYS", 30, 1),
     }
 
 

@@ -13,6 +13,7 @@ from rq import SimpleWorker
 
 from voicecast.delivery.dispatch import revive_campaigns
 from voicecast.media.uploads import requeue_stranded
+from voicecast.outbound.retention import prune_outbox_hourly
 from voicecast.outbound.sender import revive_outbox
 from voicecast.proc import load_prctl, parent_death_signal_setter
 from voicecast.queues import QUEUE_NAMES
@@ -25,13 +26,17 @@ REVIVE_EVERY_S = 30
 
 
 def revive(app: Flask) -> None:
-    """Rebuild lost Redis state from the database: the database is the truth."""
+    """Rebuild lost Redis state from the database (the database is the truth), and prune the
+    webhook outbox once an hour."""
     with app.app_context():
         recordings = requeue_stranded()
         campaigns = revive_campaigns()
         revive_outbox()  # events owed to webhooks: a round now, or at the next retry
+        pruned = prune_outbox_hourly()
     if recordings or campaigns:
         log.info("queued again: recordings %s, campaigns %s", recordings, campaigns)
+    if pruned:
+        log.info("outbox: %s settled events older than WEBHOOK_KEEP_DAYS deleted", pruned)
 
 
 class VoicecastWorker(SimpleWorker):

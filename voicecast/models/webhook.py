@@ -60,6 +60,8 @@ class OutboxEvent(db.Model):
         Index("ix_webhook_outbox_due", "status", "next_attempt_at"),
         # The in-order rule: an endpoint's earlier events of the same campaign.
         Index("ix_webhook_outbox_stream", "endpoint_id", "campaign_id", "status"),
+        # Pruning what was settled long ago (voicecast/outbound/retention.py).
+        Index("ix_webhook_outbox_settled", "status", "last_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
