@@ -22,6 +22,7 @@ class Received:
     signature: str
     body: bytes
     answered: int
+    host: str = ""  # the Host header
 
     @property
     def payload(self) -> dict:
@@ -49,6 +50,7 @@ class Receiver:
                             self.headers.get("Voicecast-Signature", ""),
                             body,
                             answered,
+                            self.headers.get("Host", ""),
                         )
                     )
                 self.send_response(answered)

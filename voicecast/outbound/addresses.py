@@ -1,11 +1,14 @@
 """Where webhooks may go: by default not to private, loopback or link-local addresses, so that
 an account cannot make our workers POST into the network they run in (WEBHOOK_PRIVATE_URLS=1
-allows them, for development and tests)."""
+allows them, for development and tests). A request connects to the very address that was
+checked: a name that resolved to a public address for the check and to an inside one a moment
+later (DNS rebinding) cannot lead it inside."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -16,13 +19,14 @@ def private_urls_allowed() -> bool:
 
 
 def addresses_of(host: str) -> list[str]:
-    """The IP addresses `host` names (itself when it is one); [] when it does not resolve."""
+    """The IP addresses `host` names (itself when it is one), in the resolver's order of
+    preference; [] when it does not resolve."""
     try:
         return [str(ipaddress.ip_address(host))]
     except ValueError:
         pass
     try:
-        return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+        return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, None)))
     except (OSError, UnicodeError):
         return []
 
@@ -32,13 +36,37 @@ def inside(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where one request to a webhook goes: the address to connect to (None: nowhere), or why
+    not."""
+
+    address: str | None
+    problem: str | None = None
+
+
+def destination(url: str) -> Destination:
+    """Resolve `url`'s host once and check what it names: the request is to connect to the
+    address returned, not to resolve the name again."""
+    host = urlsplit(url).hostname or ""
+    addresses = addresses_of(host)
+    if not addresses:
+        return Destination(None, f"{host} does not resolve to any address.")
+    problem = None if private_urls_allowed() else inside_problem(host, addresses)
+    return Destination(None if problem else addresses[0], problem)
+
+
 def url_problem(url: str) -> str | None:
     """Why a webhook may not go to `url` (None: it may): its host is, or resolves to, an
     address that is not public on the internet."""
     if private_urls_allowed():
         return None
     host = urlsplit(url).hostname or ""
-    found = [address for address in addresses_of(host) if inside(address)]
+    return inside_problem(host, addresses_of(host))
+
+
+def inside_problem(host: str, addresses: list[str]) -> str | None:
+    found = [address for address in addresses if inside(address)]
     if found:
         return (
             f"{host} is a private or local address ({found[0]}): webhooks go to public "

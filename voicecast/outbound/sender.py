@@ -31,7 +31,7 @@ from voicecast.extensions import db
 from voicecast.models import OutboxEvent, OutboxStatus, WebhookEndpoint
 from voicecast.models.base import utcnow
 from voicecast.outbound import iso
-from voicecast.outbound.addresses import url_problem
+from voicecast.outbound.addresses import Destination, destination
 from voicecast.outbound.signing import signature_header
 from voicecast.queues import enqueue, get_queue
 from voicecast.redis_client import get_redis
@@ -202,9 +202,10 @@ def send_event(row_id: int) -> str:
     db.session.commit()
     if outgoing is None:
         return "taken"
-    # Checked again here: a name may resolve elsewhere than when the URL was registered.
-    problem = url_problem(outgoing.url)
-    answer = Answer(None, problem, 0) if problem else post(outgoing, timeout)
+    # Checked again here: a name may resolve elsewhere than when the URL was registered; the
+    # request then goes to the address checked.
+    where = destination(outgoing.url)
+    answer = Answer(None, where.problem, 0) if where.problem else post(outgoing, where, timeout)
     return record(row_id, answer, now)
 
 
@@ -234,21 +235,36 @@ def http_pool() -> urllib3.PoolManager:
     return _pool
 
 
-def post(outgoing: Outgoing, timeout: float) -> Answer:
-    """POST the event; never raises for what the endpoint or the network does."""
+def pool_for(url: urllib3.util.Url, address: str) -> urllib3.HTTPConnectionPool:
+    """Connections to `address` on behalf of `url`'s host: for HTTPS, the name in the TLS
+    handshake and the one the certificate must carry."""
+    name = (url.host or "").strip("[]")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    tls = {"server_hostname": name, "assert_hostname": name} if url.scheme == "https" else {}
+    return http_pool().connection_from_host(address, port, url.scheme, pool_kwargs=tls)
+
+
+def post(outgoing: Outgoing, where: Destination, timeout: float) -> Answer:
+    """POST the event to the address `where` says, for the URL's host (its Host header, and
+    for HTTPS its name in the handshake and the certificate); never raises for what the
+    endpoint or the network does."""
     started = time.monotonic()
 
     def took() -> int:
         return int((time.monotonic() - started) * 1000)
 
+    url = urllib3.util.parse_url(outgoing.url)
     try:
-        response = http_pool().request(
+        pool = pool_for(url, where.address or "")
+        response = pool.urlopen(
             "POST",
-            outgoing.url,
+            url.request_uri,
             body=outgoing.body,
-            headers=outgoing.headers,
+            headers={**outgoing.headers, "Host": url.netloc},
             timeout=urllib3.Timeout(total=timeout),
             redirect=False,
+            retries=False,
+            assert_same_host=False,
             preload_content=False,
         )
     except Exception as error:  # any failure to get an answer is one failed attempt
