@@ -342,6 +342,26 @@ def test_an_unreachable_endpoint_is_a_failed_attempt_with_its_error(app, client,
     assert row.next_attempt_at > utcnow() + timedelta(seconds=5)  # the first delay: 10 s
 
 
+def test_an_endpoint_that_does_not_answer_costs_a_round_one_attempt(
+    app, runner, client, admin, receiver
+):
+    down = register(client, admin, "http://127.0.0.1:9/hooks", ["opt_out"])  # nothing there
+    other = create_tenant(runner, client, "Garage Martin", "chef@martin.example")
+    register(client, other, receiver.url, ["opt_out"])
+    for n in range(4):
+        emit_for(app, admin.account_id, None, f"lost {n}")
+        emit_for(app, other.account_id, None, f"kept {n}")
+    with app.app_context():
+        # the others of its batch are no longer due when their turn comes ("taken")
+        assert sender.run_round() == "delivered 4, retry 1, taken 3"
+    assert sorted(names(receiver.accepted())) == [f"kept {n}" for n in range(4)]
+    rows = [row for row in outbox(app) if row.endpoint_id == down["id"]]
+    assert [row.attempts for row in rows] == [1, 0, 0, 0]
+    # Its other events wait for its retry, all together (no attempt counted for them).
+    assert len({row.next_attempt_at for row in rows}) == 1
+    assert rows[0].next_attempt_at > utcnow() + timedelta(seconds=5)
+
+
 def test_events_left_when_redis_was_lost_go_out_from_the_database(
     app, client, admin, receiver, run_jobs
 ):

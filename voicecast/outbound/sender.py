@@ -10,7 +10,9 @@ later rather than lost, and no transaction is held during the request.
 A 2xx answer within `WEBHOOK_TIMEOUT` delivers the event; anything else (another status, a
 redirect, a timeout, a refused connection) is a failed attempt, retried after the next delay of
 `WEBHOOK_RETRY_SCHEDULE`, after the last one the event is failed. A failed event no longer
-holds back the later ones of its campaign.
+holds back the later ones of its campaign. An endpoint that gives no answer at all (a timeout,
+a refused connection) is tried again at that retry time with all its events, so that a dead
+endpoint costs a round one attempt, not one timeout per event while the others wait.
 """
 
 from __future__ import annotations
@@ -312,5 +314,23 @@ def record(row_id: int, answer: Answer, at: datetime) -> str:
         result = "failed"
         log.warning("outbound webhook %s to endpoint %s failed: %s", row.event_id,
                     row.endpoint_id, answer.error)  # fmt: skip
+    if answer.status_code is None:  # no answer at all: the endpoint is down or unreachable
+        first_delay = timedelta(seconds=schedule[0] if schedule else 0)
+        defer_endpoint(row.endpoint_id, row.next_attempt_at or utcnow() + first_delay)
     db.session.commit()
     return result
+
+
+def defer_endpoint(endpoint_id: int, until: datetime) -> None:
+    """An endpoint that did not answer is tried again at its retry time, with all its events:
+    its other pending events are not due before `until` (no attempt is counted for them). A
+    round would otherwise spend WEBHOOK_TIMEOUT on each of them while other endpoints wait."""
+    db.session.execute(
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.endpoint_id == endpoint_id,
+            OUTBOX.c.status == OutboxStatus.PENDING,
+            OUTBOX.c.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+    )
