@@ -175,6 +175,19 @@ def test_importing_the_same_customers_again_leaves_unchanged_contacts_untouched(
     assert after["+33698765432"]["updated_at"] > before["+33698765432"]["updated_at"]
 
 
+def test_a_value_of_another_type_is_a_change_even_where_python_calls_them_equal(
+    app, client, admin, run_jobs
+):
+    first = b"Phone,VIP,Doors\n0612345678,1,5\n"
+    finished_import(client, admin, upload(client, admin, first), run_jobs)
+    again = b"Phone,VIP,Doors\n0612345678,oui,5\n"  # True == 1 in Python, not in JSON
+    state = finished_import(client, admin, upload(client, admin, again), run_jobs)
+    assert (state["report"]["updated"], state["report"]["unchanged"]) == (1, 0)
+    (contact,) = contacts_by_phone(client, admin).values()
+    assert contact["attributes"] == {"vip": True, "doors": 5}
+    assert contact["attributes"]["vip"] is True
+
+
 def contacts_by_phone(client, admin) -> dict[str, dict]:
     items = client.get(f"{API}/contacts", headers=admin.headers).json["items"]
     return {contact["phone"]: contact for contact in items}

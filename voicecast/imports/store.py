@@ -217,7 +217,7 @@ def update_known(
         {"_id": contact_id, **values, "updated_at": now}
         for contact_id, row in changes
         if contact_id in current
-        and (values := updated_values(current[contact_id], row)) != current[contact_id]
+        and not same(values := updated_values(current[contact_id], row), current[contact_id])
     ]
     if changed:
         db.session.execute(UPDATE_KNOWN, changed)
@@ -301,3 +301,15 @@ def updated_values(current: dict[str, Any], row: ContactRow) -> dict[str, Any]:
     values["phone"], values["line_type"] = row.phone, row.line_type
     values["attributes"] = {**(current["attributes"] or {}), **row.attributes}
     return values
+
+
+def same(values: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Whether `values` are what the contact has, as JSON tells values apart: Python holds
+    True == 1 and 1 == 1.0, a JSON column does not."""
+    return typed(values) == typed(current)
+
+
+def typed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: typed(item) for key, item in value.items()}
+    return type(value), value
