@@ -188,6 +188,29 @@ def test_a_value_of_another_type_is_a_change_even_where_python_calls_them_equal(
     assert contact["attributes"]["vip"] is True
 
 
+def test_a_value_too_long_for_its_field_is_a_bad_row_not_a_failed_file(
+    app, client, admin, run_jobs
+):
+    data = (
+        "Téléphone;Nom;Code postal;N° client\n"
+        "0612345678;Lima;69003;C1\n"
+        f"0612345679;Lima;{'6' * 17};C2\n"
+        f"0612345680;{'L' * 101};69003;C3\n"
+        f"0612345681;Lima;69003;{'C' * 101}\n"
+        "0612345682;Lima;69003;C5\n"
+    ).encode()
+    state = finished_import(client, admin, upload(client, admin, data), run_jobs)
+    assert state["status"] == "done", state
+    report = state["report"]
+    assert (report["created"], report["rejected"]) == (2, 3)
+    reasons = {error["line"]: error["reason"] for error in report["errors"]}
+    assert reasons == {
+        3: "postal_code is longer than 16 characters.",
+        4: "last_name is longer than 100 characters.",
+        5: "external_id is longer than 100 characters.",
+    }
+
+
 def contacts_by_phone(client, admin) -> dict[str, dict]:
     items = client.get(f"{API}/contacts", headers=admin.headers).json["items"]
     return {contact["phone"]: contact for contact in items}

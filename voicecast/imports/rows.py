@@ -9,10 +9,15 @@ from typing import Any
 from voicecast.imports.columns import Column
 from voicecast.imports.source import Line
 from voicecast.imports.values import PARSERS, infer_type
+from voicecast.models import Contact
 from voicecast.phones import InvalidPhone, describe
 from voicecast.places import contact_zone
 
-MAX_TEXT = 100
+# The longest text each field holds (its column's length): a longer cell is a bad row.
+MAX_LENGTHS = {
+    name: Contact.__table__.c[name].type.length
+    for name in ("first_name", "last_name", "external_id", "postal_code")
+}
 # On an update, these stay as the contact has them when the row leaves them empty.
 KEPT_UNLESS_GIVEN = ("first_name", "last_name", "email", "external_id", "postal_code", "seller_id")
 
@@ -131,9 +136,8 @@ class RowReader:
             phone = describe(raw_phone, country)
         except InvalidPhone as error:
             raise RowError(str(error)) from None
-        postal_code = values.get("postal_code") or None
-        first_name, last_name, external_id = (
-            limited(values, name) for name in ("first_name", "last_name", "external_id")
+        first_name, last_name, external_id, postal_code = (
+            limited(values, name) for name in MAX_LENGTHS
         )
         return ContactRow(
             number,
@@ -152,8 +156,8 @@ class RowReader:
 def limited(values: dict[str, Any], name: str) -> str | None:
     """The text of field `name`, None if empty; RowError if too long to keep."""
     text = values.get(name) or None
-    if text and len(text) > MAX_TEXT:
-        raise RowError(f"{name} is longer than {MAX_TEXT} characters.")
+    if text and len(text) > MAX_LENGTHS[name]:
+        raise RowError(f"{name} is longer than {MAX_LENGTHS[name]} characters.")
     return text
 
 
