@@ -7,10 +7,13 @@ import io
 import json
 
 import pytest
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.helpers import assert_error, create_tenant, seller_key
+from voicecast.extensions import db
+from voicecast.models import ContactImport, ImportStatus
 
 API = "/api/v1"
 FRENCH_HEADER = (
@@ -209,6 +212,58 @@ def test_a_value_too_long_for_its_field_is_a_bad_row_not_a_failed_file(
         4: "last_name is longer than 100 characters.",
         5: "external_id is longer than 100 characters.",
     }
+
+
+@pytest.fixture
+def database_refusing(app):
+    """The database refuses any contact with this number (a trigger), as it would refuse a
+    row for a reason the import did not foresee."""
+    phone = "+33612345679"
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            statements = [
+                "CREATE TRIGGER refuse_contact BEFORE INSERT ON contacts"
+                f" WHEN NEW.phone = '{phone}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            ]
+            undo = ["DROP TRIGGER refuse_contact"]
+        else:
+            statements = [
+                "CREATE FUNCTION refuse_contact() RETURNS trigger LANGUAGE plpgsql AS $$"
+                f" BEGIN IF NEW.phone = '{phone}' THEN RAISE EXCEPTION 'refused'; END IF;"
+                " RETURN NEW; END $$",
+                "CREATE TRIGGER refuse_contact BEFORE INSERT ON contacts"
+                " FOR EACH ROW EXECUTE FUNCTION refuse_contact()",
+            ]
+            undo = ["DROP TRIGGER refuse_contact ON contacts", "DROP FUNCTION refuse_contact()"]
+        with db.engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    yield phone
+    with app.app_context(), db.engine.begin() as connection:
+        for statement in undo:
+            connection.exec_driver_sql(statement)
+
+
+def test_an_import_stopped_by_an_unexpected_error_ends_failed_and_says_so(
+    app, client, admin, run_jobs, database_refusing
+):
+    rows = "".join(f"06123456{n:02d};Lima\n" for n in range(60, 99))
+    data = ("Téléphone;Nom\n" + rows).encode()
+    app.config["IMPORT_INLINE_BYTES"] = 10  # read by a worker
+    made = upload(client, admin, data)
+    assert made.status_code == 202
+    with pytest.raises(AssertionError, match="a job failed"):
+        run_jobs()  # the job fails, as jobs do: its record says so
+    state = client.get(f"{API}/contacts/imports/{made.json['id']}", headers=admin.headers).json
+    assert state["status"] == "failed" and state["finished_at"] is not None
+    assert state["error"].startswith("The import stopped on an error on our side")
+
+    app.config["IMPORT_INLINE_BYTES"] = 1_000_000  # read during the request: a 500...
+    made = upload(client, admin, data)
+    assert made.status_code == 500
+    with app.app_context():
+        statuses = db.session.scalars(select(ContactImport.status).order_by(ContactImport.id))
+        assert list(statuses) == [ImportStatus.FAILED] * 2  # ...and no import left "running"
 
 
 def contacts_by_phone(client, admin) -> dict[str, dict]:

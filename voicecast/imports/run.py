@@ -34,9 +34,16 @@ def sellers_by_name(account_id: int) -> dict[str, int]:
     return found
 
 
+STOPPED = (
+    "The import stopped on an error on our side; the contacts stored before it stay. Send the "
+    "file again to finish it (the rows already stored will count as unchanged)."
+)
+
+
 def read_import(import_id: int, data: bytes) -> ContactImport:
     """Import `data`, the file of import `import_id`, and finish its record: done with the
-    report, or failed with what to fix (what was stored before the failure stays). Commits."""
+    report, or failed with what to fix (what was stored before the failure stays). Commits.
+    An unexpected error fails the record too, then is raised."""
     record = db.session.get(ContactImport, import_id)
     account = db.session.get(Account, record.account_id)
     try:
@@ -44,6 +51,15 @@ def read_import(import_id: int, data: bytes) -> ContactImport:
     except (UnreadableFile, BadMapping) as failure:
         db.session.rollback()
         report, error = None, str(failure)
+    except Exception:
+        db.session.rollback()
+        finish(import_id, None, STOPPED)
+        raise
+    return finish(import_id, report, error)
+
+
+def finish(import_id: int, report: dict[str, Any] | None, error: str | None) -> ContactImport:
+    """Record the import's end: its report, or the error that stopped it. Commits."""
     record = db.session.get(ContactImport, import_id)
     record.status = ImportStatus.FAILED if error else ImportStatus.DONE
     record.report, record.error = report, error
