@@ -38,8 +38,8 @@ from _stack import (
 )
 
 from voicecast import create_app
-from voicecast.api.contact_imports import IMPORT_JOB
 from voicecast.extensions import db
+from voicecast.imports.queueing import IMPORT_JOB
 from voicecast.queues import DEFAULT
 
 TARGET_ROWS_PER_S = 20_000

@@ -12,6 +12,7 @@ from flask import Flask
 from rq import SimpleWorker
 
 from voicecast.delivery.dispatch import revive_campaigns
+from voicecast.imports.queueing import requeue_stranded_imports
 from voicecast.media.uploads import requeue_stranded
 from voicecast.outbound.retention import prune_outbox_hourly
 from voicecast.outbound.sender import revive_outbox
@@ -30,11 +31,13 @@ def revive(app: Flask) -> None:
     webhook outbox once an hour."""
     with app.app_context():
         recordings = requeue_stranded()
+        imports = requeue_stranded_imports()
         campaigns = revive_campaigns()
         revive_outbox()  # events owed to webhooks: a round now, or at the next retry
         pruned = prune_outbox_hourly()
-    if recordings or campaigns:
-        log.info("queued again: recordings %s, campaigns %s", recordings, campaigns)
+    if recordings or imports or campaigns:
+        log.info("queued again: recordings %s, imports %s, campaigns %s", recordings, imports,
+                 campaigns)  # fmt: skip
     if pruned:
         log.info("outbox: %s settled events older than WEBHOOK_KEEP_DAYS deleted", pruned)
 

@@ -19,13 +19,12 @@ from voicecast.api.spec import operation
 from voicecast.errors import invalid_field
 from voicecast.extensions import db
 from voicecast.imports.columns import Column
+from voicecast.imports.queueing import enqueue_import
 from voicecast.imports.run import import_lines, read_import
 from voicecast.imports.source import Line
 from voicecast.models import ContactImport
-from voicecast.queues import DEFAULT, enqueue
 
 TAG = "Contacts"
-IMPORT_JOB = "workers.imports.run_import"
 MAX_BULK = 10_000
 BULK_FIELDS = ("phone", "first_name", "last_name", "email", "external_id", "postal_code", "seller")
 
@@ -133,7 +132,7 @@ def import_contacts(form: ImportForm, upload):
         return response
     record.data = data
     db.session.commit()
-    enqueue(IMPORT_JOB, record.id, queue=DEFAULT, job_timeout=3600)
+    enqueue_import(record.id)
     return import_out(record)
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from voicecast.extensions import db
 from voicecast.imports.columns import BadMapping, Column, map_columns
@@ -18,6 +18,7 @@ from voicecast.models import Account, ContactImport, ImportStatus, Role, User
 from voicecast.models.base import utcnow
 
 MATCH_ON = ("phone", "external_id")
+Heartbeat = Callable[[], None]  # called with each chunk stored, before its commit
 MAX_LISTED_ERRORS = 10_000
 
 
@@ -47,7 +48,8 @@ def read_import(import_id: int, data: bytes) -> ContactImport:
     record = db.session.get(ContactImport, import_id)
     account = db.session.get(Account, record.account_id)
     try:
-        report, error = import_csv(account, data, record.options), None
+        report = import_csv(account, data, record.options, lambda: touch(import_id))
+        error = None
     except (UnreadableFile, BadMapping) as failure:
         db.session.rollback()
         report, error = None, str(failure)
@@ -56,6 +58,12 @@ def read_import(import_id: int, data: bytes) -> ContactImport:
         finish(import_id, None, STOPPED)
         raise
     return finish(import_id, report, error)
+
+
+def touch(import_id: int) -> None:
+    """Say the import is being read (`queueing.ABANDONED`); committed with the rows stored."""
+    stmt = update(ContactImport).where(ContactImport.id == import_id).values(updated_at=utcnow())
+    db.session.execute(stmt)
 
 
 def finish(import_id: int, report: dict[str, Any] | None, error: str | None) -> ContactImport:
@@ -84,12 +92,15 @@ def collector_paused() -> Iterator[None]:
 
 
 @collector_paused()
-def import_csv(account: Account, data: bytes, options: dict[str, Any]) -> dict[str, Any]:
+def import_csv(
+    account: Account, data: bytes, options: dict[str, Any], heartbeat: Heartbeat | None = None
+) -> dict[str, Any]:
     """Import a CSV file's contacts into `account`; returns the report. Raises UnreadableFile
     or BadMapping when the file as a whole cannot be read."""
     header, records, how = read_lines(data)
     columns = map_columns(header, options.get("mapping"))
-    return import_lines(account, columns, len(header), list(records), options, how)
+    lines = list(records)
+    return import_lines(account, columns, len(header), lines, options, how, heartbeat=heartbeat)
 
 
 @collector_paused()
@@ -101,6 +112,7 @@ def import_lines(
     options: dict[str, Any],
     how: dict[str, str],
     typed: bool = False,
+    heartbeat: Heartbeat | None = None,
 ) -> dict[str, Any]:
     """Import `lines` read as `columns`; `typed` when their attribute cells are JSON values
     (kept as sent) rather than text (typed by column)."""
@@ -110,7 +122,8 @@ def import_lines(
     else:
         types, values = attribute_types(columns, lines, width)
     context = RowContext(account.country, sellers_by_name(account.id), types, values)
-    stored = upsert_contacts(account.id, read_rows(lines, columns, width, context, key), key)
+    items = read_rows(lines, columns, width, context, key)
+    stored = upsert_contacts(account.id, items, key, heartbeat)
     refused = sorted(stored.rejected, key=lambda item: item.line)
     return {
         "rows": len(lines),

@@ -6,7 +6,7 @@ commit lets the other writers in)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -127,10 +127,15 @@ def windows(items: Iterable[ContactRow | Rejected], stored: Stored) -> Iterator[
         yield window
 
 
-def upsert_contacts(account_id: int, items: Iterable[ContactRow | Rejected], key: str) -> Stored:
+def upsert_contacts(
+    account_id: int,
+    items: Iterable[ContactRow | Rejected],
+    key: str,
+    heartbeat: Callable[[], None] | None = None,
+) -> Stored:
     """Create or update the account's contacts from `items` (rows refused on reading are
-    passed through to the result), matched on `key` ("phone" or "external_id"); commits
-    after each chunk (a window on PostgreSQL)."""
+    passed through to the result), matched on `key` ("phone" or "external_id"); calls
+    `heartbeat` and commits after each chunk (a window on PostgreSQL)."""
     stored = Stored()
     known = KnownContacts(account_id)
     writer = CopyWriter() if on_postgresql() else None
@@ -140,6 +145,8 @@ def upsert_contacts(account_id: int, items: Iterable[ContactRow | Rejected], key
             known.load(window)
             for chunk in chunks(window, size):
                 upsert_chunk(account_id, chunk, key, stored, known, writer)
+                if heartbeat is not None:
+                    heartbeat()
                 db.session.commit()
     finally:
         if writer is not None:

@@ -1,0 +1,63 @@
+"""Imports read by a worker: queued under an id of their own, and queued again when the
+database says an import is unfinished and no job is reading it (Redis lost with its queue, a
+worker killed mid-file). The file stays stored until it has been read, and a second job for an
+import already taken finds nothing to do, so queuing one again is always safe."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from voicecast.extensions import db
+from voicecast.imports.run import STOPPED, finish
+from voicecast.models import ContactImport, ImportStatus
+from voicecast.models.base import utcnow
+from voicecast.queues import DEFAULT, enqueue, job_pending
+
+IMPORT_JOB = "workers.imports.run_import"
+# A queued import left this long without a job is queued again.
+GRACE = timedelta(minutes=1)
+# A running import touches its record at every window it stores (well under a second):
+# untouched this long, its worker is gone.
+ABANDONED = timedelta(minutes=10)
+
+
+def import_job_id(import_id: int) -> str:
+    return f"import-{import_id}"
+
+
+def enqueue_import(import_id: int) -> None:
+    enqueue(IMPORT_JOB, import_id, queue=DEFAULT, job_timeout=3600, job_id=import_job_id(import_id))
+
+
+def requeue_stranded_imports(now: datetime | None = None) -> list[int]:
+    """Queue again the imports the database says are unfinished and no job will finish; an
+    import that was being read during a request that never ended is failed (its file was not
+    kept). Returns the ids queued again."""
+    now = now or utcnow()
+    stmt = select(
+        ContactImport.id, ContactImport.status, ContactImport.updated_at,
+        ContactImport.data.is_not(None).label("has_file"),
+    ).where(
+        ContactImport.status.in_((ImportStatus.QUEUED, ImportStatus.RUNNING)),
+        ContactImport.updated_at < now - GRACE,
+    )  # fmt: skip
+    queued = []
+    for import_id, status, touched, has_file in db.session.execute(stmt).all():
+        if status == ImportStatus.RUNNING and touched >= now - ABANDONED:
+            continue  # being read
+        if status == ImportStatus.QUEUED and job_pending(import_job_id(import_id)):
+            continue  # waiting for a worker
+        if not has_file:
+            finish(import_id, None, STOPPED)
+            continue
+        db.session.execute(
+            update(ContactImport)
+            .where(ContactImport.id == import_id, ContactImport.status == status)
+            .values(status=ImportStatus.QUEUED, updated_at=now)
+        )
+        db.session.commit()
+        enqueue_import(import_id)
+        queued.append(import_id)
+    return queued
