@@ -551,6 +551,26 @@ def test_a_request_goes_to_the_address_checked_with_the_url_s_host(app, client, 
     assert request.host == f"localhost:{port}"  # connected to 127.0.0.1, for localhost
 
 
+def test_a_name_s_next_address_is_tried_when_one_refuses_the_connection(
+    app, client, admin, receiver, monkeypatch
+):
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolver(host, port, *args, **kwargs):  # nothing listens on 127.0.0.2
+        if host != "two.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port or 0))
+                for ip in ("127.0.0.2", "127.0.0.1")]  # fmt: skip
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    port = receiver.server.server_port
+    register(client, admin, f"http://two.test:{port}/hooks", ["opt_out"])
+    emit_for(app, admin.account_id, None, "second address")
+    with app.app_context():
+        assert sender.run_round() == "delivered 1"
+    assert [request.host for request in receiver.requests] == [f"two.test:{port}"]
+
+
 def test_a_name_that_resolves_inside_after_its_check_does_not_lead_the_request_there(
     app, runner, client, receiver, monkeypatch
 ):

@@ -38,22 +38,22 @@ def inside(address: str) -> bool:
 
 @dataclass(frozen=True)
 class Destination:
-    """Where one request to a webhook goes: the address to connect to (None: nowhere), or why
-    not."""
+    """Where one request to a webhook goes: the addresses to connect to, in order (each one
+    checked), or why not."""
 
-    address: str | None
+    addresses: tuple[str, ...]
     problem: str | None = None
 
 
 def destination(url: str) -> Destination:
     """Resolve `url`'s host once and check what it names: the request is to connect to the
-    address returned, not to resolve the name again."""
+    addresses returned, not to resolve the name again."""
     host = urlsplit(url).hostname or ""
     addresses = addresses_of(host)
     if not addresses:
-        return Destination(None, f"{host} does not resolve to any address.")
+        return Destination((), f"{host} does not resolve to any address.")
     problem = None if private_urls_allowed() else inside_problem(host, addresses)
-    return Destination(None if problem else addresses[0], problem)
+    return Destination(() if problem else tuple(addresses), problem)
 
 
 def url_problem(url: str) -> str | None:

@@ -49,6 +49,8 @@ ROUND_BUDGET_S = 50.0  # then the round hands over to a fresh job
 ATTEMPT_LOG_SIZE = 20
 SNIPPET_BYTES = 200
 USER_AGENT = "Voicecast-Webhooks/1.0"
+# Addresses of a name tried in turn when connecting fails: within an event's lease.
+MAX_ADDRESSES = 3
 OUTBOX = OutboxEvent.__table__
 
 _pool: urllib3.PoolManager | None = None
@@ -247,8 +249,9 @@ def pool_for(url: urllib3.util.Url, address: str) -> urllib3.HTTPConnectionPool:
 
 
 def post(outgoing: Outgoing, where: Destination, timeout: float) -> Answer:
-    """POST the event to the address `where` says, for the URL's host (its Host header, and
-    for HTTPS its name in the handshake and the certificate); never raises for what the
+    """POST the event to the addresses `where` says, the next one only when a connection
+    could not be made (as a resolver's list is used), for the URL's host (its Host header,
+    and for HTTPS its name in the handshake and the certificate); never raises for what the
     endpoint or the network does."""
     started = time.monotonic()
 
@@ -256,21 +259,26 @@ def post(outgoing: Outgoing, where: Destination, timeout: float) -> Answer:
         return int((time.monotonic() - started) * 1000)
 
     url = urllib3.util.parse_url(outgoing.url)
-    try:
-        pool = pool_for(url, where.address or "")
-        response = pool.urlopen(
-            "POST",
-            url.request_uri,
-            body=outgoing.body,
-            headers={**outgoing.headers, "Host": url.netloc},
-            timeout=urllib3.Timeout(total=timeout),
-            redirect=False,
-            retries=False,
-            assert_same_host=False,
-            preload_content=False,
-        )
-    except Exception as error:  # any failure to get an answer is one failed attempt
-        return Answer(None, f"{type(error).__name__}: {error}"[:500], took())
+    for address in where.addresses[:MAX_ADDRESSES]:
+        try:
+            response = pool_for(url, address).urlopen(
+                "POST",
+                url.request_uri,
+                body=outgoing.body,
+                headers={**outgoing.headers, "Host": url.netloc},
+                timeout=urllib3.Timeout(total=timeout),
+                redirect=False,
+                retries=False,
+                assert_same_host=False,
+                preload_content=False,
+            )
+            break
+        except urllib3.exceptions.ConnectTimeoutError as error:  # refused, unreachable too
+            failure = error  # no connection to this address: the next one, if any
+        except Exception as error:  # any other failure to get an answer is a failed attempt
+            return Answer(None, f"{type(error).__name__}: {error}"[:500], took())
+    else:
+        return Answer(None, f"{type(failure).__name__}: {failure}"[:500], took())
     try:
         snippet = response.read(SNIPPET_BYTES)
         response.drain_conn()
