@@ -114,19 +114,20 @@ def import_lines(
     typed: bool = False,
     heartbeat: Heartbeat | None = None,
 ) -> dict[str, Any]:
-    """Import `lines` read as `columns`; `typed` when their attribute cells are JSON values
-    (kept as sent) rather than text (typed by column)."""
+    """Import `lines` read as `columns` (the list is emptied as they are read); `typed` when
+    their attribute cells are JSON values (kept as sent) rather than text (typed by column)."""
     key = options.get("match_on") or "phone"
     if typed:
         types, values = {column.index: "json" for column in columns if column.attribute}, {}
     else:
         types, values = attribute_types(columns, lines, width)
     context = RowContext(account.country, sellers_by_name(account.id), types, values)
-    items = read_rows(lines, columns, width, context, key)
+    rows = len(lines)
+    items = read_rows(drained(lines), columns, width, context, key)
     stored = upsert_contacts(account.id, items, key, heartbeat)
     refused = sorted(stored.rejected, key=lambda item: item.line)
     return {
-        "rows": len(lines),
+        "rows": rows,
         "created": stored.created,
         "updated": stored.updated,
         "unchanged": stored.unchanged,
@@ -136,6 +137,14 @@ def import_lines(
         "match_on": key,
         **how,
     }
+
+
+def drained(lines: list[Line]) -> Iterator[Line]:
+    """The lines in order, each let go once read: the records of a big file are freed while
+    what matching remembers grows, instead of both being held at once."""
+    for index, line in enumerate(lines):
+        lines[index] = None  # type: ignore[call-overload]
+        yield line
 
 
 def error_entry(item: Rejected) -> dict[str, Any]:
