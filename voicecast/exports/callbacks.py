@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from voicecast.exports.csvstream import Cells, keyset_batches, text
-from voicecast.exports.deliveries import seller_names
-from voicecast.extensions import db
-from voicecast.models import Contact, InboundCall
+from voicecast.exports.deliveries import contact_names, seller_names
+from voicecast.models import InboundCall
 
 BATCH = 2000
 
@@ -59,15 +58,7 @@ def callback_batches(
 def callback_rows(
     calls: list[InboundCall], sellers: dict[int, str], cells: Cells
 ) -> list[list[str]]:
-    contact_ids = {call.contact_id for call in calls if call.contact_id is not None}
-    contacts = {
-        row.id: row
-        for row in db.session.execute(
-            select(Contact.id, Contact.first_name, Contact.last_name).where(
-                Contact.id.in_(contact_ids)
-            )
-        )
-    }
+    contacts = contact_names(call.contact_id for call in calls)
     rows = []
     for call in calls:
         contact = contacts.get(call.contact_id)

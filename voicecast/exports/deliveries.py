@@ -8,10 +8,10 @@ primary and unique keys; sellers are read once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from voicecast.exports.csvstream import Cells, keyset_batches, text
 from voicecast.extensions import db
@@ -62,6 +62,13 @@ def seller_names(account_id: int) -> dict[int, str]:
     return {user_id: name for user_id, name in db.session.execute(stmt)}
 
 
+def contact_names(contact_ids: Iterable[int | None]) -> dict[int, Row]:
+    """The first and last names of the contacts `contact_ids` names (None left out), by id."""
+    wanted = {contact_id for contact_id in contact_ids if contact_id is not None}
+    stmt = select(Contact.id, Contact.first_name, Contact.last_name).where(Contact.id.in_(wanted))
+    return {row.id: row for row in db.session.execute(stmt)}
+
+
 def delivery_batches(campaign_id: int, account_id: int, cells: Cells) -> Iterator[list[list[str]]]:
     """The campaign's deliveries, `BATCH` rows at a time. The transaction ends after each
     batch: a slow download holds no connection and no snapshot between batches."""
@@ -76,15 +83,7 @@ def delivery_rows(
     deliveries: list[Delivery], sellers: dict[int, str], cells: Cells
 ) -> list[list[str]]:
     ids = [delivery.id for delivery in deliveries]
-    contact_ids = {d.contact_id for d in deliveries if d.contact_id is not None}
-    contacts = {
-        row.id: row
-        for row in db.session.execute(
-            select(Contact.id, Contact.first_name, Contact.last_name).where(
-                Contact.id.in_(contact_ids)
-            )
-        )
-    }
+    contacts = contact_names(d.contact_id for d in deliveries)
     calls: dict[int, Calls] = {}
     for attempt in db.session.scalars(select(Attempt).where(Attempt.delivery_id.in_(ids))):
         calls.setdefault(attempt.delivery_id, Calls()).add(attempt)
