@@ -5,7 +5,7 @@ Run with `.venv/bin/python bench/plan_campaign.py` (needs the local PostgreSQL, 
 seller with an active ready recording and N contacts (COPY; set-up, not measured), creates a
 campaign (audience all, one recording) and launches it through the API. Then:
 
-- planning: the real `workers.campaigns.plan_campaign` job run by a real RQ SimpleWorker
+- planning: the real `workers.campaigns.plan_campaign` job run by a real RQ worker (`JobWorker`)
   (burst), timed from the launch request that enqueues it to the job done, while a thread
   samples Redis `used_memory` every 10 ms (growth = peak - before);
 - baseline: what the hopper pattern avoids, one RQ job per contact
@@ -38,11 +38,12 @@ from _common import (
     timed,
 )
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import func, select
 
 from voicecast import create_app
 from voicecast.extensions import db
+from voicecast.job_worker import JobWorker
 from voicecast.models import Contact, Delivery
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.queues import PLANNING, get_queue
@@ -100,7 +101,7 @@ def plan(app, tenant, campaign_id: int, redis_url: str) -> tuple[float, int]:
     connection = Redis.from_url(redis_url)
     with app.app_context():
         queue = get_queue(PLANNING)
-    worker = SimpleWorker([queue], connection=connection)
+    worker = JobWorker([queue], connection=connection)
     client = app.test_client()
     with MemorySampler(redis_url) as memory:
         start = time.perf_counter()

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from rq import SimpleWorker
 
 from tests.helpers import assert_error, create_tenant
+from voicecast.job_worker import JobWorker
 from voicecast.queues import PLANNING, get_queue
 from voicecast.redis_client import get_redis
 from voicecast.segments.filters import shift
@@ -138,6 +138,6 @@ def test_a_campaign_over_a_segment_plans_its_contacts_only(app, runner, client, 
     url = f"{API}/campaigns/{campaign['id']}"
     assert client.post(f"{url}/launch", headers=admin.headers).status_code == 202
     with app.app_context():
-        SimpleWorker([get_queue(PLANNING)], connection=get_redis()).work(burst=True)
+        JobWorker([get_queue(PLANNING)], connection=get_redis()).work(burst=True)
     deliveries = client.get(f"{url}/deliveries", headers=admin.headers).json["items"]
     assert sorted(d["phone"][-2:] for d in deliveries) == ["01", "02", "03", "06"]

@@ -9,12 +9,12 @@ import time
 import urllib.request
 
 import pytest
-from rq import SimpleWorker
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.audio import make_sounds
 from tests.helpers import assert_error, create_tenant, seller_key
+from voicecast.job_worker import JobWorker
 from voicecast.queues import DIALING, PLANNING, get_queue
 from voicecast.redis_client import get_redis
 
@@ -90,7 +90,7 @@ def start_campaign(client, admin, tmp_path) -> str:
 
 def work(app, queues: list[str], max_jobs: int | None = None) -> None:
     with app.app_context():
-        worker = SimpleWorker([get_queue(name) for name in queues], connection=get_redis())
+        worker = JobWorker([get_queue(name) for name in queues], connection=get_redis())
         worker.work(burst=True, max_jobs=max_jobs, with_scheduler=True)
 
 

@@ -9,10 +9,10 @@ import logging
 import os
 
 from flask import Flask
-from rq import SimpleWorker
 
 from voicecast.delivery.dispatch import revive_campaigns
 from voicecast.imports.queueing import requeue_stranded_imports
+from voicecast.job_worker import JobWorker
 from voicecast.media.uploads import requeue_stranded
 from voicecast.outbound.retention import prune_outbox_hourly
 from voicecast.outbound.sender import revive_outbox
@@ -42,10 +42,9 @@ def revive(app: Flask) -> None:
         log.info("outbox: %s settled events older than WEBHOOK_KEEP_DAYS deleted", pruned)
 
 
-class VoicecastWorker(SimpleWorker):
-    """RQ's worker, running jobs in its own process (a forked work horse per job cost about
-    250 ms of CPU per dial job, measured with bench/pacing.py), whose maintenance pass also
-    revives unfinished work (after Redis was lost, the dispatcher rounds are gone with it)."""
+class VoicecastWorker(JobWorker):
+    """Our job worker, whose maintenance pass also revives unfinished work (after Redis was
+    lost, the dispatcher rounds are gone with it)."""
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()

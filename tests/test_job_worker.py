@@ -1,0 +1,98 @@
+"""Workers stop at once: a burst worker returns as soon as its queues are empty, and
+`python -m workers` exits promptly when asked to, whatever redis-py's pub/sub thread does.
+
+With redis-py 8.2 and RQ 3.0, RQ's own teardown could wait up to 60 s in the pub/sub thread's
+`stop()`: these tests run against the locked versions (`make test`) and the newest releases
+(`make test-latest`, which CI runs for this file)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+from redis import Redis
+from redis.client import PubSub
+from rq import Queue
+
+from voicecast.job_worker import JobWorker
+
+BURST_LIMIT_S = 2.0
+
+
+def burst_seconds(redis_url: str) -> float:
+    """How long a burst worker with the scheduler on takes over empty queues, start to return
+    (RQ installs signal handlers: it runs in the main thread, so a stall shows as its length)."""
+    connection = Redis.from_url(redis_url)
+    queue = Queue(f"empty-{uuid.uuid4().hex[:8]}", connection=connection)
+    worker = JobWorker([queue], connection=connection)
+    started = time.monotonic()
+    worker.work(burst=True, with_scheduler=True)
+    took = time.monotonic() - started
+    connection.close()
+    return took
+
+
+def test_a_burst_worker_with_empty_queues_returns_within_two_seconds(redis_url: str) -> None:
+    took = [burst_seconds(redis_url) for _ in range(5)]
+    assert max(took) < BURST_LIMIT_S, f"burst workers took {took} s"
+
+
+def late_unsubscribe(original: Callable) -> Callable:
+    """PubSub.unsubscribe that lets the reply reach the listener thread before the caller goes
+    on: the race that left RQ's listener waiting 60 s for a subscription."""
+
+    def unsubscribe(self: PubSub, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        time.sleep(0.3)
+        return result
+
+    return unsubscribe
+
+
+def test_a_burst_worker_returns_at_once_when_its_listener_reads_the_unsubscribe_first(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(PubSub, "unsubscribe", late_unsubscribe(PubSub.unsubscribe))
+    took = burst_seconds(redis_url)
+    assert took < BURST_LIMIT_S, f"the burst worker took {took} s"
+
+
+def subscribed_workers(connection: Redis) -> list[bytes]:
+    return connection.pubsub_channels("rq:pubsub:*")
+
+
+def test_python_m_workers_exits_within_a_second_of_sigterm(app, redis_url: str) -> None:
+    connection = Redis.from_url(redis_url)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "workers"],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not subscribed_workers(connection) and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.stdout.read()  # type: ignore[union-attr]
+            time.sleep(0.05)
+        assert subscribed_workers(connection), "the worker never listened for commands"
+        time.sleep(0.5)  # idle, waiting for jobs, like a worker on a quiet day
+        started = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=30)
+        took = time.monotonic() - started
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    output = worker.stdout.read()  # type: ignore[union-attr]
+    worker.stdout.close()  # type: ignore[union-attr]
+    assert code == 0, output
+    assert took < 1.0, f"python -m workers took {took:.2f} s to stop:\n{output}"
+    assert not subscribed_workers(connection)
