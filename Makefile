@@ -1,21 +1,34 @@
-# The two set-up commands: `make run` and `make test`. Each installs what is missing first.
+# The two set-up commands: `make run` and `make test`. Each installs what is missing first, at
+# the versions requirements.lock pins.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Re-install when the dependencies change.
 STAMP := $(VENV)/.installed
+# The newest releases pyproject.toml allows, for `make test-latest`.
+LATEST_VENV ?= .venv-latest
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-latest lock lint format clean
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh
+$(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV)
 	touch $(STAMP)
 
-run: $(STAMP)  ## run the whole service on this machine (Ctrl-C stops it)
-	$(BIN)/voicecast dev
+run: $(STAMP)  ## run the whole service on this machine (Ctrl-C stops it); RUN_ARGS="--port 5001"
+	$(BIN)/voicecast dev $(RUN_ARGS)
 
 test: $(STAMP)  ## lint, then the whole suite on SQLite (and PostgreSQL when it answers)
-	VENV=$(VENV) scripts/test.sh
+	VENV=$(VENV) scripts/test.sh $(TESTS)
+
+test-latest:  ## the suite (or TESTS=...) on the newest releases allowed, in $(LATEST_VENV)
+	PYTHON=$(PYTHON) scripts/bootstrap.sh --latest $(LATEST_VENV)
+	VENV=$(LATEST_VENV) VOICECAST_UNLOCKED=1 LINT=0 scripts/test.sh $(TESTS)
+
+lock: $(STAMP)  ## resolve requirements.lock again after a change to pyproject.toml; UPGRADE=1: newest releases
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.11 $(if $(UPGRADE),--upgrade) --quiet -o requirements.lock
+	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV)
+	touch $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,4 +39,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(LATEST_VENV) instance .pytest_cache .ruff_cache .coverage htmlcov

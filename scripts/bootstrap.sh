@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Install what Voicecast needs on a fresh Debian machine with Python 3.11: the venv module if
-# Debian left it out, then a virtual environment with the project and its dev tools.
+# Debian left it out, then a virtual environment with the project and its dev tools, at the
+# versions requirements.lock pins (`make lock` changes it on purpose).
+# `bootstrap.sh --latest DIR` installs the newest releases pyproject.toml allows instead, into a
+# venv of their own (`make test-latest`: what the next `make lock UPGRADE=1` would bring).
 set -euo pipefail
+latest=0
+if [ "${1:-}" = --latest ]; then latest=1; shift; fi
 venv="${1:-.venv}"
 python="${PYTHON:-python3}"
 
@@ -29,7 +34,25 @@ audio_missing=()
 for tool in ffmpeg espeak-ng sox; do command -v "$tool" >/dev/null || audio_missing+=("$tool"); done
 [ "${#audio_missing[@]}" -eq 0 ] || apt_install "${audio_missing[@]}"
 
+if [ "$latest" = 1 ]; then
+  [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+  echo "Installed Voicecast into $venv with the newest releases pyproject.toml allows."
+  exit 0
+fi
+
+# The venv holds exactly what requirements.lock says (versions and hashes): one made from
+# another lock is made anew, so nothing left from it lingers.
+lock="requirements.lock"
+lock_sum=$(sha256sum "$lock" | cut -d' ' -f1)
+if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.lock-sha256" 2>/dev/null)" != "$lock_sum" ]; then
+  echo "$lock changed since $venv was made: making it anew."
+  rm -rf "$venv"
+fi
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -e '.[dev]'
-echo "Installed Voicecast into $venv."
+# With hashes required, pip also refuses a lock that misses a dependency of a package in it.
+"$venv/bin/python" -m pip install --quiet --require-hashes -r "$lock"
+# The project itself, editable, on top: its dependencies are all in the lock already.
+"$venv/bin/python" -m pip install --quiet --no-deps -e .
+echo "$lock_sum" > "$venv/.lock-sha256"
+echo "Installed Voicecast into $venv from $lock."
