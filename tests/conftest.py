@@ -11,18 +11,20 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 from redis import Redis
-from rq import SimpleWorker
 
 from voicecast import create_app, embedded_redis
 from voicecast.config import default_redis_url, normalize_database_url
 from voicecast.extensions import db
+from voicecast.job_worker import JobWorker
 from voicecast.proc import load_prctl, parent_death_signal_setter
 from voicecast.queues import QUEUE_NAMES, get_queue
 from voicecast.redis_client import get_redis
@@ -38,11 +40,32 @@ def database_backends() -> list[str]:
     return backends
 
 
+def xdist_worker_number() -> int:
+    """0 for the first pytest-xdist worker (gw0) or a run without xdist, 1 for gw1, ..."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw"))
+
+
+def redis_database_of_worker(url: str, worker: int) -> str:
+    """REDIS_URL's database for the first worker, the next ones for the others: each worker
+    flushes only its own."""
+    parsed = urlsplit(url)
+    first = int(parsed.path.lstrip("/") or 0)
+    number = first + worker
+    if number > 15:
+        raise pytest.UsageError(
+            f"REDIS_URL={url} leaves no database for xdist worker gw{worker} (Redis has 0-15): "
+            "name a lower database, or run fewer workers (-n)."
+        )
+    return urlunsplit(parsed._replace(path=f"/{number}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """REDIS_URL when set (its database is flushed between tests), else a server of our own."""
+    """REDIS_URL when set (a database per xdist worker, flushed between tests), else a server of
+    our own for this worker."""
     if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
+        yield redis_database_of_worker(os.environ["REDIS_URL"], xdist_worker_number())
         return
     instance = tmp_path_factory.mktemp("redis")
     socket_path = embedded_redis.prepare(instance)
@@ -66,27 +89,65 @@ def postgres_schema_url(base_url: str, schema: str) -> str:
     )
 
 
-@pytest.fixture(scope="session", params=database_backends())
-def database_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
-    """A migrated, empty database: a SQLite file, or a fresh schema in PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+class MigratedDatabases:
+    """This process's migrated, empty databases, made the first time a test asks for each: a
+    SQLite file, and a schema of its own in PostgreSQL (so xdist workers never share one)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.urls: dict[str, str] = {}
+        self.schemas: list[str] = []
+
+    def url(self, backend: str) -> str:
+        if backend not in self.urls:
+            self.urls[backend] = self.make_sqlite() if backend == "sqlite" else self.make_postgres()
+        return self.urls[backend]
+
+    def make_sqlite(self) -> str:
+        url = f"sqlite:///{self.folder / 'test.sqlite3'}"
         migrate(url)
-        yield url
-        return
-    base = os.environ["TEST_POSTGRES_URL"]
-    schema = f"vc_test_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(normalize_database_url(base))
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = postgres_schema_url(base, schema)
+        return url
+
+    def make_postgres(self) -> str:
+        base = os.environ["TEST_POSTGRES_URL"]
+        schema = f"vc_test_{uuid.uuid4().hex[:10]}"
+        with postgres_admin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        self.schemas.append(schema)
+        url = postgres_schema_url(base, schema)
+        migrate(url)
+        return url
+
+    def drop(self) -> None:
+        if not self.schemas:
+            return
+        with postgres_admin() as conn:
+            for schema in self.schemas:
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@contextmanager
+def postgres_admin() -> Iterator[sa.Connection]:
+    engine = sa.create_engine(normalize_database_url(os.environ["TEST_POSTGRES_URL"]))
     try:
-        migrate(url)
-        yield url
-    finally:
         with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            yield conn
+    finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedDatabases]:
+    databases = MigratedDatabases(tmp_path_factory.mktemp("db"))
+    yield databases
+    databases.drop()
+
+
+@pytest.fixture(params=database_backends())
+def database_url(request: pytest.FixtureRequest, migrated_databases: MigratedDatabases) -> str:
+    """A migrated, empty database (emptied after each test), on each configured backend. Made
+    once per process and backend, whatever order the tests come in."""
+    return migrated_databases.url(request.param)
 
 
 def migrate(url: str) -> None:
@@ -144,7 +205,7 @@ def run_jobs(app: Flask):
         with app.app_context():
             connection: Redis = get_redis()
             queues = [get_queue(name) for name in QUEUE_NAMES]
-            worker = SimpleWorker(queues, connection=connection)
+            worker = JobWorker(queues, connection=connection)
             # Counted in the registries: RQ keeps the worker's own counters only in Redis, under
             # a key it deletes when a burst worker stops.
             before = finished_count(queues)
