@@ -1,10 +1,11 @@
 """Checks that what we send to the carrier is what Twilio accepts.
 
 Each request our `Carrier` sends is validated, exactly as prepared for the wire, against
-Twilio's own OpenAPI definition of the 2010-04-01 API (../shared/twilio/, see its README) with
-openapi-core, plus explicit checks of what that definition leaves free: MachineDetection is
-"DetectMessageEnd", booleans are "true"/"false" (twilio-python sends Python `True` as "True"),
-To/From are E.164, StatusCallbackEvent asks for the four progress events.
+Twilio's own OpenAPI definition of the 2010-04-01 API (trimmed to the operations we use, in
+twilio_definition/, see its README) with openapi-core, plus explicit checks of what that
+definition leaves free: MachineDetection is "DetectMessageEnd", booleans are "true"/"false"
+(twilio-python sends Python `True` as "True"), To/From are E.164, StatusCallbackEvent asks for
+the four progress events.
 
 Use: `conform(carrier)` (fixture `conformance`) mounts a validating transport on the carrier's
 own HTTP session and returns the log of what was sent; a non-conforming request raises
@@ -34,6 +35,7 @@ from voicecast.carrier import Carrier
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SPEC_FILE = "twilio_api_v2010.json"
 SPEC_ENV = "TWILIO_OPENAPI_DIR"
+BUNDLED_SPEC = Path(__file__).resolve().parent / "twilio_definition" / SPEC_FILE
 TWILIO_ORIGIN = "https://api.twilio.com"
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 PROGRESS_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
@@ -51,31 +53,47 @@ class NonConformingRequest(AssertionError):
     """A request to the carrier that Twilio would refuse or misread."""
 
 
-def spec_candidates() -> list[Path]:
-    """Where the definition may be: $TWILIO_OPENAPI_DIR, then shared/ beside the clone."""
-    candidates = [REPO_ROOT.parent / "shared" / "twilio", REPO_ROOT / "shared" / "twilio"]
-    if os.environ.get(SPEC_ENV):
-        candidates.insert(0, Path(os.environ[SPEC_ENV]))
-    return candidates
+def _in(location: Path) -> Path:
+    """The definition at `location`: the file itself, or twilio_api_v2010.json in a folder."""
+    return location if location.suffix == ".json" else location / SPEC_FILE
 
 
 def find_spec_file() -> Path:
-    """The path of twilio_api_v2010.json, or a clear failure saying where it was looked for."""
-    for folder in spec_candidates():
-        path = folder if folder.suffix == ".json" else folder / SPEC_FILE
-        if path.is_file():
-            return path
-    looked = ", ".join(str(folder) for folder in spec_candidates())
-    raise FileNotFoundError(
-        f"Twilio's OpenAPI definition ({SPEC_FILE}) was not found; looked in {looked}. "
-        f"Put the shared/ folder beside the clone or set {SPEC_ENV} to its twilio/ folder."
-    )
+    """The definition the tests validate against: the file or folder $TWILIO_OPENAPI_DIR names
+    (which must then exist), else the trimmed copy the repository carries."""
+    chosen = os.environ.get(SPEC_ENV)
+    if not chosen:
+        return BUNDLED_SPEC
+    path = _in(Path(chosen))
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{SPEC_ENV}={chosen} holds no Twilio OpenAPI definition ({SPEC_FILE}); unset it "
+            f"to use the copy in {BUNDLED_SPEC.parent}"
+        )
+    return path
+
+
+def full_spec_file() -> Path | None:
+    """Twilio's full definition, if this machine has it: the one $TWILIO_OPENAPI_DIR names,
+    else the one in shared/twilio/ beside the clone (CI's and the developers' copy)."""
+    chosen = os.environ.get(SPEC_ENV)
+    shared = [REPO_ROOT.parent / "shared" / "twilio", REPO_ROOT / "shared" / "twilio"]
+    for location in [Path(chosen)] if chosen else shared:
+        if _in(location).is_file():
+            return _in(location)
+    return None
+
+
+@functools.cache
+def twilio_definition() -> dict[str, Any]:
+    """The definition as JSON (read once per process; do not change it)."""
+    return json.loads(find_spec_file().read_bytes())
 
 
 @functools.cache
 def load_twilio_spec() -> OpenAPI:
-    """The parsed definition; parsed once per process (it takes about a second)."""
-    return OpenAPI.from_dict(json.loads(find_spec_file().read_text()))
+    """The parsed definition; parsed once per process."""
+    return OpenAPI.from_dict(twilio_definition())
 
 
 class SpecRequest(RequestsOpenAPIRequest):
@@ -281,7 +299,8 @@ def conform(carrier: Carrier, spec: OpenAPI | None = None) -> ConformanceLog:
 
 @pytest.fixture(scope="session")
 def twilio_spec() -> OpenAPI:
-    """Twilio's 2010-04-01 API definition, parsed once per session; fails clearly if absent."""
+    """Twilio's 2010-04-01 API definition, parsed once per session; fails clearly if
+    $TWILIO_OPENAPI_DIR names none."""
     try:
         return load_twilio_spec()
     except FileNotFoundError as error:

@@ -15,7 +15,6 @@ from tests.carrier.twilio_peer import TwilioPeer
 from tests.twilio_conformance import (
     ConformanceLog,
     NonConformingRequest,
-    find_spec_file,
     request_violations,
     response_violations,
 )
@@ -174,21 +173,6 @@ def test_the_peer_answers_in_twilios_shapes(twilio_spec: OpenAPI, peer: TwilioPe
             response = session.send(prepared, timeout=5)
             assert response.status_code in (200, 201)
             assert response_violations(twilio_spec, prepared, response) == []
-
-
-def test_the_definition_is_found_beside_the_clone() -> None:
-    assert find_spec_file().name == "twilio_api_v2010.json"
-
-
-def test_a_missing_definition_fails_with_a_clear_message(
-    monkeypatch: pytest.MonkeyPatch, tmp_path
-) -> None:
-    import tests.twilio_conformance as conformance_module
-
-    monkeypatch.setattr(conformance_module, "REPO_ROOT", tmp_path / "clone")
-    monkeypatch.setenv("TWILIO_OPENAPI_DIR", str(tmp_path / "nowhere"))
-    with pytest.raises(FileNotFoundError, match="TWILIO_OPENAPI_DIR"):
-        find_spec_file()
 
 
 def test_errors_leave_no_violation_behind(

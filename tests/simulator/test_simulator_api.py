@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
@@ -21,12 +19,8 @@ from tests.simulator.fixtures import (
     settled_call,
     twilio_client,
 )
+from tests.twilio_conformance import twilio_definition
 from voicecast.simulator.server import SimulatorServer
-
-ROOT = Path(__file__).resolve().parents[2]
-TWILIO_SPEC = Path(
-    os.environ.get("TWILIO_OPENAPI", ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json")
-)
 
 
 def test_wrong_credentials_get_401_in_twilios_shape(simulator: SimulatorServer) -> None:
@@ -70,11 +64,8 @@ def test_unknown_call_is_404(client: Client) -> None:
 def test_call_json_has_the_shape_of_twilios_definition(
     simulator: SimulatorServer, client: Client
 ) -> None:
-    if not TWILIO_SPEC.is_file():
-        pytest.fail(
-            f"Twilio's OpenAPI definition is missing at {TWILIO_SPEC} (shared/ beside the repo)"
-        )
-    spec = json.loads(TWILIO_SPEC.read_text())["components"]["schemas"]
+    definition = twilio_definition()
+    spec = definition["components"]["schemas"]
     properties = spec["api.v2010.account.call"]["properties"]
     call = client.calls.create(to="+33612345675", from_=FROM, twiml="<Response/>")
     settled_call(simulator, call.sid)
@@ -89,9 +80,8 @@ def test_call_json_has_the_shape_of_twilios_definition(
         f"{simulator.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json",
         auth=(ACCOUNT_SID, "test-auth-token"),
     )
-    list_schema = json.loads(TWILIO_SPEC.read_text())["paths"][
-        "/2010-04-01/Accounts/{AccountSid}/Calls.json"
-    ]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    calls = definition["paths"]["/2010-04-01/Accounts/{AccountSid}/Calls.json"]
+    list_schema = calls["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert set(json.loads(envelope.text)) == set(list_schema["properties"])
     assert set(resource) == set(properties)
     for name, value in resource.items():

@@ -23,10 +23,10 @@ from tests.simulator.fixtures import (
     wait_for,
 )
 from tests.twilio_conformance import (
-    find_spec_file,
     load_twilio_spec,
     request_violations,
     response_violations,
+    twilio_definition,
 )
 from voicecast.simulator.server import SimulatorServer
 
@@ -213,7 +213,7 @@ def test_recording_resource_conforms(simulator: SimulatorServer, receiver: Recei
     ).json()
     (recording,) = call["recordings"]
     spec = load_twilio_spec()
-    shapes = json.loads(find_spec_file().read_text())["components"]["schemas"]
+    shapes = twilio_definition()["components"]["schemas"]
     with requests.Session() as session:
         session.trust_env = False
         for resource in (recording["url"] + ".json", f"{simulator.url}/2010-04-01/Accounts/"
@@ -233,7 +233,7 @@ def test_recording_resource_conforms(simulator: SimulatorServer, receiver: Recei
 def test_number_and_message_json_have_every_property_of_twilios_definition(
     client: Client,
 ) -> None:
-    shapes = json.loads(find_spec_file().read_text())["components"]["schemas"]
+    shapes = twilio_definition()["components"]["schemas"]
     base = f"{client.api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}"
     number = client.incoming_phone_numbers.create(phone_number=LINE)
     message = client.messages.create(to="+33611223344", from_=LINE, body="hi")
