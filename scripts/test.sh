@@ -37,5 +37,5 @@ fi
 # database or server, SQLite files and PostgreSQL schema (tests/conftest.py).
 status=0
 "$bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" "$@" || status=$?
-echo "make test: lint and suite took ${SECONDS} s (exit ${status})."
+echo "scripts/test.sh: ${SECONDS} s in all, lint included (pytest exit ${status})."
 exit "$status"
