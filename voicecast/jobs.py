@@ -35,6 +35,7 @@ class JobSpec:
         return self.name.rpartition(".")[0]
 
     def options(self, job_id: str | None) -> dict[str, Any]:
+        """RQ's options for one queuing: the declared timeout, and `job_id` when given."""
         options: dict[str, Any] = {}
         if job_id is not None:
             options["job_id"] = job_id
@@ -59,6 +60,7 @@ JOBS: dict[str, JobSpec] = {}
 
 
 def declare(name: str, queue: str, timeout: int | None = None) -> JobSpec:
+    """Add a job to the registry (`JOBS`, which `python -m workers` and the tests read)."""
     if name in JOBS:
         raise ValueError(f"job {name!r} declared twice")
     if queue not in QUEUE_NAMES:
