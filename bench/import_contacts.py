@@ -39,7 +39,7 @@ from _stack import (
 
 from voicecast import create_app
 from voicecast.extensions import db
-from voicecast.imports.queueing import IMPORT_JOB
+from voicecast.jobs import RUN_IMPORT
 from voicecast.queues import DEFAULT
 
 TARGET_ROWS_PER_S = 20_000
@@ -192,7 +192,8 @@ def import_job(redis_url: str, count: int):
             ids = queue.finished_job_registry.get_job_ids()
             jobs = [job for job in queue.job_class.fetch_many(ids, connection=redis) if job]
             imports = sorted(
-                (job for job in jobs if job.func_name == IMPORT_JOB), key=lambda job: job.ended_at
+                (job for job in jobs if job.func_name == RUN_IMPORT.name),
+                key=lambda job: job.ended_at,
             )
             if len(imports) >= count:
                 return imports[count - 1]

@@ -44,6 +44,7 @@ from sqlalchemy import func, select
 from voicecast import create_app
 from voicecast.extensions import db
 from voicecast.job_worker import JobWorker
+from voicecast.jobs import DIAL_ATTEMPTS
 from voicecast.models import Contact, Delivery
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.queues import PLANNING, get_queue
@@ -51,7 +52,7 @@ from voicecast.queues import PLANNING, get_queue
 TARGET_RATIO = 10.0
 TARGET_GROWTH_MB = 10.0
 BASELINE_QUEUE = "bench-baseline"
-BASELINE_JOB = "workers.dialing.dial_attempts"
+BASELINE_JOB = DIAL_ATTEMPTS.name
 PIPELINE = 1_000
 
 

@@ -20,11 +20,14 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 from redis import Redis
+from rq import Queue
+from rq.job import Job
 
 from voicecast import create_app, embedded_redis
 from voicecast.config import default_redis_url, normalize_database_url
 from voicecast.extensions import db
 from voicecast.job_worker import JobWorker
+from voicecast.jobs import JOBS
 from voicecast.proc import load_prctl, parent_death_signal_setter
 from voicecast.queues import QUEUE_NAMES, get_queue
 from voicecast.redis_client import get_redis
@@ -155,6 +158,38 @@ def migrate(url: str) -> None:
     with app.app_context():
         upgrade()
         db.engine.dispose()
+
+
+def declaration_problem(job: Job) -> str | None:
+    """What differs between a queued job and its declaration in `voicecast.jobs`, if anything."""
+    spec = JOBS.get(job.func_name)
+    if spec is None:
+        return f"{job.func_name!r} is declared nowhere in voicecast.jobs"
+    if job.origin != spec.queue:
+        return f"{job.func_name} queued on {job.origin!r}, declared on {spec.queue!r}"
+    if spec.timeout is not None and job.timeout != spec.timeout:
+        return f"{job.func_name} queued with timeout {job.timeout}, declared {spec.timeout}"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def jobs_queued_as_declared(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every job a test's flows queue, scheduled or not, is one `voicecast.jobs` declares, on
+    its queue and with its timeout (a job queued by a name that resolves to nothing fails only
+    in a worker, after the request that queued it has succeeded)."""
+    problems: list[str] = []
+    create_job = Queue.create_job
+
+    def checked(self: Queue, *args, **kwargs) -> Job:
+        job = create_job(self, *args, **kwargs)
+        if (problem := declaration_problem(job)) is not None:
+            problems.append(problem)
+        return job
+
+    monkeypatch.setattr(Queue, "create_job", checked)
+    yield
+    if problems:
+        pytest.fail("jobs queued unlike their declaration: " + "; ".join(problems))
 
 
 @pytest.fixture

@@ -141,9 +141,9 @@ def test_processing_twice_changes_nothing(app, client, admin, seller, sounds, ru
     run_jobs()
     before = client.get(f"{API}/recordings/{sent['id']}", headers=admin.headers).json
     with app.app_context():
-        from voicecast.queues import MEDIA, enqueue
+        from voicecast.jobs import PROCESS_RECORDING
 
-        enqueue("workers.media.process_recording", sent["id"], queue=MEDIA)
+        PROCESS_RECORDING.enqueue(sent["id"])
     run_jobs()
     after = client.get(f"{API}/recordings/{sent['id']}", headers=admin.headers).json
     assert after == before

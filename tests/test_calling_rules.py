@@ -244,8 +244,8 @@ def account_id(app, admin) -> int:
 
 
 def test_consent_withdrawn_after_planning_stops_the_next_round_and_the_dial(app, account_id):
-    from workers.campaigns import dispatch_round
-    from workers.dialing import not_claimed
+    from voicecast.delivery.dialing import not_claimed
+    from voicecast.delivery.rounds import dispatch_round
 
     now = paris(2026, 11, 26, 11, 0)
     with app.app_context():  # withdrawn between planning and the dispatcher's round
@@ -277,7 +277,7 @@ def test_consent_withdrawn_after_planning_stops_the_next_round_and_the_dial(app,
 
 
 def test_the_dial_claim_records_the_rules_it_was_dialed_under(app, account_id):
-    from workers.campaigns import dispatch_round
+    from voicecast.delivery.rounds import dispatch_round
 
     now = paris(2026, 11, 26, 11, 0)
     with app.app_context():
@@ -294,7 +294,7 @@ def test_the_dial_claim_records_the_rules_it_was_dialed_under(app, account_id):
 
 
 def test_a_number_at_its_attempt_cap_waits_and_says_until_when(app, client, admin, account_id):
-    from workers.campaigns import dispatch_round
+    from voicecast.delivery.rounds import dispatch_round
 
     now = paris(2026, 11, 26, 11, 0)
     day = 24 * 60
@@ -321,7 +321,7 @@ def test_a_number_at_its_attempt_cap_waits_and_says_until_when(app, client, admi
 def test_an_attempt_cap_the_account_lowered_holds_numbers_back_sooner(
     app, client, admin, account_id
 ):
-    from workers.campaigns import dispatch_round
+    from voicecast.delivery.rounds import dispatch_round
 
     lowered = {"calling_rules_changes": {"attempt_cap": 2, "attempt_cap_days": 60}}
     assert client.patch(f"{API}/account", headers=admin.headers, json=lowered).status_code == 200

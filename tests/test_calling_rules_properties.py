@@ -190,7 +190,7 @@ def account_id(runner, client, app) -> int:
 )
 @given(now=moments, persons=st.lists(people, min_size=1, max_size=10), window=windows)
 def test_a_round_claims_exactly_what_the_rules_allow(app, account_id, preset, now, persons, window):
-    from workers.campaigns import dispatch_round
+    from voicecast.delivery.rounds import dispatch_round
 
     with app.app_context():
         clear_world()

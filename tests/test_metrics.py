@@ -85,11 +85,11 @@ def test_metrics_count_a_campaign_s_calls_outcomes_waits_and_callbacks(
 
 
 def test_queue_depth_counts_waiting_jobs(app, client):
-    from voicecast.queues import enqueue
+    from voicecast.jobs import MARK_KEY_USED
 
     with app.app_context():
         for _ in range(3):
-            enqueue("workers.accounts.mark_key_used", 1, "2026-01-01T00:00:00")
+            MARK_KEY_USED.enqueue(1, "2026-01-01T00:00:00")
     samples = scrape(client)
     assert samples["voicecast_queue_jobs", (("queue", "default"), ("state", "queued"))] == 3
 

@@ -50,10 +50,11 @@ def test_a_manager_is_refused(runner, client, admin):
 
 
 def test_an_admin_sees_the_dashboard_and_its_queues(app, client, admin):
-    from voicecast.queues import enqueue, get_queue
+    from voicecast.jobs import MARK_KEY_USED
+    from voicecast.queues import get_queue
 
     with app.app_context():
-        enqueue("workers.accounts.mark_key_used", 1, "2026-01-01T00:00:00")
+        MARK_KEY_USED.enqueue(1, "2026-01-01T00:00:00")
         waiting = get_queue("default").count  # with the job noting the admin's key use
     assert log_in(client, "chef@dupont.example", PASSWORD).status_code == 302
     page = client.get(DASHBOARD)

@@ -1,9 +1,7 @@
-"""RQ queues named by purpose. The application enqueues jobs by dotted name only, so it never
-imports `workers` (the dependency goes workers -> voicecast, not back)."""
+"""RQ queues named by purpose, and what a queued job's id says about it. Jobs are queued
+through their declarations in `voicecast.jobs`."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from rq import Queue
 from rq.exceptions import NoSuchJobError
@@ -22,11 +20,6 @@ def get_queue(name: str = DEFAULT) -> Queue:
     if name not in QUEUE_NAMES:
         raise ValueError(f"unknown queue {name!r}; known: {', '.join(QUEUE_NAMES)}")
     return Queue(name, connection=get_redis())
-
-
-def enqueue(job_name: str, *args: Any, queue: str = DEFAULT, **options: Any):
-    """Enqueue `job_name` (e.g. "workers.accounts.mark_key_used") with id-only arguments."""
-    return get_queue(queue).enqueue(job_name, *args, **options)
 
 
 PENDING_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}

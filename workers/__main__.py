@@ -13,6 +13,7 @@ from flask import Flask
 from voicecast.delivery.dispatch import revive_campaigns
 from voicecast.imports.queueing import requeue_stranded_imports
 from voicecast.job_worker import JobWorker
+from voicecast.jobs import job_modules
 from voicecast.media.uploads import requeue_stranded
 from voicecast.outbound.retention import prune_outbox_hourly
 from voicecast.outbound.sender import revive_outbox
@@ -61,14 +62,7 @@ def children_die_with_worker() -> None:
 
 
 # The job modules, imported before the first job so that they are frozen with the rest.
-JOB_MODULES = (
-    "workers.accounts",
-    "workers.campaigns",
-    "workers.dialing",
-    "workers.imports",
-    "workers.media",
-    "workers.outbound",
-)
+JOB_MODULES = job_modules()
 
 
 def settle_the_heap() -> None:

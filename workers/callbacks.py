@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from voicecast.callbacks.notify import notify_missed_callback as notify
-from workers.context import job, job_logger
+from voicecast.observability.logs import job_logger
+from workers.context import job
 
 
 @job

@@ -1,120 +1,19 @@
-"""Campaign jobs: plan a launched campaign, run its dispatcher rounds, dial its attempts."""
+"""Campaign jobs: plan a launched campaign (voicecast/delivery/planning.py), run its dispatcher
+rounds (voicecast/delivery/rounds.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from voicecast.delivery import dispatch
-from voicecast.delivery.planning import plan_deliveries
-from voicecast.delivery.reconcile import reconcile_campaign
-from voicecast.extensions import db
-from voicecast.models.base import utcnow
-from voicecast.models.campaign import Campaign, CampaignStatus
-from voicecast.outbound import events
-from voicecast.queues import enqueue, get_queue, job_pending
-from voicecast.redis_client import get_redis
-from voicecast.rules.campaigns import rules_of
-from workers.context import job, job_logger
-from workers.pricing import PRICE_JOB
-
-ROUND_SECONDS = 1.0
-MAX_IDLE_ROUND = timedelta(seconds=60)
-RECONCILE_EVERY_S = 5
-PRICING_SETTLE = timedelta(seconds=30)  # the carrier writes prices a while after the end
+from voicecast.delivery import planning, rounds
+from workers.context import job
 
 
 @job
 def plan_campaign(campaign_id: int) -> str:
-    """Write every delivery of a launched campaign in one statement, then start dispatching."""
-    stmt = select(Campaign).where(Campaign.id == campaign_id).with_for_update()
-    campaign = db.session.scalar(stmt)  # held until the plan commits: one plan at a time
-    if campaign is None or campaign.status != CampaignStatus.PLANNING:
-        return "nothing to plan"
-    try:
-        added = plan_deliveries(campaign)
-    except IntegrityError:  # another plan got there first (SQLite has no row locks)
-        db.session.rollback()
-        return "planned already"
-    campaign.status = CampaignStatus.RUNNING
-    db.session.commit()
-    job_logger(__name__).info("campaign %s planned: %s deliveries", campaign_id, added)
-    dispatch.request_dispatch(campaign_id)
-    return f"planned {added}"
+    """Write every delivery of a launched campaign, then start dispatching."""
+    return planning.plan_campaign(campaign_id)
 
 
 @job
 def dispatch_campaign(campaign_id: int) -> str:
-    """One dispatcher round (one at a time per campaign, so max_in_flight holds): claim due
-    deliveries within the window and limits, queue their dial jobs, finish the campaign when
-    nothing is left, and book the next round."""
-    redis = get_redis()
-    lock = redis.lock(f"dispatch:lock:{campaign_id}", timeout=30, blocking=False)
-    # Wake-ups asked from now on (a call ending) must start another round: this one may have
-    # read the state before they happened.
-    redis.delete(dispatch.wake_key(campaign_id))
-    if not lock.acquire():
-        dispatch.schedule_round(campaign_id, utcnow() + timedelta(seconds=ROUND_SECONDS))
-        return "another round is running"
-    try:
-        return dispatch_round(campaign_id)
-    finally:
-        lock.release()
-
-
-def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
-    """Claim what may be dialed at `now` (default: now) in the zones whose window is open."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or campaign.status != CampaignStatus.RUNNING:
-        return "not running"
-    now = now or utcnow()
-    rules = rules_of(campaign)
-    zones = campaign.zones or [rules.account_zone]
-    open_zones = [zone for zone in zones if rules.schedule.is_open(zone, now)]
-    if get_redis().set(f"reconcile:{campaign_id}", 1, nx=True, ex=RECONCILE_EVERY_S):
-        reconcile_campaign(campaign_id, now)  # stuck means minutes: no need to look every round
-        request_pricing(campaign_id)
-    if open_zones:
-        claimed = dispatch.claim_due(
-            campaign, now, campaign.max_in_flight, open_zones, rules.account_zone, rules.preset
-        )
-        dispatch.enqueue_dials(claimed, dispatch.dial_batch_size(campaign))
-    if dispatch.remaining(campaign_id) == 0:
-        campaign.status = CampaignStatus.COMPLETED
-        campaign.finished_at = utcnow()
-        events.campaign_finished(campaign)
-        db.session.commit()
-        request_pricing(campaign_id, delay=PRICING_SETTLE)
-        return "completed"
-    openings = [rules.schedule.next_opening(zone, now) for zone in zones if zone not in open_zones]
-    at = next_round_at(campaign_id, open_zones, rules.account_zone, [o for o in openings if o])
-    dispatch.schedule_round(campaign_id, at)
-    return "dispatched" if open_zones else "outside the calling window"
-
-
-def request_pricing(campaign_id: int, delay: timedelta | None = None) -> None:
-    """Have the campaign's ended calls priced (one pending pricing job per campaign)."""
-    job_id = f"price-calls-{campaign_id}"
-    if job_pending(job_id):
-        return
-    if delay is None:
-        enqueue(PRICE_JOB, campaign_id, job_id=job_id)
-    else:
-        get_queue().enqueue_in(delay, PRICE_JOB, campaign_id, job_id=job_id)
-
-
-def next_round_at(
-    campaign_id: int, open_zones: list[str], account_zone: str, openings: list[datetime]
-) -> datetime:
-    """The next round: in a second while calls are in flight, else when the next delivery in
-    an open zone is due or the next closed zone opens (at least a second, at most a minute
-    away)."""
-    now = utcnow()
-    if dispatch.in_flight(campaign_id):
-        return now + timedelta(seconds=ROUND_SECONDS)
-    due = dispatch.next_due(campaign_id, open_zones, account_zone) if open_zones else None
-    moments = [moment for moment in (due, *openings) if moment is not None]
-    at = min(moments) if moments else now + MAX_IDLE_ROUND
-    return max(now + timedelta(seconds=ROUND_SECONDS), min(at, now + MAX_IDLE_ROUND))
+    """One dispatcher round of the campaign (or the next one booked, if one is running)."""
+    return rounds.run_round(campaign_id)

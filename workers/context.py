@@ -1,13 +1,13 @@
 """The thin job decorator: a fresh Flask app context per job, logs tagged with the job id (in
-the message, and as `job_id` in JSON logs)."""
+the message through `voicecast.observability.logs.job_logger`, and as `job_id` in JSON
+logs)."""
 
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import Flask
 from rq import get_current_job
@@ -41,14 +41,10 @@ def job_app() -> Flask:
     return _app
 
 
-class JobLogAdapter(logging.LoggerAdapter):
-    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
-        return f"[job {self.extra['job_id']}] {msg}", kwargs
-
-
-def job_logger(name: str) -> logging.LoggerAdapter:
+def current_job_id() -> str | None:
+    """The running RQ job's id (None when a job's function is called directly)."""
     current = get_current_job()
-    return JobLogAdapter(logging.getLogger(name), {"job_id": current.id if current else "-"})
+    return current.id if current else None
 
 
 def job(fn: Callable[P, R]) -> Callable[P, R]:
@@ -56,8 +52,7 @@ def job(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        current = get_current_job()
-        token = job_id_var.set(current.id if current else None)
+        token = job_id_var.set(current_job_id())
         try:
             with job_app().app_context():
                 try:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from voicecast.observability.logs import job_logger
 from voicecast.outbound import sender
-from workers.context import job, job_logger
+from workers.context import job
 
 
 @job

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import g, request
 from redis.exceptions import RedisError
@@ -11,9 +12,10 @@ from sqlalchemy import select
 
 from voicecast.errors import ApiError
 from voicecast.extensions import db
+from voicecast.jobs import MARK_KEY_USED
 from voicecast.models import ApiKey, Role, User
 from voicecast.models.base import hash_secret, utcnow
-from voicecast.queues import enqueue
+from voicecast.observability.logs import job_logger
 from voicecast.redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -75,11 +77,24 @@ def authenticate() -> Principal:
     return principal
 
 
+def record_key_use(key_id: int, used_at_iso: str) -> None:
+    """Record that key `key_id` was used at `used_at_iso` (the job `note_key_used` queued);
+    never moves the time backwards, so duplicates and late runs are harmless. Commits."""
+    used_at = datetime.fromisoformat(used_at_iso)
+    key = db.session.get(ApiKey, key_id)
+    if key is None:
+        job_logger(__name__).info("API key %s is gone; nothing to record", key_id)
+        return
+    if key.last_used_at is None or used_at > key.last_used_at:
+        key.last_used_at = used_at
+        db.session.commit()
+
+
 def note_key_used(key: ApiKey) -> None:
     """Have a worker record the key's last use, once per resolution window; best effort."""
     try:
         fresh = get_redis().set(f"apikey:used:{key.id}", 1, nx=True, ex=LAST_USED_RESOLUTION_S)
         if fresh:
-            enqueue("workers.accounts.mark_key_used", key.id, utcnow().isoformat())
+            MARK_KEY_USED.enqueue(key.id, utcnow().isoformat())
     except RedisError as error:
         log.warning("could not note use of API key %s: %s", key.id, error)

@@ -16,14 +16,13 @@ from voicecast.api.schemas import Output, PageQuery
 from voicecast.api.spec import operation
 from voicecast.callbacks.stats import callback_stats, reached_in
 from voicecast.delivery import controls
-from voicecast.delivery.dispatch import PLAN_JOB
 from voicecast.delivery.planning import counts_by_status
 from voicecast.errors import ApiError
 from voicecast.extensions import db
+from voicecast.jobs import PLAN_CAMPAIGN
 from voicecast.models import Account, Attempt, Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
-from voicecast.queues import PLANNING, enqueue
 from voicecast.rules.caller_id import caller_id_problem
 from voicecast.rules.campaigns import rules_of
 from voicecast.rules.waiting import Waiting, why_waiting
@@ -146,7 +145,7 @@ def launch_campaign(campaign_id: int):
         return campaign_state(campaign)
 
     result = once(f"launch_campaign:{campaign_id}", 202, act)
-    enqueue(PLAN_JOB, campaign_id, queue=PLANNING)
+    PLAN_CAMPAIGN.enqueue(campaign_id)
     return result
 
 

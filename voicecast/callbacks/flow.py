@@ -23,6 +23,7 @@ from voicecast.callbacks.wording import (
     texts_for,
 )
 from voicecast.extensions import db
+from voicecast.jobs import NOTIFY_MISSED_CALLBACK
 from voicecast.models import (
     Account,
     CallbackOutcome,
@@ -36,12 +37,10 @@ from voicecast.models import (
 from voicecast.models.base import utcnow
 from voicecast.observability.metrics import CALLBACKS_ENDED, CALLBACKS_RECEIVED, count
 from voicecast.outbound import events
-from voicecast.queues import enqueue
 
 Reply = tuple[int, str, str]
 TWIML = "text/xml"
 UNKNOWN_CALL: Reply = (404, "text/plain", "Unknown call.\n")
-NOTIFY_JOB = "workers.callbacks.notify_missed_callback"
 CONNECTED_DIAL_STATUSES = {"completed", "answered"}
 STEP_NAMES = ("menu", "whisper", "accept", "dialed", "recorded", "recording")
 
@@ -289,4 +288,4 @@ def call_ended(params: Mapping[str, str]) -> Reply:
 def request_notification(call: InboundCall) -> None:
     """Tell the seller (or the account's managers) about a callback they did not take: one
     notification per callback and kind (the job checks what was sent)."""
-    enqueue(NOTIFY_JOB, call.id, job_id=f"notify-callback-{call.id}-{kind_of(call)}")
+    NOTIFY_MISSED_CALLBACK.enqueue(call.id, job_id=f"notify-callback-{call.id}-{kind_of(call)}")

@@ -8,22 +8,17 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select, update
 
 from voicecast.extensions import db
+from voicecast.jobs import DIAL_ATTEMPTS, DIAL_TIMEOUT_S, DISPATCH_CAMPAIGN, PLAN_CAMPAIGN
 from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.outbound import DELIVERY_FINISHED, events
-from voicecast.queues import DIALING, PLANNING, enqueue, get_queue, job_waiting
+from voicecast.queues import job_waiting
 from voicecast.redis_client import get_redis
 from voicecast.rules.eligibility import verdicts
 from voicecast.rules.presets import Preset
 
 DELIVERIES = Delivery.__table__
 ATTEMPTS = Attempt.__table__
-DISPATCH_JOB = "workers.campaigns.dispatch_campaign"
-PLAN_JOB = "workers.campaigns.plan_campaign"
-DIAL_JOB = "workers.dialing.dial_attempts"
-# A dial job places a batch of calls, each after its pace slot and then one carrier request
-# (TWILIO_HTTP_TIMEOUT); past this RQ counts the job as lost.
-DIAL_TIMEOUT_S = 120
 WAKE_MS = 500
 
 
@@ -147,7 +142,7 @@ def request_dispatch(campaign_id: int) -> None:
     """Have the dispatcher look at the campaign soon; many requests within WAKE_MS make one
     (each round fills every free slot, so more would only cost CPU)."""
     if get_redis().set(wake_key(campaign_id), 1, nx=True, px=WAKE_MS):
-        enqueue(DISPATCH_JOB, campaign_id, queue=DIALING)
+        DISPATCH_CAMPAIGN.enqueue(campaign_id)
 
 
 def next_due(campaign_id: int, zones: list[str], account_zone: str) -> datetime | None:
@@ -162,9 +157,7 @@ def next_due(campaign_id: int, zones: list[str], account_zone: str) -> datetime 
 
 def schedule_round(campaign_id: int, at: datetime) -> None:
     """The campaign's next dispatcher round: one scheduled job per campaign, moved, not added."""
-    get_queue(DIALING).enqueue_at(
-        at, DISPATCH_JOB, campaign_id, job_id=f"dispatch-round-{campaign_id}"
-    )
+    DISPATCH_CAMPAIGN.enqueue_at(at, campaign_id, job_id=f"dispatch-round-{campaign_id}")
 
 
 def revive_campaigns() -> list[int]:
@@ -176,7 +169,7 @@ def revive_campaigns() -> list[int]:
     revived = []
     for campaign_id, status in db.session.execute(stmt).all():
         if status == CampaignStatus.PLANNING:
-            enqueue(PLAN_JOB, campaign_id, queue=PLANNING)
+            PLAN_CAMPAIGN.enqueue(campaign_id)
         else:
             request_dispatch(campaign_id)
         revived.append(campaign_id)
@@ -200,7 +193,7 @@ def enqueue_dials(attempt_ids: list[int], batch_size: int = 1) -> None:
             for attempt_id in batch:
                 pipe.set(f"dial:job:{attempt_id}", job_id, ex=DIAL_TIMEOUT_S + DIAL_ALIVE_S)
             pipe.execute()
-        enqueue(DIAL_JOB, batch, queue=DIALING, job_id=job_id, job_timeout=DIAL_TIMEOUT_S)
+        DIAL_ATTEMPTS.enqueue(batch, job_id=job_id)
 
 
 def dial_job_id(first_attempt_id: int) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, case, false, func, insert, literal, not_, null, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from voicecast.delivery import dispatch
 from voicecast.extensions import db
 from voicecast.models import (
     Contact,
@@ -25,6 +27,7 @@ from voicecast.models import (
 )
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus, MessagePolicy
+from voicecast.observability.logs import job_logger
 from voicecast.rules.campaigns import rules_of
 from voicecast.rules.eligibility import (
     NO_LEGAL_BASIS,
@@ -148,6 +151,25 @@ def plan_deliveries(campaign: Campaign, now: datetime | None = None) -> int:
     zones = select(Delivery.timezone).where(Delivery.campaign_id == campaign.id).distinct()
     campaign.zones = sorted(zone for zone in db.session.scalars(zones) if zone)
     return added
+
+
+def plan_campaign(campaign_id: int) -> str:
+    """Write every delivery of a launched campaign in one statement, then start dispatching.
+    Commits."""
+    stmt = select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+    campaign = db.session.scalar(stmt)  # held until the plan commits: one plan at a time
+    if campaign is None or campaign.status != CampaignStatus.PLANNING:
+        return "nothing to plan"
+    try:
+        added = plan_deliveries(campaign)
+    except IntegrityError:  # another plan got there first (SQLite has no row locks)
+        db.session.rollback()
+        return "planned already"
+    campaign.status = CampaignStatus.RUNNING
+    db.session.commit()
+    job_logger(__name__).info("campaign %s planned: %s deliveries", campaign_id, added)
+    dispatch.request_dispatch(campaign_id)
+    return f"planned {added}"
 
 
 def counts_by_status(campaign_id: int) -> dict[str, int]:

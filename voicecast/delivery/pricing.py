@@ -9,11 +9,16 @@ from sqlalchemy import select, update
 
 from voicecast.carrier import CarrierError, carrier_client
 from voicecast.extensions import db
+from voicecast.jobs import PRICE_CALLS
 from voicecast.models import Attempt
+from voicecast.models.base import utcnow
+from voicecast.observability.logs import job_logger
+from voicecast.queues import job_pending
 
 SETTLE = timedelta(seconds=20)  # the carrier rarely has the price before this
 GIVE_UP = timedelta(days=2)  # then the estimate stands
 BATCH = 100
+AGAIN_IN = timedelta(seconds=60)
 
 
 def unpriced(campaign_id: int, now: datetime, limit: int) -> list[tuple[int, str]]:
@@ -60,3 +65,27 @@ def price_ended_calls(campaign_id: int, now: datetime, limit: int = BATCH) -> tu
         db.session.commit()
         priced += 1
     return priced, len(calls) - priced
+
+
+def pricing_job_id(campaign_id: int) -> str:
+    return f"price-calls-{campaign_id}"
+
+
+def request_pricing(campaign_id: int, delay: timedelta | None = None) -> None:
+    """Have the campaign's ended calls priced (one pending pricing job per campaign)."""
+    job_id = pricing_job_id(campaign_id)
+    if job_pending(job_id):
+        return
+    if delay is None:
+        PRICE_CALLS.enqueue(campaign_id, job_id=job_id)
+    else:
+        PRICE_CALLS.enqueue_in(delay, campaign_id, job_id=job_id)
+
+
+def price_campaign_calls(campaign_id: int) -> str:
+    """Price the campaign's ended calls; while some still lack a price, look again later."""
+    priced, left = price_ended_calls(campaign_id, utcnow())
+    if left or priced == BATCH:
+        PRICE_CALLS.enqueue_in(AGAIN_IN, campaign_id, job_id=pricing_job_id(campaign_id))
+    job_logger(__name__).info("campaign %s: %s calls priced, %s not yet", campaign_id, priced, left)
+    return f"priced {priced}, {left} not yet"

@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from voicecast.extensions import db
-from voicecast.imports.run import STOPPED, finish
+from voicecast.imports.run import STOPPED, finish, read_import
+from voicecast.jobs import RUN_IMPORT
 from voicecast.models import ContactImport, ImportStatus
 from voicecast.models.base import utcnow
-from voicecast.queues import DEFAULT, enqueue, job_pending
+from voicecast.observability.logs import job_logger
+from voicecast.queues import job_pending
 
-IMPORT_JOB = "workers.imports.run_import"
 # A queued import left this long without a job is queued again.
 GRACE = timedelta(minutes=1)
 # A running import touches its record at every window it stores (well under a second):
@@ -28,7 +29,23 @@ def import_job_id(import_id: int) -> str:
 
 
 def enqueue_import(import_id: int) -> None:
-    enqueue(IMPORT_JOB, import_id, queue=DEFAULT, job_timeout=3600, job_id=import_job_id(import_id))
+    RUN_IMPORT.enqueue(import_id, job_id=import_job_id(import_id))
+
+
+def run_queued_import(import_id: int) -> str:
+    """Read the file of `import_id` once: a second run finds it done (or running). Commits."""
+    stmt = select(ContactImport).where(ContactImport.id == import_id).with_for_update()
+    record = db.session.scalar(stmt)
+    if record is None or record.status != ImportStatus.QUEUED:
+        return "nothing to import"
+    record.status = ImportStatus.RUNNING
+    db.session.commit()
+    record = read_import(import_id, record.data or b"")
+    if record.error:
+        return f"failed: {record.error}"
+    counts = {key: record.report[key] for key in ("rows", "created", "updated", "rejected")}
+    job_logger(__name__).info("import %s: %s", import_id, counts)
+    return "done"
 
 
 def requeue_stranded_imports(now: datetime | None = None) -> list[int]:

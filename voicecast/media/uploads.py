@@ -15,15 +15,13 @@ from werkzeug.datastructures import FileStorage
 
 from voicecast.errors import ApiError
 from voicecast.extensions import db
+from voicecast.jobs import PROCESS_RECORDING
 from voicecast.media.store import get_storage, recording_key
 from voicecast.models import Purpose, Recording, RecordingStatus, User
 from voicecast.models.base import utcnow
-from voicecast.queues import MEDIA, enqueue, job_pending
+from voicecast.queues import job_pending
 
 log = logging.getLogger(__name__)
-PROCESS_JOB = "workers.media.process_recording"
-# Each ffmpeg run is capped at 120 s by the pipeline; leave room for two and the bookkeeping.
-PROCESS_TIMEOUT_S = 300
 
 
 def read_upload(upload: FileStorage, max_bytes: int) -> bytes:
@@ -83,13 +81,7 @@ def process_job_id(recording_id: int) -> str:
 
 
 def enqueue_processing(recording_id: int) -> None:
-    enqueue(
-        PROCESS_JOB,
-        recording_id,
-        queue=MEDIA,
-        job_id=process_job_id(recording_id),
-        job_timeout=PROCESS_TIMEOUT_S,
-    )
+    PROCESS_RECORDING.enqueue(recording_id, job_id=process_job_id(recording_id))
 
 
 def queue_processing(recording: Recording) -> None:

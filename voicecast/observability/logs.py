@@ -27,6 +27,17 @@ REQUEST_ID_HEADER = "X-Request-ID"
 GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
 
+class JobLogAdapter(logging.LoggerAdapter):
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        return f"[job {self.extra['job_id']}] {msg}", kwargs
+
+
+def job_logger(name: str) -> logging.LoggerAdapter:
+    """The logger `name`, its text lines prefixed with the running job's id (JSON lines carry
+    it as `job_id` whatever the logger)."""
+    return JobLogAdapter(logging.getLogger(name), {"job_id": job_id_var.get() or "-"})
+
+
 def current_ids() -> dict[str, str]:
     ids = {}
     if (request_id := request_id_var.get()) is not None:

@@ -30,17 +30,16 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from voicecast.extensions import db
+from voicecast.jobs import SEND_EVENTS
 from voicecast.models import OutboxEvent, OutboxStatus, WebhookEndpoint
 from voicecast.models.base import utcnow
 from voicecast.outbound import iso
 from voicecast.outbound.addresses import Destination, destination
 from voicecast.outbound.signing import signature_header
-from voicecast.queues import enqueue, get_queue
 from voicecast.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
-SEND_JOB = "workers.outbound.send_events"
 WAKE_KEY = "outbound:wake"
 LOCK_KEY = "outbound:lock"
 WAKE_MS = 1000  # many commits within this make one wake-up (a round sends all that is due)
@@ -64,7 +63,7 @@ def wake() -> None:
     Redis is unreachable, the workers' periodic pass sends them (the database keeps them)."""
     try:
         if get_redis().set(WAKE_KEY, 1, nx=True, px=WAKE_MS):
-            enqueue(SEND_JOB, job_id=f"outbound-wake-{time.time_ns() // 1_000_000}")
+            SEND_EVENTS.enqueue(job_id=f"outbound-wake-{time.time_ns() // 1_000_000}")
     except (RedisError, OSError) as error:
         log.warning("outbound webhooks: sender not woken (%s); the periodic pass will", error)
 
@@ -72,7 +71,7 @@ def wake() -> None:
 def schedule_round(at: datetime) -> None:
     """A round at `at`: one scheduled job per second, so asking twice for the same moment
     adds nothing."""
-    get_queue().enqueue_at(at, SEND_JOB, job_id=f"outbound-round-{int(at.timestamp())}")
+    SEND_EVENTS.enqueue_at(at, job_id=f"outbound-round-{int(at.timestamp())}")
 
 
 def revive_outbox() -> bool:
