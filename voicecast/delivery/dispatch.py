@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 
 from voicecast.extensions import db
 from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
@@ -34,12 +34,16 @@ def in_flight(campaign_id: int) -> int:
     return db.session.scalar(stmt) or 0
 
 
-def remaining(campaign_id: int) -> int:
-    stmt = select(func.count()).where(
-        Delivery.campaign_id == campaign_id,
-        Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DIALING)),
+def unfinished(campaign_id: int) -> bool:
+    """Whether any delivery is still to be dialed or in flight (an EXISTS: counting them
+    read the whole campaign every round)."""
+    stmt = select(
+        exists().where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DIALING)),
+        )
     )
-    return db.session.scalar(stmt) or 0
+    return bool(db.session.scalar(stmt))
 
 
 def in_zones(zones: list[str], account_zone: str):
