@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from voicecast.delivery import dispatch
-from voicecast.delivery.planning import plan_deliveries
+from voicecast.delivery import dispatch, planning
 from voicecast.delivery.reconcile import reconcile_campaign
 from voicecast.extensions import db
 from voicecast.models.base import utcnow
@@ -28,18 +24,11 @@ PRICING_SETTLE = timedelta(seconds=30)  # the carrier writes prices a while afte
 
 @job
 def plan_campaign(campaign_id: int) -> str:
-    """Write every delivery of a launched campaign in one statement, then start dispatching."""
-    stmt = select(Campaign).where(Campaign.id == campaign_id).with_for_update()
-    campaign = db.session.scalar(stmt)  # held until the plan commits: one plan at a time
-    if campaign is None or campaign.status != CampaignStatus.PLANNING:
+    """Write a launched campaign's deliveries, a chunk per transaction (a run after a dead
+    worker's resumes from the last chunk committed), then start dispatching."""
+    added = planning.plan_campaign(campaign_id)
+    if added is None:
         return "nothing to plan"
-    try:
-        added = plan_deliveries(campaign)
-    except IntegrityError:  # another plan got there first (SQLite has no row locks)
-        db.session.rollback()
-        return "planned already"
-    campaign.status = CampaignStatus.RUNNING
-    db.session.commit()
     job_logger(__name__).info("campaign %s planned: %s deliveries", campaign_id, added)
     dispatch.request_dispatch(campaign_id)
     return f"planned {added}"
