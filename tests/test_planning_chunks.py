@@ -127,3 +127,32 @@ def test_the_plan_job_writes_no_chunk_over_its_size(app, planning_campaign, run_
         assert len(deliveries_per_contact(planning_campaign)) == CONTACTS
         # Planned, then dispatched (every contact lacks a seller: excluded, so completed).
         assert db.session.get(Campaign, planning_campaign).status == CampaignStatus.COMPLETED
+
+
+def test_a_chunk_with_a_number_planned_already_skips_it_and_the_plan_goes_on(
+    app, planning_campaign, run_jobs, monkeypatch
+):
+    from voicecast.delivery import planning
+    from voicecast.extensions import db
+    from voicecast.models import Campaign, CampaignStatus, Contact, Delivery, DeliveryStatus
+    from voicecast.queues import PLANNING, enqueue
+
+    monkeypatch.setattr(planning, "CHUNK_CONTACTS", CHUNK, raising=False)
+    with app.app_context():
+        contacts = list(db.session.scalars(select(Contact).order_by(Contact.id)))
+        taken = contacts[CHUNK + 1]  # in the second chunk
+        # Set-up: its number was planned for a contact who had it before (since changed).
+        db.session.add(
+            Delivery(
+                campaign_id=planning_campaign,
+                account_id=taken.account_id,
+                phone=taken.phone,
+                status=DeliveryStatus.PENDING,
+            )
+        )
+        db.session.commit()
+        enqueue("workers.campaigns.plan_campaign", planning_campaign, queue=PLANNING)
+        run_jobs()
+        assert db.session.get(Campaign, planning_campaign).status != CampaignStatus.PLANNING
+        planned = deliveries_per_contact(planning_campaign)
+        assert planned == {None: 1} | {c.id: 1 for c in contacts if c.id != taken.id}
