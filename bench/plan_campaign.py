@@ -76,8 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def create_campaign(app, tenant) -> int:
-    """Create the campaign through the API; returns its id."""
+def create_campaign(app, tenant, **settings) -> int:
+    """Create the campaign through the API (`settings` added to its body); returns its id."""
     client = app.test_client()
     created = client.post(
         "/api/v1/campaigns",
@@ -89,6 +89,7 @@ def create_campaign(app, tenant) -> int:
             "recording_id": tenant.recording_id,
             "max_attempts": 1,
             "calling_window": {"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"},
+            **settings,
         },
     )
     if created.status_code != 201:

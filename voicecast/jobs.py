@@ -80,10 +80,13 @@ DIAL_TIMEOUT_S = 120
 # Each ffmpeg run is capped at 120 s by the pipeline; leave room for two and the bookkeeping.
 PROCESS_TIMEOUT_S = 300
 IMPORT_TIMEOUT_S = 3600
+# Planning 10M contacts took 82 s (bench/dispatch_scale.py); chunks commit as they go, so a plan
+# cut short resumes, but RQ's default 180 s would cut campaigns a little past 20M.
+PLAN_TIMEOUT_S = 3600
 
 MARK_KEY_USED = declare("workers.accounts.mark_key_used", DEFAULT)
 NOTIFY_MISSED_CALLBACK = declare("workers.callbacks.notify_missed_callback", DEFAULT)
-PLAN_CAMPAIGN = declare("workers.campaigns.plan_campaign", PLANNING)
+PLAN_CAMPAIGN = declare("workers.campaigns.plan_campaign", PLANNING, PLAN_TIMEOUT_S)
 DISPATCH_CAMPAIGN = declare("workers.campaigns.dispatch_campaign", DIALING)
 DIAL_ATTEMPTS = declare("workers.dialing.dial_attempts", DIALING, DIAL_TIMEOUT_S)
 RUN_IMPORT = declare("workers.imports.run_import", DEFAULT, IMPORT_TIMEOUT_S)

@@ -29,12 +29,21 @@ def in_flight(campaign_id: int) -> int:
     return db.session.scalar(stmt) or 0
 
 
-def remaining(campaign_id: int) -> int:
-    stmt = select(func.count()).where(
-        Delivery.campaign_id == campaign_id,
-        Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DIALING)),
-    )
-    return db.session.scalar(stmt) or 0
+def unfinished(campaign_id: int) -> bool:
+    """Whether any delivery is still to be dialed or in flight. One status at a time, in the
+    order of an index that starts with it: the database takes a campaign's unfinished rows as
+    spread through the table and scans it for the first one, when they are the last ones
+    (220 ms at 1M deliveries, 90% ended) and counting them read the whole campaign."""
+    for status in (DeliveryStatus.PENDING, DeliveryStatus.DIALING):
+        stmt = (
+            select(Delivery.id)
+            .where(Delivery.campaign_id == campaign_id, Delivery.status == status)
+            .order_by(Delivery.next_attempt_at)
+            .limit(1)
+        )
+        if db.session.scalar(stmt) is not None:
+            return True
+    return False
 
 
 def in_zones(zones: list[str], account_zone: str):

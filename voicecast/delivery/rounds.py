@@ -56,7 +56,7 @@ def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
             campaign, now, campaign.max_in_flight, open_zones, rules.account_zone, rules.preset
         )
         dispatch.enqueue_dials(claimed, dispatch.dial_batch_size(campaign))
-    if dispatch.remaining(campaign_id) == 0:
+    if not dispatch.unfinished(campaign_id):
         campaign.status = CampaignStatus.COMPLETED
         campaign.finished_at = utcnow()
         events.campaign_finished(campaign)

@@ -69,6 +69,8 @@ class Campaign(Timestamps, db.Model):
     # The zones its deliveries are in, noted at planning: each dispatcher round claims only
     # deliveries whose zone is inside the calling window now.
     zones: Mapped[list[str] | None] = mapped_column(JSON)
+    # Planning's cursor: the last contact id whose chunk is planned (committed with it).
+    planned_through: Mapped[int | None] = mapped_column(Integer)
     calls_per_second: Mapped[float] = mapped_column(Float)
     max_in_flight: Mapped[int] = mapped_column(Integer)
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voicecast.extensions import db
@@ -36,6 +36,16 @@ class Delivery(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone", name="uq_deliveries_campaign_phone"),
         Index("ix_deliveries_due", "campaign_id", "status", "next_attempt_at"),
+        # A dispatcher round's claim, in its own order: it reads the few rows it takes
+        # whatever the campaign's size (without it the database sorted every pending row).
+        Index(
+            "ix_deliveries_pending",
+            "campaign_id",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
         # A number's attempts across the account's campaigns (the rolling attempt cap).
         Index("ix_deliveries_account_phone", "account_id", "phone"),
     )
