@@ -18,7 +18,7 @@ from collections.abc import Callable
 import pytest
 from redis import Redis
 from redis.client import PubSub
-from rq import Queue
+from rq import Queue, Worker
 
 from voicecast.job_worker import JobWorker
 
@@ -63,8 +63,14 @@ def test_a_burst_worker_returns_at_once_when_its_listener_reads_the_unsubscribe_
     assert took < BURST_LIMIT_S, f"the burst worker took {took} s"
 
 
-def subscribed_workers(connection: Redis) -> list[bytes]:
-    return connection.pubsub_channels("rq:pubsub:*")
+def listening_channel(connection: Redis, pid: int) -> str | None:
+    """The command channel of the worker process `pid` once it listens on it (pub/sub channels
+    are server-wide: other test processes' workers have their own)."""
+    for worker in Worker.all(connection=connection):
+        channel = f"rq:pubsub:{worker.name}"
+        if worker.pid == pid and connection.pubsub_numsub(channel)[0][1]:
+            return channel
+    return None
 
 
 def test_python_m_workers_exits_within_a_second_of_sigterm(app, redis_url: str) -> None:
@@ -78,10 +84,10 @@ def test_python_m_workers_exits_within_a_second_of_sigterm(app, redis_url: str) 
     )
     try:
         deadline = time.monotonic() + 30
-        while not subscribed_workers(connection) and time.monotonic() < deadline:
+        while (channel := listening_channel(connection, worker.pid)) is None:
             assert worker.poll() is None, worker.stdout.read()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the worker never listened for commands"
             time.sleep(0.05)
-        assert subscribed_workers(connection), "the worker never listened for commands"
         time.sleep(0.5)  # idle, waiting for jobs, like a worker on a quiet day
         started = time.monotonic()
         worker.send_signal(signal.SIGTERM)
@@ -95,4 +101,4 @@ def test_python_m_workers_exits_within_a_second_of_sigterm(app, redis_url: str) 
     worker.stdout.close()  # type: ignore[union-attr]
     assert code == 0, output
     assert took < 1.0, f"python -m workers took {took:.2f} s to stop:\n{output}"
-    assert not subscribed_workers(connection)
+    assert connection.pubsub_numsub(channel)[0][1] == 0  # it stopped listening
