@@ -9,6 +9,13 @@ cleared, and then waits to be subscribed again). Every burst worker's teardown, 
 `python -m workers` and every Ctrl-C of `voicecast dev` could hang that long. Our worker runs a
 listener of its own that looks at its stop flag several times a second, so stopping never
 depends on a wait inside redis-py.
+
+It also supervises RQ's scheduler (see `voicecast.scheduling`). RQ's idle worker waits for a
+job in one blocking Redis call of `worker_ttl - 15` s (405 s) and looks at its scheduler only
+between two such waits, every maintenance interval: a scheduler that died with its worker was
+replaced minutes later, or when an unrelated job happened to wake a worker. Ours waits at most
+WAKE_EVERY_S, and at every wake-up (and between jobs, at most that often) starts a scheduler
+of its own if none runs in this process and some queue's lock is free or its own.
 """
 
 from __future__ import annotations
@@ -16,10 +23,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from redis.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from rq import SimpleWorker
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+
+from voicecast.scheduling import LeasedScheduler, all_locked_by_others
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +43,10 @@ LISTENER_JOIN_SECONDS = 1.0
 # After a lost connection, how long the listener waits before reading again (redis-py
 # subscribes again when it reconnects), checking its stop flag meanwhile.
 RECONNECT_WAIT_SECONDS = 2.0
+# The longest an idle worker waits in Redis for a job before looking at the scheduler again.
+# With SCHEDULER_LEASE_S, how soon a dead scheduler is replaced; each wake-up costs an idle
+# worker three round trips (its heartbeat, the next wait and an MGET of the scheduler locks).
+WAKE_EVERY_S = 1
 
 
 class CommandListener(threading.Thread):
@@ -66,7 +82,90 @@ class CommandListener(threading.Thread):
 class JobWorker(SimpleWorker):
     """RQ's worker running jobs in its own process (a forked work horse per job cost about
     250 ms of CPU per dial job, measured with bench/pacing.py), with a command listener that
-    stops at once whatever the installed redis-py does."""
+    stops at once whatever the installed redis-py does, and a supervised scheduler.
+
+    RQ's maintenance (cleaning registries) still runs every `maintenance_interval`; subclasses
+    add theirs in `periodic_maintenance`."""
+
+    _supervising = False
+    _next_scheduler_check = 0.0
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return WAKE_EVERY_S
+
+    @property
+    def connection_timeout(self) -> int:
+        # RQ's socket timeout, derived from the wait for jobs (worker_ttl - 15 + 10 s), kept as
+        # it was: a Redis call timing out between two jobs stops RQ's worker.
+        return max(1, self.worker_ttl - 15) + 10
+
+    def work(self, burst: bool = False, *args: Any, with_scheduler: bool = False, **kwargs: Any):
+        # A burst worker moves the due jobs once, at its start (RQ does), and starts no
+        # scheduler process.
+        self._supervising = with_scheduler and not burst
+        return super().work(burst, *args, with_scheduler=with_scheduler, **kwargs)
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | int | None = None,
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ) -> None:
+        """RQ's own (rq 3.0), building our scheduler: RQ's names its class, with no way to
+        choose another. A burst worker moves the due jobs and stops there."""
+        self.scheduler = LeasedScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return  # another worker schedules; supervise_scheduler takes over if it dies
+        if burst:
+            try:
+                self.scheduler.register_birth()
+                self.scheduler.enqueue_scheduled_jobs()
+            finally:
+                self.scheduler.release_locks()
+                self.scheduler.register_death()
+        else:
+            self.scheduler.start()
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        if self._supervising and time.monotonic() >= self._next_scheduler_check:
+            return True
+        return super().should_run_maintenance_tasks
+
+    def run_maintenance_tasks(self) -> None:
+        self.supervise_scheduler()
+        if super().should_run_maintenance_tasks:
+            super().run_maintenance_tasks()
+            self.periodic_maintenance()
+
+    def periodic_maintenance(self) -> None:
+        """Work of a subclass's own, every `maintenance_interval`."""
+
+    def supervise_scheduler(self) -> None:
+        """Start a scheduler process if this worker runs none and a queue's scheduler lock is
+        free, or still ours (our scheduler process died). Best effort: Redis being away must
+        not stop the worker (the next look is a second away)."""
+        if not self._supervising:
+            return
+        self._next_scheduler_check = time.monotonic() + WAKE_EVERY_S
+        scheduler = self.scheduler
+        if scheduler is None or (scheduler._process is not None and scheduler._process.is_alive()):
+            return
+        try:
+            if not all_locked_by_others(self.connection, scheduler._queue_names, scheduler.name):
+                scheduler.acquire_locks(auto_start=True)
+        except RedisError as error:
+            self.log.warning("Worker %s: could not look at the scheduler (%s)", self.name, error)
 
     def subscribe(self) -> None:
         self.log.debug("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)

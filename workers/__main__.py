@@ -1,4 +1,4 @@
-"""`python -m workers`: an RQ worker (with RQ's scheduler) on every Voicecast queue."""
+"""`python -m workers`: an RQ worker (with RQ's scheduler, supervised) on every Voicecast queue."""
 
 from __future__ import annotations
 
@@ -44,11 +44,11 @@ def revive(app: Flask) -> None:
 
 
 class VoicecastWorker(JobWorker):
-    """Our job worker, whose maintenance pass also revives unfinished work (after Redis was
-    lost, the dispatcher rounds are gone with it)."""
+    """Our job worker, whose maintenance pass (every REVIVE_EVERY_S; the scheduler is looked
+    after every second) also revives unfinished work (after Redis was lost, the dispatcher
+    rounds are gone with it)."""
 
-    def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
+    def periodic_maintenance(self) -> None:
         revive(job_app())
 
 
