@@ -98,7 +98,8 @@ def claim_due(
             update(DELIVERIES)
             .where(DELIVERIES.c.id.in_(due), DELIVERIES.c.status == DeliveryStatus.PENDING)
             .values(status=DeliveryStatus.DIALING, attempt_count=DELIVERIES.c.attempt_count + 1)
-            .returning(DELIVERIES.c.id, DELIVERIES.c.attempt_count)
+            # The attempt's number counts those that never reached the carrier too.
+            .returning(DELIVERIES.c.id, DELIVERIES.c.attempt_count + DELIVERIES.c.unplaced_count)
         ).all()
         if due
         else []
