@@ -89,7 +89,8 @@ CALLBACKS_ENDED = Family(
 WAKEUPS_MISSED = Family(
     "voicecast_wakeups_missed",
     "Wake-ups not sent because Redis was unreachable after their change was committed, by what "
-    "was to wake (dispatcher): the workers' periodic pass does that work instead.",
+    "was to wake: dispatcher (the workers' periodic pass queues its round instead), "
+    "callback_notification (a missed callback's notification, not sent).",
     ("what",),
 )
 FAMILIES = (
