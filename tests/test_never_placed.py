@@ -124,6 +124,13 @@ def test_never_placed_retries_have_a_cap_of_their_own_and_their_own_reason(
     [item] = listed["items"]
     assert (item["status"], item["reason"], item["attempt_count"]) == ("failed", "never_placed", 0)
     assert [a["outcome"] for a in item["attempts"]] == ["never_placed", "never_placed"]
+    from voicecast.dashboard.figures import campaign_figures
+    from voicecast.extensions import db
+    from voicecast.models import Campaign
+
+    with app.app_context():  # the campaign's page: no call placed, none charged
+        figures = campaign_figures(db.session.get(Campaign, campaign_id))
+    assert (figures["calls_placed"], sum(figures["timeline"]["attempts"])) == (0, 0)
 
 
 def test_the_attempt_cap_counts_only_attempts_that_reached_the_carrier(app, campaign):

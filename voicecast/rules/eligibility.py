@@ -25,6 +25,13 @@ ATTEMPT_CAP = "attempt_cap"
 NEVER_PLACED = "never_placed"
 
 
+def reached_carrier() -> ColumnElement[bool]:
+    """The attempt was dialed and may have reached the carrier: what counts as a call (the
+    attempt cap, the calls placed on a campaign's page), unlike one recorded but not dialed
+    yet or settled never placed."""
+    return and_(Attempt.dialed_at.is_not(None), func.coalesce(Attempt.outcome, "") != NEVER_PLACED)
+
+
 def consent_holds(contact: Any) -> ColumnElement[bool]:
     """Consent given and not withdrawn (`contact`: the Contact model or a subquery's `c`)."""
     return and_(contact.consent_at.is_not(None), contact.consent_withdrawn_at.is_(None))
@@ -120,7 +127,7 @@ def capped_until(
             Delivery.account_id == account_id,
             Delivery.phone.in_(phones),
             placed > now - period,
-            func.coalesce(Attempt.outcome, "") != NEVER_PLACED,
+            reached_carrier(),
         )
     ).all()
     times: dict[str, list[datetime]] = defaultdict(list)
