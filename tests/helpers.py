@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.test import TestResponse
 
@@ -88,3 +89,20 @@ def add_manager(runner: FlaskCliRunner, account_id: int, email: str) -> Tenant:
     )
     assert result.exit_code == 0, result.output
     return Tenant(key=result.output.strip().splitlines()[-1], account_id=account_id)
+
+
+def run_with_all_due(app: Flask, campaign_id: int) -> None:
+    """Set-up: what launching and planning do, with every number due now (contacts without a
+    seller are excluded at planning: dialed all the same)."""
+    from sqlalchemy import update
+
+    from voicecast.delivery.planning import plan_deliveries
+    from voicecast.extensions import db
+    from voicecast.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+
+    with app.app_context():
+        row = db.session.get(Campaign, campaign_id)
+        row.status = CampaignStatus.RUNNING
+        plan_deliveries(row)
+        db.session.execute(update(Delivery).values(status=DeliveryStatus.PENDING, reason=None))
+        db.session.commit()

@@ -235,3 +235,23 @@ def test_a_seller_gets_one_line_of_their_own(app, client, shop):
         "Say",
         "Hangup",
     ]
+
+
+def test_a_callback_ending_while_redis_is_down_answers_2xx_and_is_kept(app, client, shop):
+    from redis import Redis
+
+    from voicecast.redis_client import EXTENSION_KEY
+
+    sid = "CA" + "e" * 32
+    incoming(client, app, CUSTOMER, SHARED, sid)
+    redis = app.extensions[EXTENSION_KEY]
+    app.extensions[EXTENSION_KEY] = Redis.from_url("redis://127.0.0.1:9/0")  # nothing there
+    try:
+        # Nobody took it: the caller gave up, and the seller's notification cannot be queued.
+        ended = {"CallSid": sid, "CallStatus": "completed", "CallDuration": "12"}
+        response = signed_post(client, app, "/twilio/voice/status", ended)
+    finally:
+        app.extensions[EXTENSION_KEY] = redis
+    assert response.status_code == 204
+    call = last_callback(app)
+    assert (call.outcome.value, call.ended_at is not None) == ("abandoned", True)

@@ -127,3 +127,18 @@ def test_odd_webhook_requests_are_refused_with_a_reason(app, client, attempt):
     response = client.post(path, json={"CallStatus": "busy"})
     assert response.status_code == 403 and "signature" in response.text
     assert state(app, attempt)[:2] == ("created", "dialing")
+
+
+def test_the_message_played_mark_is_committed_durably(app, client, attempt, monkeypatch):
+    # The mark (played_recording_id) is what tells a voicemail left from a failure to retry,
+    # and the carrier cannot tell it again: lost in a database crash, the reconciler would
+    # settle the call as failed and the number would hear the message twice.
+    from voicecast import hotsql
+
+    waived = []
+    monkeypatch.setattr(hotsql, "commit_without_waiting_for_disk", lambda: waived.append(1))
+    answered = signed_post(
+        client, app, f"/twilio/attempts/{attempt}/answer", {"AnsweredBy": "machine_end_beep"}
+    )
+    assert answered.status_code == 200
+    assert waived == []  # its transaction waits for the disk (synchronous_commit stays on)

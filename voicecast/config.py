@@ -124,6 +124,7 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "RECONCILE_LOST_JOB_SECONDS": parse_int(env, "RECONCILE_LOST_JOB_SECONDS", 300, 1),
         "RECONCILE_UNSURE_SECONDS": parse_int(env, "RECONCILE_UNSURE_SECONDS", 60, 1),
         "RECONCILE_SILENT_SECONDS": parse_int(env, "RECONCILE_SILENT_SECONDS", 600, 1),
+        "NEVER_PLACED_RETRIES": parse_int(env, "NEVER_PLACED_RETRIES", 3, 0),
         "TWILIO_CALLS_PER_SECOND": parse_positive_float(env, "TWILIO_CALLS_PER_SECOND", 1.0),
         # What a campaign preview counts per call placed (an estimate: the carrier's price).
         "PRICE_PER_CALL": parse_float(env, "PRICE_PER_CALL", 0.05, minimum=0),

@@ -55,10 +55,11 @@ def execute(sql: str, params: dict[str, Any]) -> tuple[int, list[tuple]]:
 
 def commit_without_waiting_for_disk() -> None:
     """Let this app context's transaction commit without waiting for its WAL flush (PostgreSQL
-    `synchronous_commit = off`, for this transaction only). For what the carrier reported and
-    will tell again: a server crash can lose the last fraction of a second of such commits,
-    never half of one, and the reconciler asks the carrier about any call left in flight. It
-    keeps disk stalls (fsync bursts, seen as 1-2 s of slow webhooks) off the webhooks."""
+    `synchronous_commit = off`, for this transaction only). Only for what the carrier reported
+    and will tell again (status reports; never the AMD answer's "message played" mark): a
+    server crash can lose the last fraction of a second of such commits, never half of one,
+    and the reconciler asks the carrier about any call left in flight. It keeps disk stalls
+    (fsync bursts, seen as 1-2 s of slow webhooks) off the webhooks."""
     if db.engine.dialect.name == "postgresql":
         execute("SET LOCAL synchronous_commit TO OFF", {})
 

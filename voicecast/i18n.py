@@ -188,6 +188,7 @@ EN: dict[str, str] = {
     "Ni consentement ni contrat": "Neither consent nor contract",
     "A refusé récemment": "Refused recently",
     "Liste d'opposition": "Do-not-call list",
+    "Appel jamais passé par l'opérateur": "Call never placed by the carrier",
     "Mis en relation": "Connected",
     "Message laissé": "Voicemail left",
     "Raccroché": "Hung up",

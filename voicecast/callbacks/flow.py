@@ -6,10 +6,12 @@ Every function takes the webhook's parameters and answers (HTTP status, content 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -35,8 +37,15 @@ from voicecast.models import (
     User,
 )
 from voicecast.models.base import utcnow
-from voicecast.observability.metrics import CALLBACKS_ENDED, CALLBACKS_RECEIVED, count
+from voicecast.observability.metrics import (
+    CALLBACKS_ENDED,
+    CALLBACKS_RECEIVED,
+    WAKEUPS_MISSED,
+    count,
+)
 from voicecast.outbound import events
+
+log = logging.getLogger(__name__)
 
 Reply = tuple[int, str, str]
 TWIML = "text/xml"
@@ -287,5 +296,12 @@ def call_ended(params: Mapping[str, str]) -> Reply:
 
 def request_notification(call: InboundCall) -> None:
     """Tell the seller (or the account's managers) about a callback they did not take: one
-    notification per callback and kind (the job checks what was sent)."""
-    NOTIFY_MISSED_CALLBACK.enqueue(call.id, job_id=f"notify-callback-{call.id}-{kind_of(call)}")
+    notification per callback and kind (the job checks what was sent). At best: the call's
+    facts are committed, so Redis being down must not make the webhook a 5xx (for the
+    <Record> action, the caller would hear an application error)."""
+    job_id = f"notify-callback-{call.id}-{kind_of(call)}"
+    try:
+        NOTIFY_MISSED_CALLBACK.enqueue(call.id, job_id=job_id)
+    except (RedisError, OSError) as error:
+        count(WAKEUPS_MISSED, "callback_notification")
+        log.warning("callback %s: notification not queued (%s)", call.id, error)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, and_, cast, func, select
 
 from voicecast.callbacks.stats import callback_stats, reached_in
 from voicecast.delivery.planning import counts_by_status
@@ -18,6 +18,7 @@ from voicecast.models import Attempt, Delivery, DeliveryStatus, InboundCall
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign
 from voicecast.rules.campaigns import rules_of
+from voicecast.rules.eligibility import reached_carrier
 from voicecast.rules.waiting import why_waiting
 
 # The funnel's stages, in order; "waiting" is split by reason, "excluded" by why.
@@ -120,7 +121,7 @@ def timeline(campaign: Campaign, now: datetime) -> dict[str, Any]:
     end = max(end, start + MIN_SPAN)
     width = bucket_width(start, end)
     attempts = counts_per_bucket(
-        Attempt.dialed_at, Attempt.campaign_id == campaign.id, start, width
+        Attempt.dialed_at, and_(Attempt.campaign_id == campaign.id, reached_carrier()), start, width
     )
     callbacks = counts_per_bucket(
         InboundCall.started_at, InboundCall.campaign_id == campaign.id, start, width
@@ -142,9 +143,7 @@ def campaign_figures(campaign: Campaign) -> dict[str, Any]:
     total = sum(counts.values())
     done = sum(counts.get(status, 0) for status in STAGES[2:])
     placed = db.session.scalar(
-        select(func.count()).where(
-            Attempt.campaign_id == campaign.id, Attempt.dialed_at.is_not(None)
-        )
+        select(func.count()).where(Attempt.campaign_id == campaign.id, reached_carrier())
     )
     waiting = waiting_by_reason(campaign, now)
     return {

@@ -40,6 +40,8 @@ EXCLUDED = {
     "no_legal_basis": "Ni consentement ni contrat",
     "refused_recently": "A refusé récemment",
     "suppressed": "Liste d'opposition",
+    # Not an exclusion, but a delivery's reason the contact page shows with these.
+    "never_placed": "Appel jamais passé par l'opérateur",
 }
 OUTCOMES = {
     "connected": "Mis en relation",

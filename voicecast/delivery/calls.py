@@ -28,6 +28,7 @@ from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, HumanPolicy, UnknownPolicy
 from voicecast.observability.metrics import CALL_OUTCOMES, count
 from voicecast.outbound import events
+from voicecast.rules.eligibility import NEVER_PLACED
 
 FINAL_STATES = {
     AttemptState.COMPLETED,
@@ -56,6 +57,9 @@ CARRIER_STATES = {
 }
 MACHINE = {"machine_end_beep", "machine_end_silence", "machine_end_other", "machine_start"}
 RETRYABLE_OUTCOMES = {DeliveryStatus.NO_ANSWER, DeliveryStatus.BUSY, DeliveryStatus.FAILED}
+# NEVER_PLACED: the outcome of an attempt that never reached the carrier, and the reason of a
+# delivery that ran out of NEVER_PLACED_RETRIES.
+RETRY_NEVER_PLACED = "retry: the call was never placed"
 
 
 def states_before(new: AttemptState) -> list[AttemptState]:
@@ -149,6 +153,26 @@ def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: 
         delivery.next_attempt_at = decision.next_attempt_at
     if decision.status.final:
         events.delivery_finished(delivery)
+
+
+def settle_never_placed(attempt: Attempt, delivery: Delivery, retries: int) -> bool:
+    """The attempt never reached the carrier: it is no attempt (it leaves `attempt_count`, and
+    the attempt cap skips its outcome), and the delivery is due again at once, until it has
+    had `retries` such retries: then it fails with its own reason. True when it is to be
+    dialed again. Does not commit."""
+    attempt.state, attempt.outcome = AttemptState.FAILED, NEVER_PLACED
+    attempt.ended_at = attempt.ended_at or utcnow()
+    if delivery.status != DeliveryStatus.DIALING:
+        return False  # already decided (a duplicate or a late report)
+    delivery.attempt_count -= 1
+    delivery.unplaced_count += 1
+    if delivery.unplaced_count <= retries:
+        delivery.status, delivery.reason = DeliveryStatus.PENDING, RETRY_NEVER_PLACED
+        delivery.next_attempt_at = utcnow()
+        return True
+    delivery.status, delivery.reason = DeliveryStatus.FAILED, NEVER_PLACED
+    events.delivery_finished(delivery)
+    return False
 
 
 def apply_carrier_status(

@@ -1,7 +1,8 @@
 """The dial claim: the one statement that moves an attempt `created -> dialing`, committed
 right before its carrier request, and so the last word on whether a call may be placed: only
 while its campaign runs, never to a number on the do-not-call list and, under a preset, only
-with a legal basis, outside the silence after a refusal and below the rolling attempt cap.
+with a legal basis, outside the silence after a refusal and below the rolling attempt cap
+(which counts the attempts dialed, less those that never reached the carrier).
 Plain SQL for `voicecast.hotsql` (portable, named parameters), built once per preset."""
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ BELOW_CAP = (
     " AND (SELECT count(*) FROM deliveries d JOIN deliveries o"
     " ON o.account_id = d.account_id AND o.phone = d.phone JOIN attempts a"
     " ON a.delivery_id = o.id WHERE d.id = attempts.delivery_id"
-    " AND a.dialed_at > :cap_since) < :cap"
+    " AND a.dialed_at > :cap_since AND COALESCE(a.outcome, '') <> 'never_placed') < :cap"
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from voicecast.delivery.dispatch import request_dispatch
+from voicecast.delivery.dispatch import wake_dispatcher
 from voicecast.extensions import db
 from voicecast.models import Delivery, DeliveryStatus
 from voicecast.models.base import utcnow
@@ -37,7 +37,7 @@ def pause(campaign: Campaign) -> None:
 def resume(campaign: Campaign) -> None:
     """Dialing starts again where it stopped."""
     switch(campaign, CampaignStatus.RUNNING)
-    request_dispatch(campaign.id)
+    wake_dispatcher(campaign.id)  # committed: the periodic pass gives it a round otherwise
 
 
 def cancel(campaign: Campaign) -> None:

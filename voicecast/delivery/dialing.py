@@ -21,7 +21,12 @@ from voicecast import hotsql
 from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import CarrierError
 from voicecast.delivery import claim, dispatch
-from voicecast.delivery.calls import CARRIER_STATES, apply_carrier_status, settle
+from voicecast.delivery.calls import (
+    CARRIER_STATES,
+    apply_carrier_status,
+    settle,
+    settle_never_placed,
+)
 from voicecast.delivery.pacing import take_slot, wait_for_admission
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
@@ -205,18 +210,24 @@ def record_call(attempt_id: int, sid: str, status: str) -> None:
 
 
 def dial_failed(attempt_id: int, error: CarrierError) -> str:
+    """Settle an attempt whose carrier request failed. Commits (or raises, when the call may
+    exist)."""
     attempt = locked_attempt(attempt_id)
     if error.retryable and getattr(error, "ambiguous", False):
         db.session.commit()
         raise error  # the call may exist: the reconciler looks it up before any new dial
-    attempt.state, attempt.error_code = AttemptState.FAILED, error.code
     delivery = db.session.get(Delivery, attempt.delivery_id)
-    settle(
-        attempt,
-        delivery,
-        db.session.get(Campaign, attempt.campaign_id),
-        permanent=not error.retryable,
-    )
+    log = job_logger(__name__)
+    if error.retryable:  # busy or unreachable, and certainly no call: nobody was called
+        again = settle_never_placed(attempt, delivery, current_app.config["NEVER_PLACED_RETRIES"])
+        attempt.error_code = error.code
+        db.session.commit()
+        log.warning("attempt %s never reached the carrier: %s", attempt_id, error)
+        if again:
+            dispatch.wake_dispatcher(attempt.campaign_id)
+        return f"never placed: {error.reason}"
+    attempt.state, attempt.error_code = AttemptState.FAILED, error.code
+    settle(attempt, delivery, db.session.get(Campaign, attempt.campaign_id), permanent=True)
     db.session.commit()
-    job_logger(__name__).warning("attempt %s failed at the carrier: %s", attempt_id, error)
+    log.warning("attempt %s failed at the carrier: %s", attempt_id, error)
     return f"failed: {error.code}"

@@ -3,14 +3,17 @@ record one attempt for each before anything is dialed."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
+from redis.exceptions import RedisError
 from sqlalchemy import func, insert, or_, select, update
 
 from voicecast.extensions import db
 from voicecast.jobs import DIAL_ATTEMPTS, DIAL_TIMEOUT_S, DISPATCH_CAMPAIGN, PLAN_CAMPAIGN
 from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
 from voicecast.models.campaign import Campaign, CampaignStatus
+from voicecast.observability.metrics import WAKEUPS_MISSED, count
 from voicecast.outbound import DELIVERY_FINISHED, events
 from voicecast.queues import job_waiting
 from voicecast.redis_client import get_redis
@@ -20,6 +23,7 @@ from voicecast.rules.presets import Preset
 DELIVERIES = Delivery.__table__
 ATTEMPTS = Attempt.__table__
 WAKE_MS = 500
+log = logging.getLogger(__name__)
 
 
 def in_flight(campaign_id: int) -> int:
@@ -94,7 +98,8 @@ def claim_due(
             update(DELIVERIES)
             .where(DELIVERIES.c.id.in_(due), DELIVERIES.c.status == DeliveryStatus.PENDING)
             .values(status=DeliveryStatus.DIALING, attempt_count=DELIVERIES.c.attempt_count + 1)
-            .returning(DELIVERIES.c.id, DELIVERIES.c.attempt_count)
+            # The attempt's number counts those that never reached the carrier too.
+            .returning(DELIVERIES.c.id, DELIVERIES.c.attempt_count + DELIVERIES.c.unplaced_count)
         ).all()
         if due
         else []
@@ -152,6 +157,21 @@ def request_dispatch(campaign_id: int) -> None:
     (each round fills every free slot, so more would only cost CPU)."""
     if get_redis().set(wake_key(campaign_id), 1, nx=True, px=WAKE_MS):
         DISPATCH_CAMPAIGN.enqueue(campaign_id)
+
+
+def wake_dispatcher(campaign_id: int) -> bool:
+    """`request_dispatch` after a committed change, at best: when Redis is unreachable the
+    change stands (the caller must not fail for it), and the workers' periodic pass
+    (`revive_campaigns`) gives the campaign its round. False when the wake-up was lost."""
+    try:
+        request_dispatch(campaign_id)
+    except (RedisError, OSError) as error:
+        count(WAKEUPS_MISSED, "dispatcher")
+        log.warning(
+            "campaign %s: dispatcher not woken (%s); the periodic pass will", campaign_id, error
+        )
+        return False
+    return True
 
 
 def next_due(campaign_id: int, zones: list[str], account_zone: str) -> datetime | None:

@@ -255,7 +255,7 @@ def plan_campaign(campaign_id: int) -> str:
     if added is None:
         return "nothing to plan"
     job_logger(__name__).info("campaign %s planned: %s deliveries", campaign_id, added)
-    dispatch.request_dispatch(campaign_id)
+    dispatch.wake_dispatcher(campaign_id)
     return f"planned {added}"
 
 

@@ -3,7 +3,8 @@
 - `created` for long: its dial job was lost (Redis emptied): queue it again (it dials once).
 - `dialing` for long: the worker died or the request timed out between the carrier taking the
   call and our recording its sid. Look the call up by number since just before the dial:
-  adopt it if it exists, else the call was never placed and the delivery may be retried.
+  adopt it if it exists, else the call was never placed: no attempt was made, and the delivery
+  is due again at once (within NEVER_PLACED_RETRIES).
 - queued/ringing/in progress for long: callbacks were lost (e.g. a queued call canceled, which
   fires none): fetch the call and apply its status.
 """
@@ -16,13 +17,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from voicecast.carrier import carrier_client
-from voicecast.delivery.calls import apply_carrier_status
+from voicecast.delivery.calls import apply_carrier_status, settle_never_placed
 from voicecast.delivery.dispatch import dial_job_lost, enqueue_dials
 from voicecast.extensions import db
-from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
+from voicecast.models import Attempt, AttemptState, Delivery
 from voicecast.models.base import utcnow
-from voicecast.models.campaign import Campaign
-from voicecast.outbound import events
 
 CLOCK_MARGIN = timedelta(seconds=30)
 IN_CALL = (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
@@ -88,16 +87,6 @@ def settle_unsure(attempt: Attempt) -> bool:
         attempt.state = AttemptState.QUEUED
         apply_carrier_status(attempt, call.status, None)
         return True
-    # The carrier never got it: nobody was called, so the delivery is due again at once (the
-    # attempt stays on record and counts towards max_attempts, which bounds a flapping carrier).
-    attempt.state, attempt.outcome = AttemptState.FAILED, "never_placed"
-    attempt.ended_at = utcnow()
-    campaign = db.session.get(Campaign, attempt.campaign_id)
-    if delivery.status == DeliveryStatus.DIALING:
-        if delivery.attempt_count < campaign.max_attempts:
-            delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, utcnow()
-            delivery.reason = "retry: the call was never placed"
-        else:
-            delivery.status, delivery.reason = DeliveryStatus.FAILED, "never_placed"
-            events.delivery_finished(delivery)
+    # The carrier never got it: nobody was called, so it was no attempt.
+    settle_never_placed(attempt, delivery, current_app.config["NEVER_PLACED_RETRIES"])
     return False

@@ -211,7 +211,9 @@ def answer(attempt_id: int, answered_by: str) -> str | None:
     url = file_url(recording_id, "carrier", carrier_sha256) if play and recording_id else None
     played = recording_id if url is not None else None
     params = {"attempt_id": attempt_id, "answered_by": answered_by[:32], "played": played}
-    hotsql.commit_without_waiting_for_disk()
+    # Committed durably, unlike the status reports: the carrier tells a status again, never
+    # what we told the call to play, and it is this mark that makes a completed call a
+    # voicemail left rather than a failure to dial again (the message twice).
     hotsql.execute(RECORD_ANSWER, params)
     hotsql.commit()
     return play_then_hang_up(url)

@@ -65,7 +65,11 @@ class Delivery(db.Model):
     recording_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus))
     reason: Mapped[str | None] = mapped_column(String(64))
+    # Attempts that reached the carrier (or may have): what max_attempts counts.
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts that never reached the carrier: they count towards neither max_attempts nor the
+    # attempt cap, only towards NEVER_PLACED_RETRIES (`calls.settle_never_placed`).
+    unplaced_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

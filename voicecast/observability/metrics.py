@@ -86,6 +86,13 @@ CALLBACKS_ENDED = Family(
     "abandoned).",
     ("outcome",),
 )
+WAKEUPS_MISSED = Family(
+    "voicecast_wakeups_missed",
+    "Wake-ups not sent because Redis was unreachable after their change was committed, by what "
+    "was to wake: dispatcher (the workers' periodic pass queues its round instead), "
+    "callback_notification (a missed callback's notification, not sent).",
+    ("what",),
+)
 FAMILIES = (
     CALLS_PLACED,
     CALL_OUTCOMES,
@@ -93,6 +100,7 @@ FAMILIES = (
     RATE_LIMIT_WAIT,
     CALLBACKS_RECEIVED,
     CALLBACKS_ENDED,
+    WAKEUPS_MISSED,
 )
 
 

@@ -20,6 +20,16 @@ NO_LEGAL_BASIS = "no_legal_basis"
 REFUSED = "refused_recently"
 SUPPRESSED = "suppressed"
 ATTEMPT_CAP = "attempt_cap"
+# An attempt's outcome when it never reached the carrier (it called nobody, so the cap skips
+# it), and the reason of a delivery whose attempts never did (`calls.settle_never_placed`).
+NEVER_PLACED = "never_placed"
+
+
+def reached_carrier() -> ColumnElement[bool]:
+    """The attempt was dialed and may have reached the carrier: what counts as a call (the
+    attempt cap, the calls placed on a campaign's page), unlike one recorded but not dialed
+    yet or settled never placed."""
+    return and_(Attempt.dialed_at.is_not(None), func.coalesce(Attempt.outcome, "") != NEVER_PLACED)
 
 
 def consent_holds(contact: Any) -> ColumnElement[bool]:
@@ -103,15 +113,22 @@ def capped_until(
     account_id: int, preset: Preset | None, phones: list[str], now: datetime
 ) -> dict[str, datetime]:
     """The numbers among `phones` that have had the preset's attempts within its rolling
-    period (every attempt counts, whatever its outcome), each with when one leaves it."""
+    period, each with when one leaves it. An attempt counts from its dial claim (`dialed_at`),
+    whatever its outcome, unless it never reached the carrier: one recorded but not dialed
+    yet, or settled `never_placed`, called nobody (as `claim.BELOW_CAP` counts)."""
     if preset is None or not preset.attempt_cap or not phones:
         return {}
     period = timedelta(days=preset.attempt_cap_days)
-    placed = func.coalesce(Attempt.dialed_at, Attempt.created_at)
+    placed = Attempt.dialed_at
     rows = db.session.execute(
         select(Delivery.phone, placed)
         .join(Attempt, Attempt.delivery_id == Delivery.id)
-        .where(Delivery.account_id == account_id, Delivery.phone.in_(phones), placed > now - period)
+        .where(
+            Delivery.account_id == account_id,
+            Delivery.phone.in_(phones),
+            placed > now - period,
+            reached_carrier(),
+        )
     ).all()
     times: dict[str, list[datetime]] = defaultdict(list)
     for phone, at in rows:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from flask import Blueprint, Response, g
 
 from voicecast.delivery import reports
-from voicecast.delivery.dispatch import request_dispatch
+from voicecast.delivery.dispatch import wake_dispatcher
 from voicecast.extensions import csrf
 from voicecast.telephony.signatures import require_twilio_signature
 
@@ -50,8 +50,9 @@ def status_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
     if report == reports.Report.UNKNOWN:
         return 404, "text/plain", "Unknown attempt.\n"
     if ended_campaign is not None:
-        # A slot is free: let the dispatcher fill it now rather than at its next round.
-        request_dispatch(ended_campaign)
+        # A slot is free: let the dispatcher fill it now rather than at its next round. At
+        # best: the report is committed, so Redis being down must not make it a 5xx.
+        wake_dispatcher(ended_campaign)
     return 204, "text/plain", ""
 
 
