@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from flask_migrate import upgrade
 from redis import Redis
 from rq import SimpleWorker
 
-from voicecast import create_app, embedded_redis
+from voicecast import clock, create_app, embedded_redis
 from voicecast.config import default_redis_url, normalize_database_url
 from voicecast.extensions import db
 from voicecast.proc import load_prctl, parent_death_signal_setter
@@ -120,6 +121,17 @@ def empty_all_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+@pytest.fixture
+def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Stops the application's clock at an instant, for what runs in the test's own process (the
+    test client's requests, jobs run there); processes the test starts keep the real clock."""
+
+    def stop_at(moment: datetime) -> None:
+        monkeypatch.setattr(clock, "now", lambda: moment)
+
+    return stop_at
 
 
 @pytest.fixture
