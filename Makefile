@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The newest releases pyproject.toml allows, for `make test-latest`.
 LATEST_VENV ?= .venv-latest
 
-.PHONY: run test test-latest lock lint format clean
+.PHONY: run test test-at test-latest lock lint format clean
 
 $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV)
@@ -29,6 +29,10 @@ lock: $(STAMP)  ## resolve requirements.lock again after a change to pyproject.t
 		--python-version 3.11 $(if $(UPGRADE),--upgrade) --quiet -o requirements.lock
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV)
 	touch $(STAMP)
+
+test-at: $(STAMP)  ## the same under another clock: make test-at WHEN="2026-12-06 01:30" (Paris time)
+	@test -n "$(WHEN)" || { echo 'Say when: make test-at WHEN="2026-12-06 01:30 Europe/Paris"' >&2; exit 2; }
+	VENV=$(VENV) scripts/test-at.sh "$(WHEN)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -30,9 +30,13 @@ fi
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 command -v chromium >/dev/null || apt_install chromium
 # Recordings: ffmpeg decodes and encodes audio; espeak-ng and sox make French speech for tests.
-audio_missing=()
-for tool in ffmpeg espeak-ng sox; do command -v "$tool" >/dev/null || audio_missing+=("$tool"); done
-[ "${#audio_missing[@]}" -eq 0 ] || apt_install "${audio_missing[@]}"
+# faketime and a C compiler run the suite under another clock (scripts/test-at.sh).
+tools_missing=()
+for tool in ffmpeg espeak-ng sox faketime; do
+  command -v "$tool" >/dev/null || tools_missing+=("$tool")
+done
+command -v cc >/dev/null || tools_missing+=(gcc)
+[ "${#tools_missing[@]}" -eq 0 ] || apt_install "${tools_missing[@]}"
 
 if [ "$latest" = 1 ]; then
   [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,7 +24,7 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 
-from voicecast import create_app, embedded_redis
+from voicecast import clock, create_app, embedded_redis
 from voicecast.config import default_redis_url, normalize_database_url
 from voicecast.extensions import db
 from voicecast.job_worker import JobWorker
@@ -216,6 +217,17 @@ def empty_all_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+@pytest.fixture
+def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Stops the application's clock at an instant, for what runs in the test's own process (the
+    test client's requests, jobs run there); processes the test starts keep the real clock."""
+
+    def stop_at(moment: datetime) -> None:
+        monkeypatch.setattr(clock, "now", lambda: moment)
+
+    return stop_at
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ seller, else the account's fallback number, else voicemail."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -114,12 +114,13 @@ def test_an_unknown_caller_goes_to_the_fallback_number(app, client, shop):
     assert (call.route, call.contact_id, call.seller_id) == ("fallback", None, None)
 
 
-def test_outside_the_seller_s_hours_the_caller_goes_straight_to_voicemail(app, client, shop):
+def test_outside_the_seller_s_hours_the_caller_goes_straight_to_voicemail(
+    app, client, shop, set_clock
+):
     seller = shop.sellers["Marie"]
     add_contact(client, shop, CUSTOMER, seller_id=seller["id"])
-    # Open only on the weekday three days from today in Paris: closed now.
-    other_day = (utcnow().astimezone(ZoneInfo("Europe/Paris")).weekday() + 3) % 7
-    closed_all_day = {"days": [other_day], "start": "08:00", "end": "20:00"}
+    set_clock(datetime(2026, 11, 26, 11, 0, tzinfo=ZoneInfo("Europe/Paris")))  # a Thursday
+    closed_all_day = {"days": [6], "start": "08:00", "end": "20:00"}  # Sundays only
     patched = client.patch(
         f"{API}/sellers/{seller['id']}",
         headers=shop.admin.headers,

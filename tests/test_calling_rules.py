@@ -293,10 +293,13 @@ def test_the_dial_claim_records_the_rules_it_was_dialed_under(app, account_id):
         assert (dialed.state, dialed.rules) == ("dialing", "FR")
 
 
-def test_a_number_at_its_attempt_cap_waits_and_says_until_when(app, client, admin, account_id):
+def test_a_number_at_its_attempt_cap_waits_and_says_until_when(
+    app, client, admin, account_id, set_clock
+):
     from voicecast.delivery.rounds import dispatch_round
 
     now = paris(2026, 11, 26, 11, 0)
+    set_clock(now)  # the deliveries' page tells why they wait as of now
     day = 24 * 60
     with app.app_context():
         clear_world()
@@ -319,13 +322,14 @@ def test_a_number_at_its_attempt_cap_waits_and_says_until_when(app, client, admi
 
 
 def test_an_attempt_cap_the_account_lowered_holds_numbers_back_sooner(
-    app, client, admin, account_id
+    app, client, admin, account_id, set_clock
 ):
     from voicecast.delivery.rounds import dispatch_round
 
     lowered = {"calling_rules_changes": {"attempt_cap": 2, "attempt_cap_days": 60}}
     assert client.patch(f"{API}/account", headers=admin.headers, json=lowered).status_code == 200
     now = paris(2026, 11, 26, 11, 0)
+    set_clock(now)  # the deliveries' page tells why they wait as of now
     day = 24 * 60
     with app.app_context():
         clear_world()

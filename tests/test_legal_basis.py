@@ -3,7 +3,7 @@ call, a contract until its end; segments select on both as they hold today."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -54,10 +54,12 @@ def test_consent_is_recorded_with_its_proof_and_withdrawn_at_once(client, admin)
     ]
 
 
-def test_a_contract_counts_until_its_last_day(client, admin):
+def test_a_contract_counts_until_its_last_day(client, admin, set_clock):
+    today = date(2026, 11, 26)
+    # The application's today (in UTC), which this machine's date may not be near midnight.
+    set_clock(datetime.combine(today, time(10), tzinfo=UTC))
     current = contact(client, admin, "0612345601")
     ended = contact(client, admin, "0612345602")
-    today = date.today()
     client.put(f"{API}/contacts/{current['id']}/contract", headers=admin.headers,
                json={"kind": "contrat d'entretien", "ends_on": today.isoformat()})  # fmt: skip
     yesterday = (today - timedelta(days=1)).isoformat()

@@ -3,7 +3,7 @@ contract") counts and lists the right contacts, in the database, and a campaign 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -14,7 +14,14 @@ from voicecast.redis_client import get_redis
 from voicecast.segments.filters import shift
 
 API = "/api/v1"
-TODAY = date.today()
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture(autouse=True)
+def application_today(set_clock) -> None:
+    """The filters count dates back from the application's today (in UTC): stop its clock on
+    TODAY, which this machine's date may not be near midnight or in another zone."""
+    set_clock(datetime.combine(TODAY, time(10), tzinfo=UTC))
 
 
 def iso(**ago: int) -> str:

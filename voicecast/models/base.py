@@ -11,9 +11,12 @@ from sqlalchemy import DateTime, Enum, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
+from voicecast import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, from the application's clock (looked up at each call, so a test can set it)."""
+    return clock.now()
 
 
 def hash_secret(secret: str) -> str:
