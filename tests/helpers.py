@@ -106,3 +106,14 @@ def run_with_all_due(app: Flask, campaign_id: int) -> None:
         plan_deliveries(row)
         db.session.execute(update(Delivery).values(status=DeliveryStatus.PENDING, reason=None))
         db.session.commit()
+
+
+def one_contact_campaign(runner: FlaskCliRunner, client: FlaskClient) -> dict:
+    """Garage Dupont's campaign (2 attempts) over its one contact, +33612345600, not launched."""
+    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
+    client.post("/api/v1/contacts", headers=admin.headers, json={"phone": "+33612345600"})
+    return client.post(
+        "/api/v1/campaigns",
+        headers=admin.headers,
+        json={"name": "X", "audience": {"kind": "all"}, "max_attempts": 2},
+    ).json

@@ -6,7 +6,7 @@ its next round a minute later while the wake-up was dropped as a duplicate)."""
 from __future__ import annotations
 
 from tests.conftest import close_job_app
-from tests.helpers import create_tenant, run_with_all_due
+from tests.helpers import create_tenant, one_contact_campaign, run_with_all_due
 
 
 def dialing_jobs(app) -> list[str]:
@@ -52,13 +52,7 @@ def test_a_status_report_committed_while_redis_is_down_answers_2xx_and_is_caught
     from voicecast.redis_client import EXTENSION_KEY
 
     app.config["TWILIO_AUTH_TOKEN"] = token = "webhook-test-token"
-    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
-    client.post("/api/v1/contacts", headers=admin.headers, json={"phone": "+33612345600"})
-    campaign = client.post(
-        "/api/v1/campaigns",
-        headers=admin.headers,
-        json={"name": "X", "audience": {"kind": "all"}, "max_attempts": 2},
-    ).json
+    campaign = one_contact_campaign(runner, client)
     run_with_all_due(app, campaign["id"])
     with app.app_context():
         row = db.session.get(Campaign, campaign["id"])

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
-from tests.helpers import create_tenant
+from tests.helpers import one_contact_campaign
 
 TOKEN = "webhook-test-token"
 
@@ -17,13 +17,7 @@ TOKEN = "webhook-test-token"
 def attempt(app, runner, client):
     """A campaign with one delivery being dialed, as the dispatcher leaves it."""
     app.config["TWILIO_AUTH_TOKEN"] = TOKEN
-    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
-    client.post("/api/v1/contacts", headers=admin.headers, json={"phone": "+33612345600"})
-    campaign = client.post(
-        "/api/v1/campaigns",
-        headers=admin.headers,
-        json={"name": "X", "audience": {"kind": "all"}, "max_attempts": 2},
-    ).json
+    campaign = one_contact_campaign(runner, client)
     with app.app_context():
         from voicecast.delivery.dispatch import claim_due
         from voicecast.delivery.planning import plan_deliveries
