@@ -67,9 +67,7 @@ class BulkContact(Input):
     external_id: str | None = Field(default=None, max_length=100)
     postal_code: str | None = Field(default=None, max_length=16)
     seller: str | None = Field(default=None, description="The seller's email or name.")
-    attributes: dict[AttributeName, str | int | float | bool | None] = Field(
-        default_factory=dict
-    )
+    attributes: dict[AttributeName, str | int | float | bool | None] = Field(default_factory=dict)
 
 
 class BulkImport(Input):
