@@ -110,3 +110,13 @@ def test_withdrawing_consent_racing_a_delete_never_answers_500(app, client, admi
         for thread in threads:
             thread.join()
     assert set(statuses) <= {200, 204, 404}, statuses
+
+
+def test_the_document_says_what_these_endpoints_answer(client, admin):
+    """Two of the statuses the audit found undocumented (issue 18)."""
+    paths = client.get(f"{API}/openapi.json").json["paths"]
+    removal = paths[f"{API}/suppressions/{{suppression_id}}"]["delete"]["responses"]
+    added = client.post(f"{API}/suppressions", headers=admin.headers, json={"phone": "0612345678"})
+    removed = client.delete(f"{API}/suppressions/{added.json['id']}", headers=admin.headers)
+    assert str(removed.status_code) in removal and removed.status_code == 204
+    assert "403" in paths[f"{API}/contacts/imports/{{import_id}}"]["get"]["responses"]

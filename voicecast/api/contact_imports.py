@@ -147,7 +147,7 @@ def import_contacts(form: ImportForm, upload):
     summary="Get an import and its report",
     tag=TAG,
     response=ImportOut,
-    errors=(404,),
+    errors=(403, 404),
 )
 def get_import(import_id: int):
     """Its status (queued, running, done, failed) and, once read, the report."""
