@@ -144,6 +144,18 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         **recording_settings(env),
         **operations_settings(env),
         **webhook_settings(env),
+        **login_settings(env),
+    }
+
+
+def login_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How failed web logins are throttled (voicecast/web/throttle.py)."""
+    return {
+        "LOGIN_MAX_FAILURES_PER_EMAIL": parse_int(env, "LOGIN_MAX_FAILURES_PER_EMAIL", 10, 1),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": parse_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 50, 1),
+        "LOGIN_THROTTLE_WINDOW_SECONDS": parse_int(env, "LOGIN_THROTTLE_WINDOW_SECONDS", 900, 1),
+        # Reverse proxies in front of the app whose X-Forwarded-For names the client (0: none).
+        "LOGIN_TRUSTED_PROXIES": parse_int(env, "LOGIN_TRUSTED_PROXIES", 0, 0),
     }
 
 

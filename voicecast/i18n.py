@@ -37,6 +37,9 @@ EN: dict[str, str] = {
     "Retour à l'accueil": "Back to the home page",
     "Page introuvable.": "Page not found.",
     "Votre session a expiré, veuillez réessayer.": "Your session expired, please try again.",
+    "Trop de tentatives de connexion. Réessayez dans {minutes} min.": (
+        "Too many login attempts. Try again in {minutes} min."
+    ),
     "Langue": "Language",
     "Voicecast : vos vendeurs laissent leur propre voix sur la messagerie de vos clients.": (
         "Voicecast: your sellers leave their own voice on your customers' voicemail."

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import current_app, jsonify
-from pydantic import Field
+from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
 from voicecast.api import bp
@@ -55,6 +55,10 @@ class ImportOut(Output):
     finished_at: datetime | None
 
 
+# An attribute is named (a column of the table the contacts are read as), so never "".
+AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
 class BulkContact(Input):
     phone: str = Field(max_length=32)
     first_name: str | None = Field(default=None, max_length=100)
@@ -63,7 +67,7 @@ class BulkContact(Input):
     external_id: str | None = Field(default=None, max_length=100)
     postal_code: str | None = Field(default=None, max_length=16)
     seller: str | None = Field(default=None, description="The seller's email or name.")
-    attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    attributes: dict[AttributeName, str | int | float | bool | None] = Field(default_factory=dict)
 
 
 class BulkImport(Input):
@@ -143,7 +147,7 @@ def import_contacts(form: ImportForm, upload):
     summary="Get an import and its report",
     tag=TAG,
     response=ImportOut,
-    errors=(404,),
+    errors=(403, 404),
 )
 def get_import(import_id: int):
     """Its status (queued, running, done, failed) and, once read, the report."""
