@@ -4,6 +4,7 @@ page's language; the page's script gets them too, for what it redraws."""
 from __future__ import annotations
 
 from voicecast.i18n import gettext as _
+from voicecast.i18n import local_time, money, percent, zone_name
 
 STAGES = {
     "pending": "En attente",
@@ -50,6 +51,18 @@ OUTCOMES = {
     "opted_out": "Désinscrit",
     "in_progress": "En cours",
 }
+RECORDINGS = {
+    "uploaded": "Reçu",
+    "processing": "En traitement",
+    "ready": "Prêt",
+    "rejected": "Refusé",
+}
+# Who put a number on the do-not-call list (Suppression.source).
+SOURCES = {
+    "api": "ajouté par un responsable",
+    "callback": "demandé par le client en rappelant",
+    "import": "fichier d'opposition importé",
+}
 DONE = {
     "pause": "Campagne mise en pause : plus aucun nouvel appel.",
     "resume": "Campagne relancée.",
@@ -60,7 +73,8 @@ CHART = {"attempts": "Appels passés", "callbacks": "Rappels reçus"}
 
 def labels() -> dict[str, dict[str, str]]:
     groups = {"stage": STAGES, "status": STATUSES, "waiting": WAITING, "excluded": EXCLUDED,
-              "outcome": OUTCOMES, "done": DONE, "chart": CHART}  # fmt: skip
+              "outcome": OUTCOMES, "done": DONE, "chart": CHART, "recording": RECORDINGS,
+              "source": SOURCES}  # fmt: skip
     found = {
         name: {code: _(text) for code, text in group.items()} for name, group in groups.items()
     }
@@ -69,13 +83,10 @@ def labels() -> dict[str, dict[str, str]]:
 
 
 def cost_text(cost: dict) -> str:
-    """ "12.40 EUR", or each currency's amount when the carrier bills in another one."""
-    if cost["total"] is not None:
-        return f"{cost['total']:.2f} {cost['estimate']['currency']}"
-    parts = [f"{entry['amount']:.2f} {entry['unit']}" for entry in cost["carrier"]]
-    if cost["estimate"]["calls"]:
-        parts.append(f"{cost['estimate']['amount']:.2f} {cost['estimate']['currency']}")
-    return " + ".join(parts)
+    """ "12,40 €" in French; one amount per currency when the carrier billed in a currency
+    no rate converts (never added together)."""
+    parts = [money(entry["amount"], entry["currency"]) for entry in cost["amounts"]]
+    return " + ".join(parts) or money(0, cost["estimate"]["currency"])
 
 
 def cost_note(cost: dict) -> str:
@@ -83,6 +94,24 @@ def cost_note(cost: dict) -> str:
     return _("{priced} appels au prix de Twilio, {estimated} au prix estimé").format(
         priced=priced, estimated=cost["estimate"]["calls"]
     )
+
+
+def page_texts(figures: dict, zone: str) -> dict:
+    """The campaign page's figures that are written in words (times in the account's `zone`,
+    percentages, money), the same for the page and for its script's redraws."""
+    rate = figures["callbacks"]["rate"]
+    until, in_zone = _("jusqu'au"), f"({zone_name(zone)})"
+    return {
+        "updated": local_time(figures["updated_at"], zone, "clock"),
+        "callback_rate": "—" if rate is None else percent(rate),
+        "until": {
+            reason: f"{until} {local_time(entry['until'], zone)} {in_zone}"
+            for reason, entry in figures["waiting"].items()
+            if entry["until"]
+        },
+        "cost": cost_text(figures["cost"]),
+        "cost_note": cost_note(figures["cost"]),
+    }
 
 
 DAYS = {"mon": "Lundi", "tue": "Mardi", "wed": "Mercredi", "thu": "Jeudi", "fri": "Vendredi",

@@ -21,6 +21,20 @@ BATCH = 100
 AGAIN_IN = timedelta(seconds=60)
 
 
+def amounts_by_currency(
+    priced: list[tuple[str, float]], currency: str, rates: dict[str, float]
+) -> dict[str, float]:
+    """Amounts `(unit, amount)` added up per currency: each in `currency` when it is that
+    currency or `rates` (PRICE_EXCHANGE_RATES) converts it, else kept in its own, so a figure
+    never adds two currencies."""
+    totals: dict[str, float] = {currency: 0.0}
+    for unit, amount in priced:
+        if unit != currency and unit in rates:
+            unit, amount = currency, amount * rates[unit]
+        totals[unit] = totals.get(unit, 0.0) + amount
+    return {unit: round(amount, 2) for unit, amount in totals.items()}
+
+
 def unpriced(campaign_id: int, now: datetime, limit: int) -> list[tuple[int, str]]:
     """(attempt id, call sid) of the campaign's calls that ended a while ago without a price."""
     stmt = (
