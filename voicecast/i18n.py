@@ -272,6 +272,25 @@ EN: dict[str, str] = {
     "Aucun message reçu.": "No drops received.",
     "Aucun rappel.": "No callbacks.",
     "Les chiffres se mettent à jour tout seuls.": "The figures update by themselves.",
+    # The exports' values (dashboard/wording.py: ATTEMPT_STATES, ANSWERED_BY, ROUTES).
+    "Créé": "Created",
+    "En file chez l'opérateur": "Queued at the carrier",
+    "Sonne": "Ringing",
+    "En ligne": "In progress",
+    "Terminé": "Completed",
+    "Une personne": "A person",
+    "Messagerie, après le bip": "Voicemail, after the beep",
+    "Messagerie, après un silence": "Voicemail, after silence",
+    "Messagerie, fin non reconnue": "Voicemail, end not recognised",
+    "Messagerie, au début du message d'accueil": "Voicemail, at the start of the greeting",
+    "Fax": "Fax",
+    "Inconnu": "Unknown",
+    "Ligne du vendeur": "Seller's line",
+    "Dernier message reçu": "Last message received",
+    "Vendeur attitré": "Assigned seller",
+    "Numéro de repli": "Fallback number",
+    "Aucun numéro à faire sonner": "Nobody to ring",
+    "Nouvel essai : l'appel n'est jamais parti": "Retry: the call was never placed",
     # A missed callback's voicemail page (callbacks/voicemail.html) and the dashboard's words.
     "Rappel manqué": "Missed callback",
     "Appel du {when}": "Call of {when}",
@@ -295,7 +314,12 @@ def current_locale() -> str:
 
 
 def gettext(message: str) -> str:
-    return CATALOGS.get(current_locale(), {}).get(message, message)
+    return translate(message, current_locale())
+
+
+def translate(message: str, locale: str) -> str:
+    """`message` (French) in `locale`, outside a request (an export, a text message)."""
+    return CATALOGS.get(locale, {}).get(message, message)
 
 
 def pick_locale() -> None:

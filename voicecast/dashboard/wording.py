@@ -3,6 +3,8 @@ page's language; the page's script gets them too, for what it redraws."""
 
 from __future__ import annotations
 
+from voicecast.delivery.calls import RETRY_NEVER_PLACED
+from voicecast.delivery.controls import CANCELED_BY_CAMPAIGN
 from voicecast.i18n import gettext as _
 from voicecast.i18n import local_time, money, percent, zone_name
 
@@ -51,6 +53,15 @@ OUTCOMES = {
     "opted_out": "Désinscrit",
     "in_progress": "En cours",
 }
+# Every reason a delivery can carry: why it waits or was skipped, the outcome that ended it
+# (busy, no_answer...), and the two written ones of delivery/calls.py and controls.py.
+REASONS = {
+    **WAITING,
+    **EXCLUDED,
+    **STAGES,
+    RETRY_NEVER_PLACED: "Nouvel essai : l'appel n'est jamais parti",
+    CANCELED_BY_CAMPAIGN: "Campagne annulée",
+}
 RECORDINGS = {
     "uploaded": "Reçu",
     "processing": "En traitement",
@@ -63,6 +74,37 @@ SOURCES = {
     "callback": "demandé par le client en rappelant",
     "import": "fichier d'opposition importé",
 }
+# The carrier's states of a call (Twilio's CallStatus, DialCallStatus).
+ATTEMPT_STATES = {
+    "created": "Créé",
+    "dialing": "Appel en cours",
+    "queued": "En file chez l'opérateur",
+    "ringing": "Sonne",
+    "in-progress": "En ligne",
+    "completed": "Terminé",
+    "busy": "Occupé",
+    "no-answer": "Pas de réponse",
+    "failed": "Échec",
+    "canceled": "Annulé",
+}
+# Who answered, as the carrier's machine detection says (Twilio's AnsweredBy).
+ANSWERED_BY = {
+    "human": "Une personne",
+    "machine_end_beep": "Messagerie, après le bip",
+    "machine_end_silence": "Messagerie, après un silence",
+    "machine_end_other": "Messagerie, fin non reconnue",
+    "machine_start": "Messagerie, au début du message d'accueil",
+    "fax": "Fax",
+    "unknown": "Inconnu",
+}
+# Why a callback went where it went (callbacks.routing.Route).
+ROUTES = {
+    "seller_line": "Ligne du vendeur",
+    "last_message": "Dernier message reçu",
+    "assigned_seller": "Vendeur attitré",
+    "fallback": "Numéro de repli",
+    "none": "Aucun numéro à faire sonner",
+}
 DONE = {
     "pause": "Campagne mise en pause : plus aucun nouvel appel.",
     "resume": "Campagne relancée.",
@@ -74,6 +116,7 @@ CHART = {"attempts": "Appels passés", "callbacks": "Rappels reçus"}
 def labels() -> dict[str, dict[str, str]]:
     groups = {"stage": STAGES, "status": STATUSES, "waiting": WAITING, "excluded": EXCLUDED,
               "outcome": OUTCOMES, "done": DONE, "chart": CHART, "recording": RECORDINGS,
+              "reason": REASONS,
               "source": SOURCES}  # fmt: skip
     found = {
         name: {code: _(text) for code, text in group.items()} for name, group in groups.items()
