@@ -291,6 +291,10 @@ EN: dict[str, str] = {
     "Numéro de repli": "Fallback number",
     "Aucun numéro à faire sonner": "Nobody to ring",
     "Nouvel essai : l'appel n'est jamais parti": "Retry: the call was never placed",
+    "Cette référence est destinée aux développeurs qui relient Voicecast à vos outils : elle "
+    "est en anglais, comme l'API elle-même (noms des champs, codes et messages d'erreur).": (
+        "This reference is for developers connecting Voicecast to your tools."
+    ),
     # A missed callback's voicemail page (callbacks/voicemail.html) and the dashboard's words.
     "Rappel manqué": "Missed callback",
     "Appel du {when}": "Call of {when}",
