@@ -90,7 +90,9 @@ def test_a_contact_is_found_and_shows_its_history(client, shop):
     contact_id = int(found.split("/contacts/")[1].split('"')[0])
     history = client.get(f"/contacts/{contact_id}").text
     assert "Entretien 2 ans" in history
-    assert "Sur la liste d&#39;opposition depuis le" in history and "(callback)" in history
+    assert "Sur la liste d&#39;opposition depuis le" in history
+    assert "(demandé par le client en rappelant)" in history  # the source in words, not its code
+    assert "A tapé 9 en rappelant le 01 59 00 00 00" in history  # the reason, in French
     assert "Désinscrit" in history
 
 
