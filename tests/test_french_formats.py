@@ -141,3 +141,31 @@ def test_a_missed_callback_s_text_fits_one_gsm7_segment(app, runner, client):
         text = notification_text(db.session.query(InboundCall).one())
     assert "Francoise Lefèvre-Baton (06 12 34 56 78), campagne Controle, " in text
     assert sms.segments(text) == 1
+
+
+def test_an_export_s_cost_is_in_one_currency_or_each_apart(app):
+    from voicecast.exports.csvstream import FLAVOURS, Cells, Language
+    from voicecast.exports.deliveries import Calls
+    from voicecast.models import Attempt
+
+    cells = Cells(FLAVOURS["semicolon"], Language("fr", "Europe/Paris"))
+    with app.app_context():
+        app.config["PRICE_EXCHANGE_RATES"] = {}
+        calls = Calls()
+        calls.add(Attempt(number=1, price=0.10, price_unit="USD"))
+        calls.add(Attempt(number=2, price=0.05, price_unit="EUR"))
+        assert calls.cost(cells) == ("0,1 USD + 0,05 EUR", "")  # never added together
+        app.config["PRICE_EXCHANGE_RATES"] = {"USD": 0.9}
+        calls = Calls()
+        calls.add(Attempt(number=1, price=0.10, price_unit="USD"))
+        calls.add(Attempt(number=2, price=0.05, price_unit="EUR"))
+        assert calls.cost(cells) == ("0,14", "EUR")
+
+
+def test_a_french_account_s_preview_writes_its_costs_in_euros(app, runner, client):
+    shop = open_shop(app, runner, client, {"Marie": "+33611000001"})
+    campaign = add_campaign(client, shop, "Entretien")
+    url = f"/api/v1/campaigns/{campaign}/preview"
+    preview = client.get(url, headers=shop.admin.headers).json
+    assert preview["estimated_cost_text"] == money(preview["estimated_cost"], "EUR", "fr")
+    assert preview["max_cost_text"].endswith(f"{NBSP}€") and "," in preview["max_cost_text"]

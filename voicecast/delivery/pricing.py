@@ -29,10 +29,18 @@ def amounts_by_currency(
     never adds two currencies."""
     totals: dict[str, float] = {currency: 0.0}
     for unit, amount in priced:
-        if unit != currency and unit in rates:
-            unit, amount = currency, amount * rates[unit]
+        unit, amount = converted(unit, amount, currency, rates)
         totals[unit] = totals.get(unit, 0.0) + amount
     return {unit: round(amount, 2) for unit, amount in totals.items()}
+
+
+def converted(
+    unit: str, amount: float, currency: str, rates: dict[str, float]
+) -> tuple[str, float]:
+    """`amount` of `unit` in `currency` when `rates` converts it, else as it is."""
+    if unit != currency and unit in rates:
+        return currency, amount * rates[unit]
+    return unit, amount
 
 
 def unpriced(campaign_id: int, now: datetime, limit: int) -> list[tuple[int, str]]:

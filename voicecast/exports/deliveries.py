@@ -9,11 +9,13 @@ primary and unique keys; sellers are read once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import Row, select
 
 from voicecast.dashboard.wording import ANSWERED_BY, ATTEMPT_STATES, REASONS, STAGES
+from voicecast.delivery.pricing import converted
 from voicecast.exports.csvstream import Cells, keyset_batches, text
 from voicecast.extensions import db
 from voicecast.models import Attempt, Contact, Delivery, User
@@ -54,15 +56,24 @@ class Calls:
     """What a delivery's attempts add up to: the last one, and the carrier's prices."""
 
     last: Attempt | None = None
-    cost: float | None = None
-    currency: str | None = None
+    costs: dict[str, float] = field(default_factory=dict)  # currency -> amount
 
     def add(self, attempt: Attempt) -> None:
         if self.last is None or attempt.number > self.last.number:
             self.last = attempt
         if attempt.price is not None:
-            self.cost = (self.cost or 0.0) + attempt.price
-            self.currency = self.currency or attempt.price_unit
+            config = current_app.config
+            currency, rates = config["PRICE_CURRENCY"], config["PRICE_EXCHANGE_RATES"]
+            unit, amount = converted(attempt.price_unit or "?", attempt.price, currency, rates)
+            self.costs[unit] = self.costs.get(unit, 0.0) + amount
+
+    def cost(self, cells: Cells) -> tuple[str, str]:
+        """The cost and its currency; in several currencies (no rate converts one of them),
+        each amount with its own, never added: "0,5 EUR + 0,07 USD" and no currency."""
+        if len(self.costs) == 1:
+            [(unit, amount)] = self.costs.items()
+            return cells(amount), unit
+        return " + ".join(f"{cells(amount)} {unit}" for unit, amount in self.costs.items()), ""
 
 
 def seller_names(account_id: int) -> dict[int, str]:
@@ -123,8 +134,7 @@ def delivery_rows(
                 cells.label(ANSWERED_BY, last and last.answered_by),
                 cells(last and last.call_sid),
                 cells(delivery.next_attempt_at),
-                cells(made.cost),
-                cells(made.currency),
+                *made.cost(cells),
             ]
         )
     return rows
