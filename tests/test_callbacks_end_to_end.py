@@ -11,13 +11,14 @@ from datetime import timedelta
 import pytest
 
 from tests.audio import Sounds, make_sounds
+from tests.browser import PHONE, screenshot
 from tests.helpers import create_tenant
 from tests.test_campaign_delivery import ledger, run_until, upload
 from voicecast.callbacks import sms
 from voicecast.models.base import utcnow
 
 API = "/api/v1"
-pytest_plugins = ["tests.carrier_fixtures"]  # carrier, public_app
+pytest_plugins = ["tests.carrier_fixtures", "tests.browser_fixtures"]  # carrier, public_app
 MARIE_PHONE, MARIE_LINE, SHARED, DESK = (
     "+33611000001",
     "+33159000001",
@@ -248,3 +249,29 @@ def test_a_voicemail_reported_after_the_call_s_end_still_reaches_the_seller(
     assert "Message (12 s) : http" in bodies[1]
     [record] = callbacks(client, admin)
     assert (record["outcome"], record["duration_seconds"]) == ("voicemail_left", 31)
+
+
+def test_the_voicemail_page_plays_the_message_with_its_real_length(
+    client, carrier, public_app, after_campaign, run_jobs, browser
+):
+    """On a phone, in Chromium: the text's link opens the page, whose player knows the
+    message's length (not 0:00) and can play it; the button calls the customer back."""
+    missed = {"from": PIERRE, "to": SHARED, "seller": "no-answer", "voicemail_seconds": 7}
+    sim(carrier, "/_sim/inbound", missed)
+    run_jobs()
+    messages = sim(carrier, "/_sim/messages")
+    [text] = messages["messages"] if isinstance(messages, dict) else messages
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(text["body"].split(": ")[-1])
+    assert page.get_by_test_id("call-back").get_attribute("href") == f"tel:{PIERRE}"
+    assert "Rappeler le 06 12 34 56 11" in page.get_by_test_id("call-back").inner_text()
+    duration = page.evaluate("""() => new Promise((done, failed) => {
+        const audio = document.querySelector("audio");
+        if (audio.readyState >= 1) return done(audio.duration);
+        audio.addEventListener("loadedmetadata", () => done(audio.duration));
+        audio.addEventListener("error", () => failed(String(audio.error && audio.error.code)));
+    })""")
+    assert duration == pytest.approx(7, abs=0.5)
+    assert "Durée : 0:07" in page.locator("main").inner_text()
+    screenshot(page, "voicemail-page-phone")
+    page.context.close()
