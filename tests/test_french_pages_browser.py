@@ -123,6 +123,7 @@ def test_a_french_account_s_pages_read_the_french_way(app, live_server, browser,
     # 0.135 USD at 0.86, with the estimate of nothing else: one amount, in euros.
     assert page.locator("[data-field=cost]").inner_text() == "0,12\u00a0€"
     assert page.locator("[data-field=callback-rate]").inner_text() == "100\u202f%"
+    assert "1 appel au prix de Twilio" in text  # not "1 appels"
     assert_french(text, codes, "campaign page")
     with page.expect_response(lambda response: "figures.json" in response.url):
         pass  # the page's script reads its figures again, and redraws them

@@ -220,8 +220,8 @@ EN: dict[str, str] = {
     "Rappels": "Callbacks",
     "Taux de rappel": "Callback rate",
     "Coût": "Cost",
-    "{priced} appels au prix de Twilio, {estimated} au prix estimé": (
-        "{priced} calls at Twilio's price, {estimated} at the estimated price"
+    "{priced} appel{s} au prix de Twilio, {estimated} au prix estimé": (
+        "{priced} call(s) at Twilio's price, {estimated} at the estimated price"
     ),
     "jusqu'au": "until",
     "Règles d'appel": "Calling rules",

@@ -134,8 +134,11 @@ def cost_text(cost: dict) -> str:
 
 def cost_note(cost: dict) -> str:
     priced = sum(entry["calls"] for entry in cost["carrier"])
-    return _("{priced} appels au prix de Twilio, {estimated} au prix estimé").format(
-        priced=priced, estimated=cost["estimate"]["calls"]
+    text = "{priced} appel{s} au prix de Twilio, {estimated} au prix estimé"
+    return _(text).format(
+        s="s" if priced > 1 else "",  # French: 0 and 1 are singular
+        priced=priced,
+        estimated=cost["estimate"]["calls"],
     )
 
 
