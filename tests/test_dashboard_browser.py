@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.audio import Sounds, make_sounds
-from tests.browser import DESKTOP, PHONE, screenshot
+from tests.browser import DESKTOP, PHONE, logged_in_page, screenshot
 from tests.helpers import create_tenant
 from tests.test_campaign_delivery import upload
 
@@ -94,13 +94,7 @@ def test_a_manager_watches_a_running_campaign_and_pauses_it(
     app, runner, client, carrier, public_app, worker, browser, sounds
 ):
     campaign_id, headers = running_campaign(client, runner, sounds)
-    context = browser.new_context(base_url=public_app, viewport=DESKTOP)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Adresse e-mail").fill("chef@dupont.fr")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/")
+    page = logged_in_page(browser, public_app, "chef@dupont.fr", PASSWORD)
     page.get_by_role("link", name="Campagnes").click()
     page.get_by_role("link", name="Entretien 2 ans").click()
     page.wait_for_url(f"**/campaigns/{campaign_id}")
@@ -133,4 +127,4 @@ def test_a_manager_watches_a_running_campaign_and_pauses_it(
     screenshot(page, "campaign-paused-phone")
     page.set_viewport_size(DESKTOP)
     screenshot(page, "campaign-paused-desktop")
-    context.close()
+    page.context.close()

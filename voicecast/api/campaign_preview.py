@@ -12,6 +12,9 @@ from voicecast.api.campaigns import get_campaign
 from voicecast.api.schemas import Output
 from voicecast.api.spec import operation
 from voicecast.delivery.forecast import CALL_SECONDS, forecast
+from voicecast.extensions import db
+from voicecast.i18n import account_locale, money
+from voicecast.models import Account
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import CampaignStatus
 
@@ -33,6 +36,10 @@ class PreviewOut(Output):
     estimated_cost: float = Field(description="One call per contact at PRICE_PER_CALL.")
     max_cost: float = Field(description="Every attempt used (max_attempts per contact).")
     currency: str
+    estimated_cost_text: str = Field(
+        description='estimated_cost as the account\'s people read it (French: "0,25 €").'
+    )
+    max_cost_text: str = Field(description="max_cost, written the same way.")
     calling_rules: dict
     assumptions: list[str]
 
@@ -45,6 +52,7 @@ def preview_campaign(campaign_id: int):
     campaign = get_campaign(campaign_id)
     require_status(campaign, CampaignStatus.DRAFT)
     result = forecast(campaign, utcnow())
+    locale = account_locale(db.session.get(Account, campaign.account_id).country)
     return PreviewOut(
         audience=result.audience,
         to_call=result.to_call,
@@ -56,6 +64,8 @@ def preview_campaign(campaign_id: int):
         estimated_cost=result.estimated_cost,
         max_cost=result.max_cost,
         currency=result.currency,
+        estimated_cost_text=money(result.estimated_cost, result.currency, locale),
+        max_cost_text=money(result.max_cost, result.currency, locale),
         calling_rules=result.rules.describe(),
         assumptions=[
             "the pace is the lowest of the campaign's and the carrier account's calls per "

@@ -22,6 +22,7 @@ from voicecast.callbacks.wording import (
     ACCEPT_KEY,
     OPT_OUT_KEY,
     contact_name,
+    spoken_number,
     texts_for,
 )
 from voicecast.extensions import db
@@ -129,8 +130,12 @@ def call_of(call_id: int, params: Mapping[str, str], leg: str = "CallSid") -> In
     return call
 
 
+def account_country(call: InboundCall) -> str:
+    return db.session.get(Account, call.account_id).country
+
+
 def account_texts(call: InboundCall) -> dict[str, str]:
-    return texts_for(db.session.get(Account, call.account_id).country)
+    return texts_for(account_country(call))
 
 
 def move_outcome(call: InboundCall, outcome: CallbackOutcome) -> bool:
@@ -159,6 +164,15 @@ def menu(call_id: int, params: Mapping[str, str]) -> Reply:
     return twiml_reply(twiml.dial_only(call.dialed_number, urls))
 
 
+def opt_out_reason(call: InboundCall, sid: str) -> str:
+    """Why the number is on the list, in the account's language (its contact page shows it)."""
+    country = account_country(call)
+    number = spoken_number(call.to_number, country)
+    return texts_for(country)["opt_out_reason"].format(key=OPT_OUT_KEY, number=number, sid=sid)[
+        :200
+    ]
+
+
 def suppress(call: InboundCall, sid: str) -> None:
     """The caller's number on the account's do-not-call list, at once (kept if already)."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
@@ -166,7 +180,7 @@ def suppress(call: InboundCall, sid: str) -> None:
         "account_id": call.account_id,
         "phone": call.from_number[:16],
         "source": "callback",
-        "reason": f"Pressed {OPT_OUT_KEY} when calling back {call.to_number} (call {sid})."[:200],
+        "reason": opt_out_reason(call, sid),
         "created_at": utcnow(),
         "updated_at": utcnow(),
     }
@@ -185,7 +199,7 @@ def whisper(call_id: int, params: Mapping[str, str]) -> Reply:
         return UNKNOWN_CALL
     texts = account_texts(call)
     contact = db.session.get(Contact, call.contact_id) if call.contact_id else None
-    caller = contact_name(contact, call.from_number)
+    caller = contact_name(contact, call.from_number, account_country(call))
     campaign = db.session.get(Campaign, call.campaign_id) if call.campaign_id else None
     about = texts["whisper_campaign"].format(campaign=campaign.name) if campaign else ""
     text = texts["whisper"].format(caller=caller, campaign=about)

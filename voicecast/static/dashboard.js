@@ -62,7 +62,8 @@
   function show(figures) {
     root.querySelector("[data-field=status-label]").className = `badge ${figures.status}`;
     setText("[data-field=status-label]", labels.status[figures.status] || figures.status);
-    setText("[data-field=updated]", new Date(figures.updated_at).toLocaleTimeString(locale));
+    const texts = figures.texts;
+    setText("[data-field=updated]", texts.updated);
     setText("[data-field=total]", figures.total);
     root.querySelector("[data-field=progress]").value = figures.progress;
     for (const [stage, count] of Object.entries(figures.counts)) {
@@ -70,7 +71,7 @@
     }
     fillList("waiting", Object.entries(figures.waiting).map(([code, entry]) => [
       code, entry.count,
-      entry.until ? `${labels.until} ${new Date(entry.until).toLocaleString(locale)}` : ""]),
+      texts.until[code] || ""]),
       labels.waiting);
     fillList("excluded", Object.entries(figures.excluded).map(
       ([code, count]) => [code, count, ""]), labels.excluded);
@@ -78,11 +79,9 @@
     for (const outcome of ["connected", "voicemail_left", "abandoned", "opted_out"]) {
       setText(`[data-outcome="${outcome}"]`, figures.callbacks[outcome]);
     }
-    const rate = figures.callbacks.rate;
-    setText("[data-field=callback-rate]",
-      rate === null ? "—" : `${(rate * 100).toLocaleString(locale, {maximumFractionDigits: 1})} %`);
-    setText("[data-field=cost]", figures.cost_text);
-    setText("[data-field=cost-note]", figures.cost_note);
+    setText("[data-field=callback-rate]", texts.callback_rate);
+    setText("[data-field=cost]", texts.cost);
+    setText("[data-field=cost-note]", texts.cost_note);
     for (const form of root.querySelectorAll("form[data-shown-in]")) {
       form.hidden = !form.dataset.shownIn.split(" ").includes(figures.status);
     }
