@@ -294,3 +294,19 @@ def init_app(app: Flask) -> None:
     app.before_request(pick_locale)
     app.after_request(remember_locale)
     app.jinja_env.globals.update(_=gettext, current_locale=current_locale, locales=LOCALES)
+    app.jinja_env.filters["percent"] = percent
+
+
+# Before "%", French puts a narrow no-break space (U+202F), as Chromium's Intl.NumberFormat
+# ("fr-FR") writes it: "30 %".
+NNBSP = "\u202f"
+
+
+def percent(ratio: float, locale: str | None = None) -> str:
+    """A ratio as a percentage with at most one decimal: "30 %", "12,5 %" ("30%" in English),
+    never "30.0 %"."""
+    value = round(ratio * 100, 1)
+    digits = f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+    if (locale or current_locale()) != "fr":
+        return f"{digits}%"
+    return f"{digits.replace(',', NNBSP).replace('.', ',')}{NNBSP}%"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from voicecast.dashboard import bp
 from voicecast.dashboard.figures import STAGES, campaign_figures
 from voicecast.dashboard.people import contact_history, search_contacts, seller_lines
-from voicecast.dashboard.wording import cost_note, cost_text, day_names, labels
+from voicecast.dashboard.wording import cost_note, cost_text, day_names, figure_texts, labels
 from voicecast.delivery import controls
 from voicecast.extensions import db
 from voicecast.i18n import gettext as _
@@ -52,10 +52,13 @@ def campaigns():
 @login_required
 def campaign(campaign_id: int):
     row = own_campaign(campaign_id)
+    figures = campaign_figures(row)
     return render_template(
         "dashboard/campaign.html",
         campaign=row,
-        figures=campaign_figures(row),
+        figures=figures,
+        texts=figure_texts(figures),
+        zone=current_user.account.timezone,
         stages=STAGES,
         labels=labels(),
         form=ActionForm(),
@@ -76,6 +79,7 @@ def campaign_figures_json(campaign_id: int):
         cost_text(figures["cost"]),
         cost_note(figures["cost"]),
     )
+    figures["texts"] = figure_texts(figures)
     return jsonify(figures)
 
 

@@ -4,6 +4,7 @@ page's language; the page's script gets them too, for what it redraws."""
 from __future__ import annotations
 
 from voicecast.i18n import gettext as _
+from voicecast.i18n import percent
 
 STAGES = {
     "pending": "En attente",
@@ -55,7 +56,8 @@ DONE = {
     "resume": "Campagne relancée.",
     "cancel": "Campagne annulée.",
 }
-CHART = {"attempts": "Appels passés", "callbacks": "Rappels reçus"}
+CHART = {"attempts": "Appels passés", "callbacks": "Rappels reçus", "time": "Heure",
+         "count": "Appels"}  # fmt: skip
 
 
 def labels() -> dict[str, dict[str, str]]:
@@ -66,6 +68,16 @@ def labels() -> dict[str, dict[str, str]]:
     }
     found["until"] = _("jusqu'au")  # type: ignore[assignment]
     return found
+
+
+def figure_texts(figures: dict) -> dict[str, str]:
+    """The campaign's figures written as the page shows them, for the page and its script's
+    redraws alike: "30 %" (never "30.0 %"), "—" before anyone was reached."""
+    rate = figures["callbacks"]["rate"]
+    return {
+        "callback_rate": "—" if rate is None else percent(rate),
+        "progress": percent(figures["progress"]),
+    }
 
 
 def cost_text(cost: dict) -> str:
