@@ -12,6 +12,7 @@ import pytest
 from tests.audio import Sounds, make_sounds
 from tests.helpers import create_tenant
 from tests.test_campaign_delivery import ledger, run_until, upload
+from tests.test_web_login import PASSWORD, log_in
 
 API = "/api/v1"
 pytest_plugins = ["tests.carrier_fixtures"]
@@ -121,3 +122,14 @@ def test_an_eta_past_the_window_s_end_names_the_window_and_the_next_day(
     explanation = preview["eta"]["explanation"]
     assert "the calling window closes at Fri 04 Dec 20:00 Europe/Paris" in explanation
     assert "it reopens at Mon 07 Dec 09:00 Europe/Paris" in explanation
+    # The draft's page says the same in French, times in the zone they are read in.
+    runner.invoke(args=["user", "set-password", "chef@dupont.example"],
+                  input=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    assert log_in(client, "chef@dupont.example", PASSWORD).status_code == 302
+    page = client.get(url.removeprefix(API)).text
+    assert "0,0096 appels/s, limité par le débit demandé pour la campagne (0,01 appels/s)" in page
+    assert (
+        "La fenêtre d&#39;appel ferme le 04/12/2026 à 20:00 (Europe/Paris) avec des appels "
+        "restants ; reprise le 07/12/2026 à 09:00 (Europe/Paris)."
+    ) in page
+    assert "5 appels : le dernier premier appel le 07/12/2026 à 09:03 (Europe/Paris)." in page

@@ -67,6 +67,17 @@ def wait_until(condition, timeout: float, what: str) -> None:
     pytest.fail(f"timed out waiting for {what}")
 
 
+def logged_in(context, email: str):
+    """A page of `context` logged in as `email` through the login form."""
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/")
+    return page
+
+
 def running_campaign(client, runner, sounds) -> tuple[int, dict]:
     admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.fr")
     runner.invoke(args=["account", "set-caller-id", str(admin.account_id), "+33159000000"])
@@ -97,12 +108,7 @@ def test_a_manager_watches_a_running_campaign_and_pauses_it(
 ):
     campaign_id, headers = running_campaign(client, runner, sounds)
     context = browser.new_context(base_url=public_app, viewport=DESKTOP)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Adresse e-mail").fill("chef@dupont.fr")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/")
+    page = logged_in(context, "chef@dupont.fr")
     page.get_by_role("link", name="Campagnes").click()
     page.get_by_role("link", name="Entretien 2 ans").click()
     page.wait_for_url(f"**/campaigns/{campaign_id}")
@@ -162,12 +168,7 @@ def test_the_chart_has_time_and_count_axes_in_the_account_s_zone(
     context = browser.new_context(
         base_url=live_server, viewport=DESKTOP, timezone_id="America/New_York"
     )
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Adresse e-mail").fill("chef@dupont.example")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/")
+    page = logged_in(context, "chef@dupont.example")
     page.goto(f"/campaigns/{shop.campaign_id}")
     x_ticks = page.locator("[data-axis=x] text[data-tick]").all_text_contents()
     assert x_ticks[0] == "06/12 00:34", x_ticks  # the day, then the time, in Paris

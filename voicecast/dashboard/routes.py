@@ -10,13 +10,16 @@ from sqlalchemy import select
 
 from voicecast.dashboard import bp
 from voicecast.dashboard.figures import STAGES, campaign_figures
+from voicecast.dashboard.forecast_text import forecast_texts
 from voicecast.dashboard.people import contact_history, search_contacts, seller_lines
 from voicecast.dashboard.wording import cost_note, cost_text, day_names, figure_texts, labels
 from voicecast.delivery import controls
+from voicecast.delivery.forecast import forecast
 from voicecast.extensions import db
 from voicecast.i18n import gettext as _
 from voicecast.models import Contact
-from voicecast.models.campaign import Campaign
+from voicecast.models.base import utcnow
+from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.rules.campaigns import rules_of
 
 CONTROLS = {"pause": controls.pause, "resume": controls.resume, "cancel": controls.cancel}
@@ -53,12 +56,14 @@ def campaigns():
 def campaign(campaign_id: int):
     row = own_campaign(campaign_id)
     figures = campaign_figures(row)
+    zone = current_user.account.timezone
     return render_template(
         "dashboard/campaign.html",
         campaign=row,
         figures=figures,
         texts=figure_texts(figures),
-        zone=current_user.account.timezone,
+        zone=zone,
+        forecast=draft_forecast(row, zone),
         stages=STAGES,
         labels=labels(),
         form=ActionForm(),
@@ -68,6 +73,13 @@ def campaign(campaign_id: int):
         rules=rules_of(row).describe(),
         day_names=day_names(),
     )
+
+
+def draft_forecast(campaign: Campaign, zone: str) -> dict | None:
+    """A draft's forecast in words (the preview's), None once launched."""
+    if campaign.status != CampaignStatus.DRAFT:
+        return None
+    return forecast_texts(forecast(campaign, utcnow()), campaign, zone)
 
 
 @bp.get("/campaigns/<int:campaign_id>/figures.json")
