@@ -5,6 +5,7 @@ what a preview promises before launch."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -420,6 +421,17 @@ def test_the_last_call_is_forecast_across_closed_hours():
     eve = forecast.eta(schedule, {"Europe/Paris": 100}, 1.0, paris(2026, 12, 24, 19, 59))
     assert eve.pauses[0].reopens_at == paris(2026, 12, 28, 10, 0)
     assert eve.pauses[0].closed_because == "Christmas Day"
+
+
+def test_the_last_retry_waits_for_each_retry_s_window():
+    schedule = Schedule.of(ALWAYS, FR)
+    found = forecast.Eta(paris(2026, 11, 27, 19, 30), (), 0)  # a Friday evening
+    campaign = SimpleNamespace(max_attempts=3, retry_delays_seconds=[3600, 86400])
+    # 20:30 is closed: the first retry waits for Monday 10:00, the second a day more.
+    retried = forecast.with_retries(found, schedule, campaign, ["Europe/Paris"])
+    assert retried.last_retry == paris(2026, 12, 1, 10, 0)
+    once = SimpleNamespace(max_attempts=1, retry_delays_seconds=[3600])
+    assert forecast.with_retries(found, schedule, once, ["Europe/Paris"]).last_retry is None
 
 
 def give_a_seller_and_message(account_id: int) -> int:

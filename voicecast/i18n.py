@@ -301,6 +301,9 @@ EN: dict[str, str] = {
     "Le dernier appel ne serait pas passé dans l'année.": (
         "The last call would not be placed within a year."
     ),
+    "Dernière relance au plus tard {when}, si toutes les tentatives servent.": (
+        "Last retry {when} at the latest, if every attempt is used."
+    ),
     "{count} appels : le dernier premier appel {when}.": (
         "{count} calls: the last first attempt {when}."
     ),

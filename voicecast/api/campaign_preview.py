@@ -53,6 +53,10 @@ class EtaOut(Output):
         description="The first window closings met with calls still to place."
     )
     window_pause_count: int = Field(description="How many closings are met in all.")
+    last_retry_at: datetime | None = Field(
+        description="The last retry at the latest, were every attempt used (max_attempts, "
+        "retry_delays_seconds, each waiting for its window); null: no retry."
+    )
 
 
 class PreviewOut(Output):
@@ -124,6 +128,7 @@ def eta_out(eta: Eta, to_call: int, pace: Pace) -> EtaOut:
         explanation=eta_explanation(eta, to_call, pace),
         window_pauses=[PauseOut(**vars(pause)) for pause in eta.pauses],
         window_pause_count=eta.pause_count,
+        last_retry_at=eta.last_retry,
     )
 
 

@@ -73,4 +73,8 @@ def forecast_texts(result: Forecast, campaign: Campaign, account_zone: str) -> d
         last = _("{count} appels : le dernier premier appel {when}.").format(
             count=result.to_call, when=moment(result.eta.last_call, account_zone)
         )
+    if result.eta.last_retry is not None:
+        last += " " + _(
+            "Dernière relance au plus tard {when}, si toutes les tentatives servent."
+        ).format(when=moment(result.eta.last_retry, account_zone))
     return {"pace": pace, "last_call": last, "pauses": [pause_text(p) for p in result.eta.pauses]}

@@ -4,13 +4,14 @@ very query planning runs, grouped instead of inserted, so its counts are plannin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from voicecast.delivery.calls import retry_delay
 from voicecast.delivery.pace import Pace, campaign_pace
 from voicecast.delivery.planning import delivery_rows
 from voicecast.extensions import db
@@ -42,6 +43,7 @@ class Eta:
     last_call: datetime | None
     pauses: tuple[Pause, ...]
     pause_count: int
+    last_retry: datetime | None = None  # at the latest, every attempt used (None: no retry)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,12 @@ def forecast(campaign: Campaign, now: datetime) -> Forecast:
         by_time_zone=dict(sorted(by_zone.items())),
         pace=pace,
         earliest_call=min((at for at in openings if at), default=None),
-        eta=eta(rules.schedule, by_zone, pace.calls_per_second, now),
+        eta=with_retries(
+            eta(rules.schedule, by_zone, pace.calls_per_second, now),
+            rules.schedule,
+            campaign,
+            list(by_zone),
+        ),
         estimated_cost=round(to_call * price, 2),
         max_cost=round(to_call * campaign.max_attempts * price, 2),
         currency=current_app.config["PRICE_CURRENCY"],
@@ -119,6 +126,22 @@ def eta(schedule: Schedule, per_zone: dict[str, int], rate: float, start: dateti
                         pauses.append(pause(schedule, zone, end))
         chunk_start = chunk_end
     return Eta(None if remaining else last, tuple(pauses), count)
+
+
+def with_retries(found: Eta, schedule: Schedule, campaign: Campaign, zones: list[str]) -> Eta:
+    """`found` with its last retry at the latest: after the last first attempt, each retry
+    delay in turn (calls.retry_delay), each retry waiting for the window of the zone that
+    opens last."""
+    if found.last_call is None or campaign.max_attempts <= 1:
+        return found
+    at: datetime | None = found.last_call
+    for made in range(1, campaign.max_attempts):
+        due = at + retry_delay(made, campaign.retry_delays_seconds)
+        openings = [schedule.next_opening(zone, due) for zone in zones]
+        at = max((o for o in openings if o), default=None)
+        if at is None:
+            break
+    return replace(found, last_retry=at)
 
 
 def pause(schedule: Schedule, zone: str, closes_at: datetime) -> Pause:
