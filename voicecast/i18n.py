@@ -312,6 +312,46 @@ EN: dict[str, str] = {
     "ajouté par un responsable": "added by a manager",
     "demandé par le client en rappelant": "asked by the customer when calling back",
     "fichier d'opposition importé": "imported do-not-call file",
+    # A draft campaign's forecast (dashboard/forecast_text.py).
+    "Prévision": "Forecast",
+    "Cadence": "Pace",
+    "Fin prévue": "Expected end",
+    "Désinscriptions (pas des rappels)": "Opt-outs (not callbacks)",
+    "Heure": "Time",
+    "Appels": "Calls",
+    "le {when} ({zone})": "on {when} ({zone})",
+    "le débit demandé pour la campagne ({value} appels/s)": (
+        "the campaign's own rate ({value} calls/s)"
+    ),
+    "la limite du compte opérateur ({carrier} appels/s, toutes campagnes)": (
+        "the carrier account's limit ({carrier} calls/s, for every campaign)"
+    ),
+    "les appels simultanés ({count} à la fois, {seconds} s chacun {how})": (
+        "calls at once ({count} at a time, {seconds} s each {how})"
+    ),
+    "en moyenne sur les {count} derniers appels du compte": (
+        "on average over the account's last {count} calls"
+    ),
+    "supposés : aucun appel du compte n'est encore terminé": (
+        "assumed: none of the account's calls has ended yet"
+    ),
+    "La fenêtre d'appel ferme {when} avec des appels restants": (
+        "The calling window closes {when} with calls left"
+    ),
+    " (jour férié : {name})": " (public holiday: {name})",
+    " et ne rouvre pas dans l'année.": " and does not reopen within a year.",
+    " ; reprise {when}.": "; calls resume {when}.",
+    "{rate} appels/s, limité par {limit}.": "{rate} calls/s, limited by {limit}.",
+    "Personne à appeler.": "Nobody to call.",
+    "Le dernier appel ne serait pas passé dans l'année.": (
+        "The last call would not be placed within a year."
+    ),
+    "Dernière relance au plus tard {when}, si toutes les tentatives servent.": (
+        "Last retry {when} at the latest, if every attempt is used."
+    ),
+    "{count} appels : le dernier premier appel {when}.": (
+        "{count} calls: the last first attempt {when}."
+    ),
 }
 CATALOGS = {"en": EN}
 

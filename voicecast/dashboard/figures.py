@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Integer, and_, cast, func, select
 
-from voicecast.callbacks.stats import callback_stats, reached_in
+from voicecast.callbacks.stats import callback_stats, is_callback, reached_in
 from voicecast.delivery.planning import counts_by_status
 from voicecast.delivery.pricing import amounts_by_currency
 from voicecast.extensions import db
@@ -129,7 +129,10 @@ def timeline(campaign: Campaign, now: datetime) -> dict[str, Any]:
         Attempt.dialed_at, and_(Attempt.campaign_id == campaign.id, reached_carrier()), start, width
     )
     callbacks = counts_per_bucket(
-        InboundCall.started_at, InboundCall.campaign_id == campaign.id, start, width
+        InboundCall.started_at,
+        and_(InboundCall.campaign_id == campaign.id, is_callback()),
+        start,
+        width,
     )
     buckets = max(1, int((max(end, start) - start).total_seconds() // width) + 1)
     buckets = max(buckets, 1 + max([*attempts, *callbacks], default=0))

@@ -10,14 +10,17 @@ from sqlalchemy import select
 
 from voicecast.dashboard import bp
 from voicecast.dashboard.figures import STAGES, campaign_figures
+from voicecast.dashboard.forecast_text import forecast_texts
 from voicecast.dashboard.people import contact_history, search_contacts, seller_lines
 from voicecast.dashboard.wording import day_names, labels, page_texts
 from voicecast.delivery import controls
+from voicecast.delivery.forecast import forecast
 from voicecast.exports.deliveries import seller_names
 from voicecast.extensions import db
 from voicecast.i18n import gettext as _
 from voicecast.models import Contact
-from voicecast.models.campaign import Campaign
+from voicecast.models.base import utcnow
+from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.rules.campaigns import rules_of
 
 CONTROLS = {"pause": controls.pause, "resume": controls.resume, "cancel": controls.cancel}
@@ -64,11 +67,13 @@ def campaigns():
 def campaign(campaign_id: int):
     row = own_campaign(campaign_id)
     figures = campaign_figures(row)
+    zone = current_user.account.timezone
     return render_template(
         "dashboard/campaign.html",
         campaign=row,
         figures=figures,
-        texts=page_texts(figures, current_user.account.timezone),
+        texts=page_texts(figures, zone),
+        forecast=draft_forecast(row, zone),
         stages=STAGES,
         labels=labels(),
         form=ActionForm(),
@@ -76,6 +81,13 @@ def campaign(campaign_id: int):
         rules=rules_of(row).describe(),
         day_names=day_names(),
     )
+
+
+def draft_forecast(campaign: Campaign, zone: str) -> dict | None:
+    """A draft's forecast in words (the preview's), None once launched."""
+    if campaign.status != CampaignStatus.DRAFT:
+        return None
+    return forecast_texts(forecast(campaign, utcnow()), campaign, zone)
 
 
 @bp.get("/campaigns/<int:campaign_id>/figures.json")

@@ -110,7 +110,8 @@ DONE = {
     "resume": "Campagne relancée.",
     "cancel": "Campagne annulée.",
 }
-CHART = {"attempts": "Appels passés", "callbacks": "Rappels reçus"}
+CHART = {"attempts": "Appels passés", "callbacks": "Rappels reçus", "time": "Heure",
+         "count": "Appels"}  # fmt: skip
 
 
 def labels() -> dict[str, dict[str, str]]:
@@ -150,6 +151,7 @@ def page_texts(figures: dict, zone: str) -> dict:
     return {
         "updated": local_time(figures["updated_at"], zone, "clock"),
         "callback_rate": "—" if rate is None else percent(rate),
+        "progress": percent(figures["progress"]),
         "until": {
             reason: f"{until} {local_time(entry['until'], zone)} {in_zone}"
             for reason, entry in figures["waiting"].items()

@@ -117,6 +117,13 @@ class Decision:
     next_attempt_at: datetime | None = None
 
 
+def retry_delay(attempts_made: int, retry_delays_seconds: list[int] | None) -> timedelta:
+    """The wait after attempt number `attempts_made` before the next: the campaign's delays in
+    turn, the last repeating (an hour when it has none)."""
+    delays = retry_delays_seconds or [3600]
+    return timedelta(seconds=delays[min(attempts_made - 1, len(delays) - 1)])
+
+
 def decide(
     outcome: DeliveryStatus,
     permanent: bool,
@@ -126,8 +133,7 @@ def decide(
 ) -> Decision:
     """Final, or due again after the retry delay (while attempts remain and it may help)."""
     if outcome in RETRYABLE_OUTCOMES and not permanent and attempts_made < max_attempts:
-        delays = retry_delays_seconds or [3600]
-        delay = timedelta(seconds=delays[min(attempts_made - 1, len(delays) - 1)])
+        delay = retry_delay(attempts_made, retry_delays_seconds)
         return Decision(DeliveryStatus.PENDING, f"retry after {outcome.value}", utcnow() + delay)
     reason = None if outcome == DeliveryStatus.VOICEMAIL_LEFT else outcome.value
     return Decision(outcome, reason)
