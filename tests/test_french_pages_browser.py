@@ -122,7 +122,8 @@ def test_a_french_account_s_pages_read_the_french_way(app, live_server, browser,
     assert "jusqu'au 07/12/2026 à 10:00 (heure de Paris)" in text  # Monday, 09:00 UTC
     # 0.135 USD at 0.86, with the estimate of nothing else: one amount, in euros.
     assert page.locator("[data-field=cost]").inner_text() == "0,12\u00a0€"
-    assert page.locator("[data-field=callback-rate]").inner_text() == "100\u202f%"
+    # Jeanne called back only to opt out: an opt-out, not a callback.
+    assert page.locator("[data-field=callback-rate]").inner_text() == "0\u202f%"
     assert "1 appel au prix de Twilio" in text  # not "1 appels"
     assert_french(text, codes, "campaign page")
     with page.expect_response(lambda response: "figures.json" in response.url):
