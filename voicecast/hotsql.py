@@ -1,27 +1,24 @@
-"""Plain SQL straight on a pooled driver connection, for the few statements run on every
-webhook of every call.
+"""Plain SQL straight on the driver, for the few statements run on every webhook of every call,
+inside the ORM session's own transaction.
 
-Through SQLAlchemy's execution machinery one small UPDATE and its COMMIT cost about 0.5 ms of
-CPU; straight through the driver they cost 0.15 ms, and a call sends five webhooks. The SQL is
-written once, portable between PostgreSQL and SQLite (named `:params`, no casts), with every
-value bound as a plain int or str, or a timestamp from `bind_datetime`. Everything else goes
-through SQLAlchemy as usual.
+Through SQLAlchemy's execution machinery one small UPDATE costs about 0.5 ms of CPU; straight
+through the driver it costs 0.15 ms, and a call sends five webhooks. The statements run on the
+driver connection under `db.session` (one connection and one transaction per request or job,
+whatever mix of ORM and plain SQL it uses: `commit` commits both, a rollback or an error
+undoes both). The SQL is written once, portable between PostgreSQL and SQLite (named
+`:params`, no casts), with every value bound as a plain int or str, or a timestamp from
+`dialects.bind_datetime`. Everything else goes through SQLAlchemy as usual.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from functools import cache
 from typing import Any
 
-from flask import Flask, g
-from sqlalchemy.engine import Dialect
-
+from voicecast import dialects
 from voicecast.extensions import db
-from voicecast.models.base import UTCDateTime
 
-G_KEY = "_hotsql_connection"
 NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 
@@ -34,19 +31,17 @@ def for_driver(sql: str, paramstyle: str) -> str:
 
 
 def connection() -> Any:
-    """This app context's own pooled driver connection (no ORM session around it)."""
-    conn = g.get(G_KEY)
-    if conn is None:
-        conn = db.engine.raw_connection()
-        setattr(g, G_KEY, conn)
-    return conn
+    """The driver connection under this context's ORM session, its transaction begun. The ORM
+    does not see what runs here: a row loaded before a hot statement changed it is stale
+    (`db.session.refresh` it, or load it after)."""
+    return db.session.connection().connection.driver_connection
 
 
 def execute(sql: str, params: dict[str, Any]) -> tuple[int, list[tuple]]:
-    """Run `sql` in this app context's transaction; its rowcount and any rows it returned."""
+    """Run `sql` in this context's transaction; its rowcount and any rows it returned."""
     cursor = connection().cursor()
     try:
-        cursor.execute(for_driver(sql, db.engine.dialect.paramstyle), params)
+        cursor.execute(for_driver(sql, dialects.paramstyle()), params)
         rows = cursor.fetchall() if cursor.description else []
         return cursor.rowcount, rows
     finally:
@@ -54,45 +49,16 @@ def execute(sql: str, params: dict[str, Any]) -> tuple[int, list[tuple]]:
 
 
 def commit_without_waiting_for_disk() -> None:
-    """Let this app context's transaction commit without waiting for its WAL flush (PostgreSQL
+    """Let this context's transaction commit without waiting for its WAL flush (PostgreSQL
     `synchronous_commit = off`, for this transaction only). Only for what the carrier reported
     and will tell again (status reports; never the AMD answer's "message played" mark): a
     server crash can lose the last fraction of a second of such commits, never half of one,
     and the reconciler asks the carrier about any call left in flight. It keeps disk stalls
     (fsync bursts, seen as 1-2 s of slow webhooks) off the webhooks."""
-    if db.engine.dialect.name == "postgresql":
+    if dialects.is_postgresql():
         execute("SET LOCAL synchronous_commit TO OFF", {})
 
 
-def bind_datetime(value: datetime) -> Any:
-    """`value` as the driver takes it for our UTC timestamp columns (what SQLAlchemy would
-    send: SQLite stores them as text without a zone)."""
-    dialect = db.engine.dialect
-    processor = _datetime_processor(dialect)
-    return processor(value) if processor else value
-
-
-@cache
-def _datetime_processor(dialect: Dialect):
-    return UTCDateTime().bind_processor(dialect)
-
-
 def commit() -> None:
-    """Commit this app context's transaction and give its connection back to the pool."""
-    conn = g.pop(G_KEY, None)
-    if conn is not None:
-        try:
-            conn.commit()
-        finally:
-            conn.close()
-
-
-def release(_exc: BaseException | None = None) -> None:
-    """Give the connection back (app teardown); the pool rolls back what was not committed."""
-    conn = g.pop(G_KEY, None)
-    if conn is not None:
-        conn.close()
-
-
-def init_app(app: Flask) -> None:
-    app.teardown_appcontext(release)
+    """Commit this context's transaction (plain SQL and ORM alike)."""
+    db.session.commit()
