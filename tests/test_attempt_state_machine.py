@@ -237,6 +237,8 @@ def assert_only_forward(trace: list) -> None:
 @settings(
     max_examples=60,
     deadline=None,
+    database=None,
+    # One delivery for all examples; each example sets it back to how the dial claim left it.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(history=histories, drawn=policies)

@@ -74,7 +74,7 @@ def place_calls(attempt_ids: list[int], job_id: str | None = None) -> str:
     results, unsure = [], []
     for attempt_id in attempt_ids:
         plan = plans.get(attempt_id)
-        if plan is None or plan.state != AttemptState.CREATED:
+        if plan is None or plan.state != attempt_states.FIRST_STATE:
             results.append(f"{attempt_id}: already dialed")
             continue
         limits = pace_limits(plan.campaign_id, plan.calls_per_second)
@@ -139,7 +139,7 @@ def outside_hours(attempt_id: int) -> str:
     """The calling window closed between the claim and the dial: the attempt never happened,
     its delivery waits for the dispatcher's round at the next opening. Commits."""
     attempt = locked_attempt(attempt_id)
-    if attempt is None or attempt.state != AttemptState.CREATED:
+    if attempt is None or attempt.state != attempt_states.FIRST_STATE:
         db.session.commit()
         return "already dialed"
     delivery = db.session.get(Delivery, attempt.delivery_id)
@@ -153,7 +153,7 @@ def not_claimed(attempt_id: int, preset: Preset | None, now: datetime) -> str:
     the first case the attempt never happened. Commits."""
     attempt = locked_attempt(attempt_id)
     campaign = db.session.get(Campaign, attempt.campaign_id) if attempt else None
-    if attempt is None or attempt.state != AttemptState.CREATED or campaign is None:
+    if attempt is None or attempt.state != attempt_states.FIRST_STATE or campaign is None:
         db.session.commit()
         return "already dialed"
     delivery = db.session.get(Delivery, attempt.delivery_id)

@@ -47,14 +47,14 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
     lost = [
         attempt.id
         for attempt in stale(
-            campaign_id, (AttemptState.CREATED,), Attempt.created_at, now - lost_job_after
+            campaign_id, (attempt_states.FIRST_STATE,), Attempt.created_at, now - lost_job_after
         )
         if dial_job_lost(attempt.id)
     ]
     enqueue_dials(lost)
     done["requeued"] = len(lost)
     for attempt in stale(
-        campaign_id, (AttemptState.DIALING,), Attempt.dialed_at, now - unsure_after
+        campaign_id, (attempt_states.CLAIMED_STATE,), Attempt.dialed_at, now - unsure_after
     ):
         done["adopted" if settle_unsure(attempt) else "never_placed"] += 1
     for attempt in stale(campaign_id, IN_CALL, Attempt.dialed_at, now - silent_after):
