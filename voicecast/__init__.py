@@ -31,7 +31,7 @@ def configure_logging(level: str, log_format: str = "text") -> None:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from the environment; `test_config` overrides any setting."""
-    from voicecast import cli, database, i18n, observability, redis_client
+    from voicecast import cli, database, hotsql, i18n, observability, redis_client
     from voicecast.api import bp as api_bp
     from voicecast.callbacks.routes import bp as voicemail_bp
     from voicecast.config import load_settings
@@ -58,6 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     redis_client.init_app(app)
+    hotsql.init_app(app)
     i18n.init_app(app)
 
     app.register_blueprint(health_bp)

@@ -34,7 +34,7 @@ from voicecast.models import Attempt, AttemptState
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import HumanPolicy
 from voicecast.observability.metrics import CALL_OUTCOMES, count
-from voicecast.outbound import DELIVERY_FINISHED, events
+from voicecast.outbound import DELIVERY_FINISHED, events, sender
 
 
 class Report(enum.Enum):
@@ -73,8 +73,10 @@ def apply_status_report(
         hotsql.commit()
         return (Report.IGNORED if known else Report.UNKNOWN), None
     if new in FINAL_STATES:
-        campaign_id = settle_ended(attempt_id)
-        hotsql.commit()  # wakes the outbox's sender when an event was written
+        campaign_id, event_written = settle_ended(attempt_id)
+        hotsql.commit()
+        if event_written:
+            sender.wake()
         return Report.ENDED, campaign_id
     hotsql.commit()
     return Report.MOVED, None
@@ -91,10 +93,10 @@ ENDED_ROW = (
 )
 
 
-def settle_ended(attempt_id: int) -> int:
+def settle_ended(attempt_id: int) -> tuple[int, bool]:
     """`calls.settle` for the attempt the report just ended, in three statements (a fourth
     writes `delivery.finished` to the outbox when the account has an endpoint for it); returns
-    its campaign's id. Does not commit."""
+    its campaign's id and whether an event was written. Does not commit."""
     _, rows = hotsql.execute(ENDED_ROW, {"attempt_id": attempt_id})
     row = EndedRow(*rows[0])
     outcome = outcome_of(row.state, row.answered_by, row.played_recording_id)
@@ -121,8 +123,9 @@ def settle_ended(attempt_id: int) -> int:
                 row.delivery_id, row.campaign_id, row.contact_id, row.phone,
                 decision.status, decision.reason, row.attempt_count, utcnow(),
             )  # fmt: skip
-            events.emit(row.account_id, DELIVERY_FINISHED, row.campaign_id, data, hot=True)
-    return row.campaign_id
+            written = events.emit(row.account_id, DELIVERY_FINISHED, row.campaign_id, data, True)
+            return row.campaign_id, written > 0
+    return row.campaign_id, False
 
 
 class EndedRow(NamedTuple):
@@ -173,6 +176,7 @@ def answer(attempt_id: int, answered_by: str) -> str | None:
         return None
     human_policy, unknown_policy, recording_id, carrier_sha256 = rows[0]
     if answered_by == "human" and human_policy in (HumanPolicy.CONNECT, HumanPolicy.PLAY_LIVE):
+        hotsql.commit()  # ends the read: the ORM takes it from here
         twiml = answer_twiml(db.session.get(Attempt, attempt_id), answered_by)
         db.session.commit()
         return twiml

@@ -5,8 +5,8 @@ event's type, so an account without one pays a statement that inserts nothing (t
 path, a status webhook, asks first within a query it runs anyway: `reports.ENDED_ROW`). The
 body is serialised once here: every attempt sends the same bytes with the same event id.
 
-After a commit that wrote events (through the ORM or `hotsql`, which runs in the session's
-transaction), the sender is woken (`wake_after_commit`). If Redis is down then, the workers'
+After an ORM commit that wrote events, the sender is woken (`wake_after_commit`); the hot
+path, on its own driver connection, wakes it itself. If Redis is down then, the workers'
 periodic pass (`sender.revive_outbox`) finds the events in the database.
 """
 
@@ -64,8 +64,8 @@ def emit(
     hot: bool = False,
 ) -> int:
     """Write the event for each of the account's endpoints that want it; how many rows. In the
-    caller's transaction (the session's), through `hotsql` when `hot` (no SQLAlchemy statement
-    on the hottest path); the sender is woken after the commit."""
+    caller's transaction: the ORM session's, or with `hot` this app context's `hotsql`
+    connection (whose caller then calls `sender.wake()` after its commit)."""
     now = utcnow()
     event_id = new_event_id()
     body = {
@@ -86,8 +86,8 @@ def emit(
     }
     if hot:
         written, _ = hotsql.execute(INSERT_EVENT, params)
-    else:
-        written = db.session.execute(text(INSERT_EVENT), params).rowcount
+        return written
+    written = db.session.execute(text(INSERT_EVENT), params).rowcount
     if written:
         db.session.info[WAKE_FLAG] = True
     return written
