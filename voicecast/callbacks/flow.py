@@ -13,8 +13,8 @@ from datetime import datetime
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from voicecast import dialects
 from voicecast.callbacks import twiml
 from voicecast.callbacks.notify import kind_of
 from voicecast.callbacks.routing import Routing, number_to_ring, route_callback
@@ -175,7 +175,6 @@ def opt_out_reason(call: InboundCall, sid: str) -> str:
 
 def suppress(call: InboundCall, sid: str) -> None:
     """The caller's number on the account's do-not-call list, at once (kept if already)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     values = {
         "account_id": call.account_id,
         "phone": call.from_number[:16],
@@ -184,7 +183,9 @@ def suppress(call: InboundCall, sid: str) -> None:
         "created_at": utcnow(),
         "updated_at": utcnow(),
     }
-    added = db.session.execute(dialect.insert(Suppression).values(values).on_conflict_do_nothing())
+    added = db.session.execute(
+        dialects.insert_for(Suppression).values(values).on_conflict_do_nothing()
+    )
     if added.rowcount:
         events.opt_out(
             call.account_id, values["phone"], "callback", values["reason"],

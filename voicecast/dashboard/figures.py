@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Integer, and_, cast, func, select
 
+from voicecast import dialects
 from voicecast.callbacks.stats import callback_stats, is_callback, reached_in
 from voicecast.delivery.planning import counts_by_status
 from voicecast.delivery.pricing import amounts_by_currency
@@ -95,13 +96,6 @@ def cost(campaign_id: int, placed: int) -> dict[str, Any]:
     }
 
 
-def epoch_seconds(column) -> Any:
-    """Seconds since 1970 of a timestamp column, in the database's own dialect."""
-    if db.engine.dialect.name == "postgresql":
-        return cast(func.extract("epoch", column), Integer)
-    return cast(func.strftime("%s", column), Integer)
-
-
 def bucket_width(start: datetime, end: datetime) -> int:
     """Seconds per chart bucket: a round width giving at most MAX_POINTS buckets."""
     span = max(60.0, (end - start).total_seconds())
@@ -113,7 +107,7 @@ def bucket_width(start: datetime, end: datetime) -> int:
 
 def counts_per_bucket(column, condition, start: datetime, width: int) -> Counter:
     origin = int(start.timestamp())
-    bucket = (epoch_seconds(column) - origin) / width
+    bucket = (dialects.epoch_seconds(column) - origin) / width
     stmt = select(cast(bucket, Integer), func.count()).where(condition, column >= start)
     return Counter(dict(db.session.execute(stmt.group_by(cast(bucket, Integer))).all()))
 

@@ -11,7 +11,7 @@ from itertools import pairwise
 from flask import current_app
 from sqlalchemy import func, select
 
-from voicecast.delivery.calls import retry_delay
+from voicecast.delivery.attempt_states import retry_delay
 from voicecast.delivery.pace import Pace, campaign_pace
 from voicecast.delivery.planning import delivery_rows
 from voicecast.extensions import db
@@ -130,7 +130,7 @@ def eta(schedule: Schedule, per_zone: dict[str, int], rate: float, start: dateti
 
 def with_retries(found: Eta, schedule: Schedule, campaign: Campaign, zones: list[str]) -> Eta:
     """`found` with its last retry at the latest: after the last first attempt, each retry
-    delay in turn (calls.retry_delay), each retry waiting for the window of the zone that
+    delay in turn (attempt_states.retry_delay), each retry waiting for the window of the zone that
     opens last."""
     if found.last_call is None or campaign.max_attempts <= 1:
         return found

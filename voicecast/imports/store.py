@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text, update
 
+from voicecast import dialects
 from voicecast.extensions import db
 from voicecast.imports.copying import CopyWriter, copy_lines, copy_text
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow, Rejected
@@ -138,7 +139,7 @@ def upsert_contacts(
     `heartbeat` and commits after each chunk (a window on PostgreSQL)."""
     stored = Stored()
     known = KnownContacts(account_id)
-    writer = CopyWriter() if on_postgresql() else None
+    writer = CopyWriter() if dialects.is_postgresql() else None
     size = WINDOW if writer is not None else CHUNK
     try:
         for window in windows(items, stored):
@@ -152,10 +153,6 @@ def upsert_contacts(
         if writer is not None:
             stored.updated += writer.close()
     return stored
-
-
-def on_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
 
 
 def account_has_contacts(account_id: int) -> bool:
@@ -175,7 +172,7 @@ def existing_contacts(account_id: int, rows: list[ContactRow]) -> list[tuple]:
     array parameters on PostgreSQL."""
     phones = [row.phone for row in rows]
     ids = [row.external_id for row in rows if row.external_id is not None]
-    if on_postgresql():
+    if dialects.is_postgresql():
         params = {"account": account_id, "phones": phones, "external_ids": ids}
         return db.session.execute(EXISTING_ON_POSTGRESQL, params).all()
     found = []
