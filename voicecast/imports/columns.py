@@ -22,6 +22,32 @@ FIELD_HEADERS = {
     ),
     "postal_code": ("postal code", "postcode", "zip", "zip code", "code postal", "cp"),
     "seller": ("seller", "seller email", "salesperson", "vendeur", "email vendeur", "commercial"),
+    # The legal basis (voicecast.imports.legal): consent and an ongoing contract.
+    "consent": (
+        "consent", "consented", "opt in", "optin", "consentement", "consentement telephone",
+        "consentement appel", "opt in telephone",
+    ),
+    "consent_date": (
+        "consent date", "date of consent", "consent given on", "consented on", "opt in date",
+        "date consentement", "date de consentement", "date du consentement", "date opt in",
+    ),
+    "consent_source": (
+        "consent source", "source of consent", "source consentement", "source du consentement",
+        "source de consentement", "origine consentement", "origine du consentement",
+    ),
+    "consent_proof": (
+        "proof", "consent proof", "proof of consent", "preuve", "preuve consentement",
+        "preuve du consentement", "preuve de consentement",
+    ),
+    "contract_kind": (
+        "contract", "contract kind", "contract type", "contrat", "type de contrat",
+        "nature du contrat", "type contrat",
+    ),
+    "contract_ends_on": (
+        "contract end", "contract end date", "contract ends on", "end of contract",
+        "contract last day", "fin de contrat", "fin du contrat", "date de fin de contrat",
+        "date fin de contrat", "date fin contrat", "fin contrat",
+    ),
 }  # fmt: skip
 FIELDS = tuple(FIELD_HEADERS)
 IGNORE = "ignore"
