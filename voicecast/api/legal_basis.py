@@ -5,7 +5,7 @@ call is left in peace for the preset's silence period (60 days under FR)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import Field, model_validator
 from sqlalchemy import select
@@ -164,7 +164,10 @@ def record_consents(body: ConsentBatch):
         contact = found.get(index)
         if contact is None:
             continue
-        cells = LegalCells(consent=item.given, given_at=item.given_at, source=item.source,
+        given_at = item.given_at
+        if given_at is not None and given_at.tzinfo is None:
+            given_at = given_at.replace(tzinfo=UTC)  # as the API reads times without a zone
+        cells = LegalCells(consent=item.given, given_at=given_at, source=item.source,
                            proof=item.proof)  # fmt: skip
         before = {name: getattr(contact, name) for name in LEGAL_COLUMNS}
         after = merged(before, cells, now)

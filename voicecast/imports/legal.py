@@ -29,7 +29,7 @@ DEFAULT_CONTRACT = "contract"
 NOTHING = dict.fromkeys(LEGAL_COLUMNS)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LegalCells:
     """What a row says of the legal basis; None: it says nothing of that."""
 

@@ -126,6 +126,7 @@ class RowReader:
             for column in columns
             if column.field in LEGAL_FIELDS
         ]
+        self.legal_seen: dict[tuple, tuple[LegalCells | None, list]] = {}
         self.attributes = [
             (
                 column.attribute,
@@ -173,10 +174,26 @@ class RowReader:
         return row
 
     def legal_basis(self, line: Line) -> LegalCells | None:
-        """The row's legal-basis cells, typed; a cell that does not read is left empty."""
+        """The row's legal-basis cells, typed; a cell that does not read is left empty (and
+        reported). Rows repeat their legal cells: each set is read once."""
+        cells = line.cells
+        width = len(cells)
+        key = tuple(cells[index] if index < width else "" for _, index, _ in self.legal)
+        found = self.legal_seen.get(key)
+        if found is None:
+            found = self.legal_seen[key] = self.read_legal(key)
+        legal, misfits = found
+        for index, cell, code in misfits:
+            self.failures.append(CellFailure(line.number, index, cell, code))
+        return legal
+
+    def read_legal(self, key: tuple) -> tuple[LegalCells | None, list[tuple[int, str, str]]]:
+        """The legal basis of these cells (in self.legal's order), and those that do not read
+        as their field's type: (column index, cell, reason code). Raises RowError."""
         values: dict[str, Any] = {}
-        for name, index, reading in self.legal:
-            cell = cell_at(line.cells, index)
+        misfits = []
+        for (name, index, reading), cell in zip(self.legal, key, strict=True):
+            cell = cell.strip() if isinstance(cell, str) else ""
             if not cell:
                 continue
             if reading is None:
@@ -184,8 +201,8 @@ class RowReader:
             elif (value := reading[0](cell)) is not None:
                 values[name] = value
             else:
-                self.failures.append(CellFailure(line.number, index, cell, reading[1]))
-        return legal_cells(values)
+                misfits.append((index, cell, reading[1]))
+        return legal_cells(values), misfits
 
     def contact(self, number: int, values: dict[str, Any]) -> ContactRow:
         raw_phone = values.get("phone", "")
