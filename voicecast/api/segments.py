@@ -20,7 +20,7 @@ from voicecast.extensions import db
 from voicecast.models import Contact, Segment
 from voicecast.models.base import utcnow
 from voicecast.segments.filters import BadFilter, compile_filter
-from voicecast.segments.warnings import failed_cell_warnings
+from voicecast.segments.warnings import failed_cell_warnings, latest_columns
 
 TAG = "Segments"
 SAMPLE = 10
@@ -65,15 +65,17 @@ class SegmentOut(Output):
     warnings: list[SegmentWarning] = Field(default_factory=list, description=WARNINGS_DOC)
 
     @classmethod
-    def of(cls, segment: Segment) -> SegmentOut:
+    def of(cls, segment: Segment, columns: dict | None = None) -> SegmentOut:
         out = cls.model_validate(segment)
-        out.warnings = warnings_of(segment)
+        out.warnings = warnings_of(segment, columns)
         return out
 
 
-def warnings_of(segment: Segment) -> list[SegmentWarning]:
-    found = failed_cell_warnings(segment.account_id, segment.filter)
-    return [SegmentWarning(**warning) for warning in found]
+def warnings_of(segment: Segment, columns: dict | None = None) -> list[SegmentWarning]:
+    """The segment's warnings; `columns`: the account's `latest_columns`, if read already."""
+    if columns is None:
+        columns = latest_columns(segment.account_id)
+    return [SegmentWarning(**found) for found in failed_cell_warnings(segment.filter, columns)]
 
 
 class SegmentPage(Output):
@@ -118,7 +120,8 @@ def create_segment(body: SegmentCreate):
            response=SegmentPage, errors=(403,))  # fmt: skip
 def list_segments(query: PageQuery):
     rows, cursor = keyset_page(account_segments(), Segment.id, query)
-    return SegmentPage(items=[SegmentOut.of(row) for row in rows], next_cursor=cursor)
+    columns = latest_columns(current_principal().account_id)
+    return SegmentPage(items=[SegmentOut.of(row, columns) for row in rows], next_cursor=cursor)
 
 
 def get_segment_or_404(segment_id: int) -> Segment:

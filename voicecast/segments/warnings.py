@@ -30,13 +30,10 @@ def attribute_names(node: Any) -> Iterator[str]:
         yield field[len(ATTRIBUTE) :]
 
 
-def failed_cell_warnings(account_id: int, filter_: dict[str, Any]) -> list[dict[str, Any]]:
-    """For each attribute the filter reads whose column had cells that did not fit its type
-    in the latest of the account's recent imports that had it: a warning naming it."""
-    wanted = list(dict.fromkeys(attribute_names(filter_)))
-    if not wanted:
-        return []
-    found: dict[str, dict[str, Any]] = {}
+def latest_columns(account_id: int) -> dict[str, dict[str, int]]:
+    """Each attribute column of the account's recent imports, as the latest import giving it
+    left it: `import_id` and `failed` (its cells that did not fit its type)."""
+    found: dict[str, dict[str, int]] = {}
     stmt = (
         select(ContactImport.id, ContactImport.report)
         .where(ContactImport.account_id == account_id, ContactImport.status == ImportStatus.DONE)
@@ -46,20 +43,29 @@ def failed_cell_warnings(account_id: int, filter_: dict[str, Any]) -> list[dict[
     for import_id, report in db.session.execute(stmt):
         for column in (report or {}).get("columns", ()):
             name = column.get("attribute")
-            if name in wanted and name not in found:
+            if name and name not in found:
                 found[name] = {"import_id": import_id, "failed": column.get("failed", 0)}
+    return found
+
+
+def failed_cell_warnings(
+    filter_: dict[str, Any], columns: dict[str, dict[str, int]]
+) -> list[dict[str, Any]]:
+    """For each attribute the filter reads whose column had cells that did not fit its type
+    (`columns`: `latest_columns`), a warning naming it."""
+    wanted = list(dict.fromkeys(attribute_names(filter_)))
     return [
         {
             "field": f"{ATTRIBUTE}{name}",
             "code": "failed_cells",
-            "failed_cells": found[name]["failed"],
-            "import_id": found[name]["import_id"],
+            "failed_cells": columns[name]["failed"],
+            "import_id": columns[name]["import_id"],
             "message": (
-                f"{found[name]['failed']} cells of {ATTRIBUTE}{name} did not fit its type in "
-                f"import {found[name]['import_id']}: those contacts have no value there and no "
-                "comparison matches them (see the import's cell_errors)."
+                f"{columns[name]['failed']} cells of {ATTRIBUTE}{name} did not fit its type in "
+                f"import {columns[name]['import_id']}: those contacts have no value there and "
+                "no comparison matches them (see the import's cell_errors)."
             ),
         }
         for name in wanted
-        if name in found and found[name]["failed"]
+        if name in columns and columns[name]["failed"]
     ]
