@@ -277,10 +277,11 @@ def test_an_explicit_mapping_reads_columns_with_unknown_headers(app, client, adm
 @pytest.mark.parametrize(
     ("data", "mapping", "message"),
     [
-        (b"Nom;Ville\nDupont;Lyon\n", None, "No column holds the phone number"),
-        (b"", None, "The file is empty"),
-        (b"Tel;Nom\n0612345678;A\n", '{"Portable": "phone"}', "columns the file does not have"),
-        (b"Tel;Nom\n0612345678;A\n", '{"Nom": "surname"}', "use one of"),
+        (b"Nom;Ville\nDupont;Lyon\n", None, "Aucune colonne ne contient le numéro"),
+        (b"", None, "Le fichier est vide"),
+        (b"Tel;Nom\n0612345678;A\n", '{"Portable": "phone"}', "colonnes que le fichier n'a pas"),
+        (b"Tel;Nom\n0612345678;A\n", '{"Nom": "surname"}', "utilisez l'un de"),
+        (b'"Tel;Nom\n0612345678;A\n', None, "La ligne 1, l'en-tête, ouvre un guillemet"),
     ],
 )
 def test_a_file_that_cannot_be_read_fails_with_what_to_fix(

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from voicecast.imports.reasons import Reasoned
+
 # Our fields, and the headers (compared without case, accents or punctuation) that name them.
 FIELD_HEADERS = {
     "phone": (
@@ -54,7 +56,7 @@ IGNORE = "ignore"
 ATTRIBUTE_PREFIX = "attr:"
 
 
-class BadMapping(ValueError):
+class BadMapping(Reasoned):
     """The explicit mapping names a column or a field that does not exist."""
 
 
@@ -89,7 +91,7 @@ def map_columns(header: list[str], mapping: dict[str, str] | None = None) -> lis
     mapping = mapping or {}
     unknown = sorted(set(mapping) - set(header))
     if unknown:
-        raise BadMapping(f"The mapping names columns the file does not have: {unknown}.")
+        raise BadMapping("mapping_unknown_columns", columns=unknown)
     columns, taken = [], set()
     for index, title in enumerate(header):
         target = mapping.get(title) or HEADER_FIELD.get(plain(title)) or ATTRIBUTE_PREFIX
@@ -101,8 +103,7 @@ def map_columns(header: list[str], mapping: dict[str, str] | None = None) -> lis
             continue
         if target not in FIELDS:
             raise BadMapping(
-                f"Column {title!r} is mapped to {target!r}: use one of {list(FIELDS)}, "
-                f"'{ATTRIBUTE_PREFIX}<name>' or '{IGNORE}'."
+                "mapping_unknown_target", column=title, target=target, fields=list(FIELDS)
             )
         if target in taken:
             columns.append(Column(index, title, None, attribute_name(title)))  # the first wins
@@ -110,8 +111,5 @@ def map_columns(header: list[str], mapping: dict[str, str] | None = None) -> lis
         taken.add(target)
         columns.append(Column(index, title, target, None))
     if "phone" not in taken:
-        raise BadMapping(
-            "No column holds the phone number: name it 'Téléphone' or 'Phone', or map it "
-            'explicitly, e.g. mapping={"Tel. portable": "phone"}.'
-        )
+        raise BadMapping("no_phone_column")
     return columns

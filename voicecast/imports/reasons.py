@@ -71,6 +71,42 @@ WORDING: dict[str, tuple[str, str]] = {
         "{value!r} is not yes or no: the cell is left empty.",
         "« {value} » n'est ni oui ni non : la cellule est laissée vide.",
     ),
+    # The file as a whole cannot be read (the import fails with what to fix).
+    "not_text": (
+        "This is not a text file: export the sheet as CSV.",
+        "Ce n'est pas un fichier texte : exportez la feuille en CSV.",
+    ),
+    "empty_file": (
+        "The file is empty: it needs a header line naming its columns.",
+        "Le fichier est vide : il lui faut une ligne d'en-tête nommant ses colonnes.",
+    ),
+    "header_unbalanced_quote": (
+        "Line {line}, the header, opens a quote it never closes.",
+        "La ligne {line}, l'en-tête, ouvre un guillemet qu'elle ne ferme jamais.",
+    ),
+    "mapping_unknown_columns": (
+        "The mapping names columns the file does not have: {columns}.",
+        "La correspondance nomme des colonnes que le fichier n'a pas : {columns}.",
+    ),
+    "mapping_unknown_target": (
+        "Column {column!r} is mapped to {target!r}: use one of {fields}, 'attr:<name>' or "
+        "'ignore'.",
+        "La colonne « {column} » est associée à « {target} » : utilisez l'un de {fields}, "
+        "'attr:<nom>' ou 'ignore'.",
+    ),
+    "no_phone_column": (
+        "No column holds the phone number: name it 'Téléphone' or 'Phone', or map it "
+        'explicitly, e.g. mapping={{"Tel. portable": "phone"}}.',
+        "Aucune colonne ne contient le numéro de téléphone : nommez-la « Téléphone », ou "
+        'associez-la explicitement, par ex. mapping={{"Tel. portable": "phone"}}.',
+    ),
+    "stopped": (
+        "The import stopped on an error on our side; the contacts stored before it stay. Send "
+        "the file again to finish it (the rows already stored will count as unchanged).",
+        "L'import s'est arrêté sur une erreur de notre côté ; les contacts déjà enregistrés "
+        "restent. Envoyez de nouveau le fichier pour le terminer (les lignes déjà enregistrées "
+        "compteront comme inchangées).",
+    ),
     "not_a_consent": (
         "{value!r} is not yes, no or a date: the cell is left empty.",
         "« {value} » n'est ni oui, ni non, ni une date : la cellule est laissée vide.",
@@ -81,6 +117,14 @@ OTHER = {
     "contact_id": ("id {contact_id}", "n° {contact_id}"),
     "created_line": ("created from line {created_line}", "créé par la ligne {created_line}"),
 }
+
+
+class Reasoned(ValueError):
+    """A failure said by a reason's code and params; its message is the English wording."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(say(code, params, "en"))
+        self.code, self.params = code, params
 
 
 def language_of(country: str) -> str:

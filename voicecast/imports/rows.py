@@ -8,6 +8,7 @@ from typing import Any
 
 from voicecast.imports.columns import Column
 from voicecast.imports.legal import LEGAL_FIELDS, LegalCells, as_consent, legal_cells
+from voicecast.imports.reasons import Reasoned
 from voicecast.imports.source import BadLine, Line
 from voicecast.imports.values import MISFIT, PARSERS, as_date, infer_type
 from voicecast.models import Contact
@@ -67,12 +68,8 @@ class CellFailure:
     code: str
 
 
-class RowError(ValueError):
+class RowError(Reasoned):
     """Why a row cannot be imported (a code of voicecast.imports.reasons, and its params)."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code, self.params = code, params
 
 
 @dataclass(frozen=True)

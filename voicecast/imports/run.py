@@ -39,10 +39,11 @@ def sellers_by_name(account_id: int) -> dict[str, int]:
     return found
 
 
-STOPPED = (
-    "The import stopped on an error on our side; the contacts stored before it stay. Send the "
-    "file again to finish it (the rows already stored will count as unchanged)."
-)
+def stopped(import_id: int) -> str:
+    """What an import stopped by an error on our side says, in its account's language."""
+    record = db.session.get(ContactImport, import_id)
+    account = db.session.get(Account, record.account_id)
+    return say("stopped", {}, language_of(account.country))
 
 
 def read_import(import_id: int, data: bytes) -> ContactImport:
@@ -56,10 +57,11 @@ def read_import(import_id: int, data: bytes) -> ContactImport:
         error = None
     except (UnreadableFile, BadMapping) as failure:
         db.session.rollback()
-        report, error = None, str(failure)
+        report = None
+        error = say(failure.code, failure.params, language_of(account.country))
     except Exception:
         db.session.rollback()
-        finish(import_id, None, STOPPED)
+        finish(import_id, None, stopped(import_id))
         raise
     return finish(import_id, report, error)
 

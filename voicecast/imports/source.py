@@ -13,13 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from voicecast.imports.reasons import Reasoned
+
 DELIMITERS = (";", ",", "\t")
 # A quoted cell may hold line breaks (Excel writes Alt+Enter so): it is looked for this many
 # lines at most before its opening quote is taken for a stray one.
 MAX_RECORD_LINES = 50
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(Reasoned):
     """The file is not a CSV we can read at all; the message says what to fix."""
 
 
@@ -176,12 +178,10 @@ class LineReader:
                 self.next, self.width = index + taken, len(found)
                 return [cell.strip() for cell in found]
             if isinstance(found, BadLine):
-                raise UnreadableFile(
-                    f"Line {found.number}, the header, opens a quote it never closes."
-                )
+                raise UnreadableFile("header_unbalanced_quote", line=found.number)
             self.tally.empty += taken
             index += taken
-        raise UnreadableFile("The file is empty: it needs a header line naming its columns.")
+        raise UnreadableFile("empty_file")
 
     def records(self) -> Iterator[Line | BadLine]:
         """The records after the header, with their first line's number, and the bad lines."""
@@ -215,11 +215,11 @@ def read_lines(data: bytes) -> tuple[list[str], Iterator[Line | BadLine], dict, 
     (complete once the records are read)."""
     text, encoding = decode(data)
     if "\x00" in text:
-        raise UnreadableFile("This is not a text file: export the sheet as CSV.")
+        raise UnreadableFile("not_text")
     lines = physical_lines(text)
     first = next((line for line in lines if line.strip()), None)
     if first is None:
-        raise UnreadableFile("The file is empty: it needs a header line naming its columns.")
+        raise UnreadableFile("empty_file")
     delimiter = sniff_delimiter(first)
     reader = LineReader(lines, delimiter)
     header = reader.header()
