@@ -46,9 +46,12 @@ class ImportOut(Output):
     status: str
     filename: str
     report: dict[str, Any] | None = Field(
-        description="rows, created, updated, unchanged, rejected, errors [{line, reason}], "
-        "columns, "
-        "encoding, delimiter; null until read."
+        description="rows, created, updated, unchanged, rejected, errors [{line, code, "
+        "reason}], failed_cells, cell_errors [{line, column, value, code, reason}], columns "
+        "(typed ones with their failed count), lines (every physical line: header_lines, "
+        "empty_lines, continuation_lines, record_lines), calling (may_call, may_not_call by "
+        "reason), match_on, encoding, delimiter; null until read. Reasons are in French for "
+        "French accounts; codes are stable."
     )
     error: str | None
     created_at: datetime
