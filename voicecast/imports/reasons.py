@@ -7,6 +7,8 @@ from typing import Any
 
 import phonenumbers
 
+from voicecast.i18n import account_locale
+
 # code -> (English, French); the params are named in braces.
 WORDING: dict[str, tuple[str, str]] = {
     "no_phone": ("No phone number.", "Pas de numéro de téléphone."),
@@ -128,8 +130,9 @@ class Reasoned(ValueError):
 
 
 def language_of(country: str) -> str:
-    """The language of an account's import reports: French for French accounts."""
-    return "fr" if country.upper() == "FR" else "en"
+    """The language of an account's import reports (i18n's rule for what people read outside
+    a page: French for French accounts)."""
+    return account_locale(country.upper())
 
 
 def national(phone: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import and_, any_, bindparam, case, func, not_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
+from voicecast import dialects
 from voicecast.extensions import db
 from voicecast.models import Account, Contact, Suppression
 from voicecast.models.base import utcnow
@@ -63,11 +64,10 @@ def standing(account: Account, phones: list[str]) -> dict[str, Any]:
 
 def chunked(phones: list[str]):
     """Conditions on Contact.phone covering `phones` a chunk at a time."""
-    dialect = db.engine.dialect.name
-    size = CHUNKS.get(dialect, 500)
+    size = CHUNKS.get(dialects.name(), 500)
     for start in range(0, len(phones), size):
         part = phones[start : start + size]
-        if dialect == "postgresql":
+        if dialects.is_postgresql():
             yield Contact.phone == any_(bindparam("phones", part, type_=ARRAY(String)))
         else:
             yield Contact.phone.in_(part)
