@@ -120,7 +120,7 @@ def wait_for_slot(job_id: str, limits: list[tuple[str, float]]) -> None:
 def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
     preset = account_rules(plan.calling_rules, plan.calling_rules_changes)
     now = utcnow()
-    if not Schedule.of(plan.calling_window, preset).is_open(plan.timezone, now):
+    if not window_open(plan, preset, now):
         return outside_hours(attempt_id)  # the window closed since the dispatcher's round
     if not claim.claim(attempt_id, preset, now):
         return not_claimed(attempt_id, preset, now)
@@ -139,6 +139,12 @@ def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
     record_call(attempt_id, call.sid, call.status)
     count(CALLS_PLACED)
     return f"dialed {call.sid}"
+
+
+def window_open(plan, preset: Preset | None, now: datetime) -> bool:
+    """The campaign's calling window, narrowed by `preset`, is open at `now` in the number's
+    zone (the dispatcher's round checked it too, a moment ago)."""
+    return Schedule.of(plan.calling_window, preset).is_open(plan.timezone, now)
 
 
 def locked_attempt(attempt_id: int) -> Attempt | None:
