@@ -37,7 +37,7 @@ from voicecast.observability.logs import job_logger
 from voicecast.observability.metrics import CALLS_PLACED, RATE_LIMIT_WAIT, count, observe
 from voicecast.outbound import events
 from voicecast.redis_client import get_redis
-from voicecast.rules.eligibility import verdicts
+from voicecast.rules.eligibility import CALLING, verdicts
 from voicecast.rules.presets import Preset, account_rules
 from voicecast.rules.schedule import Schedule
 
@@ -178,7 +178,7 @@ def not_claimed(attempt_id: int, preset: Preset | None, now: datetime) -> str:
         status = DeliveryStatus.EXCLUDED if verdict.until is None else DeliveryStatus.PENDING
         delivery.next_attempt_at = verdict.until or delivery.next_attempt_at
         return f"not dialed: {forget_attempt(attempt, delivery, status, verdict.reason)}"
-    if campaign.status == CampaignStatus.RUNNING:
+    if campaign.status == CALLING:
         db.session.commit()
         return "not claimed; left for the reconciler"
     if campaign.status == CampaignStatus.CANCELED:

@@ -9,7 +9,7 @@ from datetime import datetime
 from voicecast.models import Delivery, DeliveryStatus
 from voicecast.models.campaign import CampaignStatus
 from voicecast.rules.campaigns import CampaignRules
-from voicecast.rules.eligibility import ATTEMPT_CAP, Verdict
+from voicecast.rules.eligibility import ATTEMPT_CAP, NO_LEGAL_BASIS, REFUSED, SUPPRESSED, Verdict
 from voicecast.rules.schedule import zone_info
 
 
@@ -28,9 +28,9 @@ def local_text(moment: datetime, zone: str) -> str:
 
 # What the next round does with a due delivery the rules hold back for good.
 EXCLUDED_TEXT = {
-    "suppressed": "on the do-not-call list",
-    "no_legal_basis": "no legal basis to call",
-    "refused_recently": "refused a call recently",
+    SUPPRESSED: "on the do-not-call list",
+    NO_LEGAL_BASIS: "no legal basis to call",
+    REFUSED: "refused a call recently",
 }
 
 
