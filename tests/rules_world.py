@@ -72,20 +72,26 @@ def build_world(account_id: int, persons: list[Person], now: datetime) -> dict[s
     for index, person in enumerate(persons):
         phone = f"+3361234{index:04d}"
         by_phone[phone] = person
-        refused = None
-        if person.refused_minutes_ago is not None:
-            refused = now - timedelta(minutes=person.refused_minutes_ago)
-        db.session.add(
-            Contact(
-                account_id=account_id, phone=phone, timezone=person.zone, refused_at=refused,
-                attributes={}, **legal_basis_columns(person.basis, now),
-            )
-        )  # fmt: skip
-        if person.suppressed:
-            db.session.add(Suppression(account_id=account_id, phone=phone, reason="opt-out"))
+        add_contact(account_id, phone, person, legal_basis_columns(person.basis, now), now)
         add_past_attempts(earlier, account_id, phone, person.attempts_minutes_ago, now)
     db.session.commit()
     return by_phone
+
+
+def add_contact(account_id: int, phone: str, person, basis: dict, now: datetime) -> None:
+    """The contact `person` stands for (its zone, its refusal, its do-not-call entry; any
+    object with those attributes), with the legal basis columns `basis`."""
+    refused = None
+    if person.refused_minutes_ago is not None:
+        refused = now - timedelta(minutes=person.refused_minutes_ago)
+    db.session.add(
+        Contact(
+            account_id=account_id, phone=phone, timezone=person.zone, refused_at=refused,
+            attributes={}, **basis,
+        )
+    )  # fmt: skip
+    if person.suppressed:
+        db.session.add(Suppression(account_id=account_id, phone=phone, reason="opt-out"))
 
 
 def add_past_attempts(

@@ -322,6 +322,40 @@ def test_a_number_at_its_attempt_cap_waits_and_says_until_when(
     )
 
 
+def test_a_due_number_the_rules_now_hold_back_says_so_as_the_next_round_does(
+    app, client, admin, account_id, set_clock
+):
+    from voicecast.delivery.rounds import dispatch_round
+    from voicecast.models import Suppression
+
+    now = paris(2026, 11, 26, 11, 0)
+    set_clock(now)
+    with app.app_context():
+        clear_world()
+        build_world(account_id, [Person("Europe/Paris", "consent")] * 2, now)
+        campaign_id = launch(account_id, ALWAYS, now)
+        # Planned and due; then one number is put on the do-not-call list.
+        db.session.add(Suppression(account_id=account_id, phone="+33612340001", reason="opt-out"))
+        db.session.commit()
+    items = client.get(f"{API}/campaigns/{campaign_id}/deliveries", headers=admin.headers).json
+    waiting = {item["phone"]: item["waiting"] for item in items["items"]}
+    assert waiting["+33612340000"]["reason"] == "due"
+    assert waiting["+33612340001"] == {
+        "reason": "suppressed",
+        "until": None,
+        "text": "on the do-not-call list: left out at the next round",
+    }
+    with app.app_context():
+        dispatch_round(campaign_id, now)
+        assert dialed_phones(campaign_id) == {"+33612340000"}
+        left_out = db.session.scalar(
+            select(Delivery).where(
+                Delivery.phone == "+33612340001", Delivery.campaign_id == campaign_id
+            )
+        )
+        assert (left_out.status, left_out.reason) == ("excluded", "suppressed")
+
+
 def test_an_attempt_cap_the_account_lowered_holds_numbers_back_sooner(
     app, client, admin, account_id, set_clock
 ):

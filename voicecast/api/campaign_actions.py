@@ -25,6 +25,7 @@ from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.rules.caller_id import caller_id_problem
 from voicecast.rules.campaigns import rules_of
+from voicecast.rules.eligibility import verdicts
 from voicecast.rules.waiting import Waiting, why_waiting
 
 TAG = "Campaigns"
@@ -60,7 +61,9 @@ class AttemptOut(Output):
 class WaitingOut(Output):
     reason: str = Field(
         description="outside_hours, public_holiday, attempt_cap, retry_delay, scheduled, "
-        "campaign_paused or due."
+        "campaign_paused or due; for a due delivery the calling rules now hold back for good, "
+        "the reason the next round excludes it with (suppressed, no_legal_basis, "
+        "refused_recently)."
     )
     until: datetime | None
     text: str = Field(description='e.g. "outside calling hours until Mon 30 Nov 10:00 '
@@ -223,6 +226,17 @@ def cancel_campaign(campaign_id: int):
     return controlled(campaign_id, controls.cancel)
 
 
+def due_now(rows: list[Delivery], now: datetime) -> list[int]:
+    """The pending deliveries among `rows` due at `now`."""
+    return [
+        row.id
+        for row in rows
+        if row.status == DeliveryStatus.PENDING
+        and row.next_attempt_at is not None
+        and row.next_attempt_at <= now
+    ]
+
+
 @operation(
     bp,
     "/campaigns/<int:campaign_id>/deliveries",
@@ -242,8 +256,14 @@ def list_deliveries(campaign_id: int, query: DeliveryQuery):
     rows, cursor = keyset_page(stmt, Delivery.id, query)
     attempts = attempts_by_delivery([row.id for row in rows])
     rules, now = rules_of(campaign), utcnow()
+    # What the next round would find for those due now: the rules may hold them back.
+    held = verdicts(campaign.account_id, rules.preset, due_now(rows, now), now)
     items = [
-        delivery_out(row, attempts.get(row.id, []), why_waiting(row, rules, campaign.status, now))
+        delivery_out(
+            row,
+            attempts.get(row.id, []),
+            why_waiting(row, rules, campaign.status, now, held.get(row.id)),
+        )
         for row in rows
     ]
     return DeliveryPage(items=items, next_cursor=cursor)

@@ -1,79 +1,105 @@
 """The dial claim: the one statement that moves an attempt `created -> dialing`, committed
 right before its carrier request, and so the last word on whether a call may be placed: only
-while its campaign runs, never to a number on the do-not-call list and, under a preset, only
-with a legal basis, outside the silence after a refusal and below the rolling attempt cap
-(which counts the attempts dialed, less those that never reached the carrier).
-Plain SQL for `voicecast.hotsql` (portable, named parameters), built once per preset."""
+while its campaign runs, and only when no rule of `eligibility.held_back` holds its number
+back (the do-not-call list and, under a preset, the legal basis, the silence after a refusal,
+the rolling attempt cap). The dial job checks the calling window just before it.
+
+The statement is compiled from those very SQLAlchemy conditions, once per preset and
+database, into plain SQL with named placeholders, and run through `voicecast.hotsql` (the
+busiest path after the webhooks: no ORM machinery per call)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import fields
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from voicecast import dialects, hotsql
-from voicecast.rules.presets import CONSENT_OR_CONTRACT, WRITTEN_CONSENT, Preset
+from sqlalchemy import literal_column, not_, select, update
+from sqlalchemy.orm import aliased
 
-BASE = (
-    "UPDATE attempts SET state = 'dialing', dialed_at = :now, rules = :rules"
-    " WHERE id = :attempt_id AND state = 'created' AND EXISTS (SELECT 1 FROM campaigns"
-    " WHERE campaigns.id = attempts.campaign_id AND campaigns.status = 'running')"
-    " AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN suppressions s"
-    " ON s.account_id = d.account_id AND s.phone = d.phone WHERE d.id = attempts.delivery_id)"
+from voicecast import dialects, hotsql
+from voicecast.extensions import db
+from voicecast.models import Attempt, AttemptState, Contact, Delivery
+from voicecast.rules.eligibility import (
+    Moment,
+    campaign_runs,
+    held_back,
+    moment_values,
 )
-CONSENT = "c.consent_at IS NOT NULL AND c.consent_withdrawn_at IS NULL"
-LEGAL_BASIS = {
-    WRITTEN_CONSENT: f"({CONSENT} AND COALESCE(c.consent_proof, '') <> '')",
-    CONSENT_OR_CONTRACT: f"(({CONSENT}) OR (c.contract_kind IS NOT NULL"
-    " AND (c.contract_ends_on IS NULL OR c.contract_ends_on >= :today)))",
-}
-NOT_REFUSED = " AND (c.refused_at IS NULL OR c.refused_at <= :refused_since)"
-BELOW_CAP = (
-    " AND (SELECT count(*) FROM deliveries d JOIN deliveries o"
-    " ON o.account_id = d.account_id AND o.phone = d.phone JOIN attempts a"
-    " ON a.delivery_id = o.id WHERE d.id = attempts.delivery_id"
-    " AND a.dialed_at > :cap_since AND COALESCE(a.outcome, '') <> 'never_placed') < :cap"
-)
+from voicecast.rules.presets import Preset
+
+ATTEMPTS = Attempt.__table__
+# The rules' view of the moment as placeholders (`:rule_today`, ...), bound at each claim.
+PLACEHOLDERS = Moment(**{f.name: literal_column(f":rule_{f.name}") for f in fields(Moment)})
+
+
+def claim_statement(preset: Preset | None):
+    """The claim as a SQLAlchemy UPDATE, with placeholders for what each claim binds."""
+    delivery, contact = aliased(Delivery), aliased(Contact)
+    rules = held_back(delivery.account_id, delivery.phone, contact, preset, PLACEHOLDERS)
+    # No rule holds: each condition is true or false (never NULL), so NOT of each is the
+    # verdicts' "no first reason", written as plain conjuncts the planner can turn into
+    # index lookups and anti-joins (a CASE made PostgreSQL hash the whole contacts and
+    # suppressions tables on a fresh schema).
+    may_be_called = (
+        select(delivery.id)
+        .outerjoin(contact, contact.id == delivery.contact_id)
+        .where(delivery.id == ATTEMPTS.c.delivery_id, *(not_(rule) for rule, _ in rules))
+        .exists()
+    )
+    return (
+        update(ATTEMPTS)
+        .where(
+            ATTEMPTS.c.id == literal_column(":attempt_id"),
+            ATTEMPTS.c.state == AttemptState.CREATED,
+            campaign_runs(ATTEMPTS.c.campaign_id),
+            may_be_called,
+        )
+        .values(
+            state=AttemptState.DIALING,
+            dialed_at=literal_column(":now"),
+            rules=literal_column(":rules"),
+        )
+    )
 
 
 @cache
-def claim_sql(preset: Preset | None) -> str:
-    """The claim statement under `preset` (None: the campaign's own window only)."""
-    if preset is None:
-        return BASE
-    sql = BASE
-    if preset.legal_basis or preset.silence_after_refusal_days:
-        basis = LEGAL_BASIS.get(preset.legal_basis or "", "1 = 1")
-        refused = NOT_REFUSED if preset.silence_after_refusal_days else ""
-        sql += (
-            " AND EXISTS (SELECT 1 FROM deliveries d JOIN contacts c ON c.id = d.contact_id"
-            f" WHERE d.id = attempts.delivery_id AND {basis}{refused})"
-        )
-    if preset.attempt_cap:
-        sql += BELOW_CAP
-    return sql
+def claim_sql(preset: Preset | None, dialect_name: str) -> str:
+    """The claim statement under `preset` (None: the campaign's own window only) as plain
+    SQL for the database `dialect_name` (constants inline, `:name` placeholders)."""
+    compiled = claim_statement(preset).compile(
+        dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}
+    )
+    return str(compiled)
 
 
 def claim_params(attempt_id: int, preset: Preset | None, now: datetime) -> dict[str, Any]:
+    """The values a claim binds: the attempt, the moment, the rules' name, and the rules'
+    view of the moment (`PLACEHOLDERS`' names)."""
     params: dict[str, Any] = {
         "attempt_id": attempt_id,
         "now": dialects.bind_datetime(now),
         "rules": preset.name if preset else "none",
     }
-    if preset is None:
-        return params
-    params["today"] = dialects.bind_date(now.date())
-    if preset.silence_after_refusal_days:
-        since = now - timedelta(days=preset.silence_after_refusal_days)
-        params["refused_since"] = dialects.bind_datetime(since)
-    if preset.attempt_cap:
-        params["cap"] = preset.attempt_cap
-        params["cap_since"] = dialects.bind_datetime(now - timedelta(days=preset.attempt_cap_days))
+    for name, value in moment_values(preset, now).items():
+        params[f"rule_{name}"] = bind_value(value)
     return params
+
+
+def bind_value(value: Any) -> Any:
+    """`value` as the driver takes it (dialects.py: timestamps as SQLAlchemy sends them, dates
+    as SQLite keeps them)."""
+    if isinstance(value, datetime):
+        return dialects.bind_datetime(value)
+    if isinstance(value, date):
+        return dialects.bind_date(value)
+    return value
 
 
 def claim(attempt_id: int, preset: Preset | None, now: datetime) -> bool:
     """Claim the attempt for dialing (committed); False when it may not be dialed."""
-    claimed, _ = hotsql.execute(claim_sql(preset), claim_params(attempt_id, preset, now))
+    sql = claim_sql(preset, dialects.name())
+    claimed, _ = hotsql.execute(sql, claim_params(attempt_id, preset, now))
     hotsql.commit()
     return claimed == 1

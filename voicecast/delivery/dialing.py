@@ -33,7 +33,7 @@ from voicecast.observability.logs import job_logger
 from voicecast.observability.metrics import CALLS_PLACED, RATE_LIMIT_WAIT, count, observe
 from voicecast.outbound import events
 from voicecast.redis_client import get_redis
-from voicecast.rules.eligibility import verdicts
+from voicecast.rules.eligibility import CALLING, verdicts
 from voicecast.rules.presets import Preset, account_rules
 from voicecast.rules.schedule import Schedule
 
@@ -110,7 +110,7 @@ def wait_for_slot(job_id: str, limits: list[tuple[str, float]]) -> None:
 def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
     preset = account_rules(plan.calling_rules, plan.calling_rules_changes)
     now = utcnow()
-    if not Schedule.of(plan.calling_window, preset).is_open(plan.timezone, now):
+    if not window_open(plan, preset, now):
         return outside_hours(attempt_id)  # the window closed since the dispatcher's round
     if not claim.claim(attempt_id, preset, now):
         return not_claimed(attempt_id, preset, now)
@@ -129,6 +129,12 @@ def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
     record_call(attempt_id, call.sid, call.status)
     count(CALLS_PLACED)
     return f"dialed {call.sid}"
+
+
+def window_open(plan, preset: Preset | None, now: datetime) -> bool:
+    """The campaign's calling window, narrowed by `preset`, is open at `now` in the number's
+    zone (the dispatcher's round checked it too, a moment ago)."""
+    return Schedule.of(plan.calling_window, preset).is_open(plan.timezone, now)
 
 
 def locked_attempt(attempt_id: int) -> Attempt | None:
@@ -162,7 +168,7 @@ def not_claimed(attempt_id: int, preset: Preset | None, now: datetime) -> str:
         status = DeliveryStatus.EXCLUDED if verdict.until is None else DeliveryStatus.PENDING
         delivery.next_attempt_at = verdict.until or delivery.next_attempt_at
         return f"not dialed: {forget_attempt(attempt, delivery, status, verdict.reason)}"
-    if campaign.status == CampaignStatus.RUNNING:
+    if campaign.status == CALLING:
         db.session.commit()
         return "not claimed; left for the reconciler"
     if campaign.status == CampaignStatus.CANCELED:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, insert, literal, not_, null, select, true, update
+from sqlalchemy import and_, case, false, func, insert, literal, null, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -28,20 +28,13 @@ from voicecast.models import (
     Purpose,
     Recording,
     Segment,
-    Suppression,
     User,
 )
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus, MessagePolicy
 from voicecast.observability.logs import job_logger
 from voicecast.rules.campaigns import rules_of
-from voicecast.rules.eligibility import (
-    NO_LEGAL_BASIS,
-    REFUSED,
-    SUPPRESSED,
-    legal_basis_holds,
-    refused_recently,
-)
+from voicecast.rules.eligibility import excluded_because, moment
 from voicecast.rules.presets import Preset
 from voicecast.segments.filters import compile_filter
 
@@ -74,18 +67,9 @@ def rule_exclusions(
     campaign: Campaign, preset: Preset | None, contact, now: datetime
 ) -> list[tuple]:
     """(condition, reason) pairs, in order, for the audience contacts the calling rules
-    `preset` and the account's do-not-call list exclude."""
-    suppressed = (
-        select(Suppression.id)
-        .where(Suppression.account_id == campaign.account_id, Suppression.phone == contact.c.phone)
-        .exists()
-    )
-    exclusions = [(suppressed, SUPPRESSED)]
-    if preset is not None:
-        exclusions.append((not_(legal_basis_holds(contact.c, preset, now.date())), NO_LEGAL_BASIS))
-        if preset.silence_after_refusal_days:
-            exclusions.append((refused_recently(contact.c, preset, now), REFUSED))
-    return exclusions
+    `preset` and the account's do-not-call list exclude (`eligibility.excluded_because`)."""
+    at = moment(preset, now)
+    return excluded_because(campaign.account_id, contact.c.phone, contact.c, preset, at)
 
 
 def delivery_rows(

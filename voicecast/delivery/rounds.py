@@ -15,6 +15,7 @@ from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.outbound import events
 from voicecast.redis_client import get_redis
 from voicecast.rules.campaigns import rules_of
+from voicecast.rules.eligibility import CALLING
 
 ROUND_SECONDS = 1.0
 MAX_IDLE_ROUND = timedelta(seconds=60)
@@ -42,7 +43,7 @@ def run_round(campaign_id: int) -> str:
 def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
     """Claim what may be dialed at `now` (default: now) in the zones whose window is open."""
     campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or campaign.status != CampaignStatus.RUNNING:
+    if campaign is None or campaign.status != CALLING:
         return "not running"
     now = now or utcnow()
     rules = rules_of(campaign)

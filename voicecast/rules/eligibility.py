@@ -1,6 +1,10 @@
-"""Who may be called now under a preset: the legal basis, the silence after a refusal and the
-rolling attempt cap, as SQL conditions for planning and as verdicts on a batch of deliveries
-for the dispatcher and the dial job (one rule, read the same way everywhere)."""
+"""Who may be called now under a preset, written once as SQL conditions: the do-not-call
+list, the legal basis, the silence after a refusal and the rolling attempt cap, in that order
+(`held_back`: each condition with the reason it gives). Every path reads these same
+conditions: planning (the permanent ones, `excluded_because`), a dispatcher round and the dial
+job's look after a failed claim (`verdicts`), the preview (planning's query, grouped) and the
+dial claim (`delivery/claim.py`, compiled from them once per preset and database). The
+calling window is `schedule.Schedule`'s, and the campaign must be running (`campaign_runs`)."""
 
 from __future__ import annotations
 
@@ -9,10 +13,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import aliased
 
 from voicecast.extensions import db
 from voicecast.models import Attempt, Contact, Delivery, Suppression
+from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.rules.presets import WRITTEN_CONSENT, Preset
 
 # Why a delivery is not dialed (its `reason`): excluded for good, or waiting (`ATTEMPT_CAP`).
@@ -23,13 +40,50 @@ ATTEMPT_CAP = "attempt_cap"
 # An attempt's outcome when it never reached the carrier (it called nobody, so the cap skips
 # it), and the reason of a delivery whose attempts never did (`calls.settle_never_placed`).
 NEVER_PLACED = "never_placed"
+# The one campaign status under which calls are placed.
+CALLING = CampaignStatus.RUNNING
 
 
-def reached_carrier() -> ColumnElement[bool]:
+def campaign_runs(campaign_id: Any) -> ColumnElement[bool]:
+    """The campaign `campaign_id` (a column or a value) is running: calls may be placed."""
+    running = select(Campaign.id).where(Campaign.id == campaign_id, Campaign.status == CALLING)
+    return running.exists()
+
+
+def reached_carrier(attempt: Any = Attempt) -> ColumnElement[bool]:
     """The attempt was dialed and may have reached the carrier: what counts as a call (the
     attempt cap, the calls placed on a campaign's page), unlike one recorded but not dialed
     yet or settled never placed."""
-    return and_(Attempt.dialed_at.is_not(None), func.coalesce(Attempt.outcome, "") != NEVER_PLACED)
+    return and_(attempt.dialed_at.is_not(None), func.coalesce(attempt.outcome, "") != NEVER_PLACED)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What the rules read of the moment they are applied at, derived once from `now` by
+    `moment_values`: plain values for a query run now, or SQL placeholders for a statement
+    compiled once and bound at each run (the dial claim)."""
+
+    today: Any
+    refused_since: Any
+    cap_since: Any
+    cap: Any
+
+
+def moment_values(preset: Preset | None, now: datetime) -> dict[str, Any]:
+    """`Moment`'s fields at `now` under `preset`: today's date (for contracts), the start of
+    the silence after a refusal and of the attempt cap's rolling period, and the cap."""
+    silence = (preset.silence_after_refusal_days if preset else None) or 0
+    cap_days = preset.attempt_cap_days if preset else 0
+    return {
+        "today": now.date(),
+        "refused_since": now - timedelta(days=silence),
+        "cap_since": now - timedelta(days=cap_days),
+        "cap": (preset.attempt_cap if preset else None) or 0,
+    }
+
+
+def moment(preset: Preset | None, now: datetime) -> Moment:
+    return Moment(**moment_values(preset, now))
 
 
 def consent_holds(contact: Any) -> ColumnElement[bool]:
@@ -37,7 +91,7 @@ def consent_holds(contact: Any) -> ColumnElement[bool]:
     return and_(contact.consent_at.is_not(None), contact.consent_withdrawn_at.is_(None))
 
 
-def contract_holds(contact: Any, today: date) -> ColumnElement[bool]:
+def contract_holds(contact: Any, today: date | Any) -> ColumnElement[bool]:
     """A contract on record that has not ended before `today`."""
     return and_(
         contact.contract_kind.is_not(None),
@@ -45,21 +99,77 @@ def contract_holds(contact: Any, today: date) -> ColumnElement[bool]:
     )
 
 
-def legal_basis_holds(contact: Any, preset: Preset | None, today: date) -> ColumnElement[bool]:
-    """The preset's legal basis for calling holds for `contact` today."""
-    if preset is None or preset.legal_basis is None:
-        return true()
-    if preset.legal_basis == WRITTEN_CONSENT:
-        return and_(consent_holds(contact), func.coalesce(contact.consent_proof, "") != "")
-    return or_(consent_holds(contact), contract_holds(contact, today))
+def legal_basis_holds(contact: Any, preset: Preset, today: date | Any) -> ColumnElement[bool]:
+    """The contact is on record (not deleted) and the preset's legal basis for calling holds
+    for it today."""
+    if preset.legal_basis is None:
+        basis: ColumnElement[bool] = true()
+    elif preset.legal_basis == WRITTEN_CONSENT:
+        basis = and_(consent_holds(contact), func.coalesce(contact.consent_proof, "") != "")
+    else:
+        basis = or_(consent_holds(contact), contract_holds(contact, today))
+    return and_(contact.id.is_not(None), basis)
 
 
-def refused_recently(contact: Any, preset: Preset | None, now: datetime) -> ColumnElement[bool]:
-    """The contact refused a call within the preset's silence period."""
-    if preset is None or not preset.silence_after_refusal_days:
-        return false()
-    since = now - timedelta(days=preset.silence_after_refusal_days)
+def refused_recently(contact: Any, since: datetime | Any) -> ColumnElement[bool]:
+    """The contact refused a call after `since` (the start of the silence)."""
     return and_(contact.refused_at.is_not(None), contact.refused_at > since)
+
+
+def counted_attempts(account_id: Any, phone: Any, since: datetime | Any) -> Select:
+    """(number, dial time) of the attempts the cap counts for `phone` (a column, a value or a
+    list of numbers): those dialed after `since` on any of the account's deliveries to it,
+    whatever their outcome, unless they never reached the carrier (recorded but not dialed
+    yet, or settled `never_placed`)."""
+    other, attempt = aliased(Delivery), aliased(Attempt)
+    number = other.phone.in_(phone) if isinstance(phone, list) else other.phone == phone
+    return (
+        select(other.phone, attempt.dialed_at)
+        .join(other, other.id == attempt.delivery_id)
+        .where(
+            other.account_id == account_id,
+            number,
+            attempt.dialed_at > since,
+            reached_carrier(attempt),
+        )
+    )
+
+
+def excluded_because(
+    account_id: Any, phone: Any, contact: Any, preset: Preset | None, at: Moment
+) -> list[tuple[ColumnElement[bool], str]]:
+    """The rules that exclude a number for good, in order, each as (condition, reason): the
+    do-not-call list, then under a preset no legal basis, a refusal within the silence."""
+    suppressed = (
+        select(Suppression.id)
+        .where(Suppression.account_id == account_id, Suppression.phone == phone)
+        .exists()
+    )
+    rules = [(suppressed, SUPPRESSED)]
+    if preset is None:
+        return rules
+    rules.append((not_(legal_basis_holds(contact, preset, at.today)), NO_LEGAL_BASIS))
+    if preset.silence_after_refusal_days:
+        rules.append((refused_recently(contact, at.refused_since), REFUSED))
+    return rules
+
+
+def held_back(
+    account_id: Any, phone: Any, contact: Any, preset: Preset | None, at: Moment
+) -> list[tuple[ColumnElement[bool], str]]:
+    """Every rule that holds a number back now, in order, each as (condition, reason): the
+    exclusions, then the rolling attempt cap (a wait)."""
+    rules = excluded_because(account_id, phone, contact, preset, at)
+    if preset is not None and preset.attempt_cap:
+        counted = counted_attempts(account_id, phone, at.cap_since)
+        calls = counted.with_only_columns(func.count(), maintain_column_froms=True)
+        rules.append((calls.scalar_subquery() >= at.cap, ATTEMPT_CAP))
+    return rules
+
+
+def first_reason(rules: list[tuple[ColumnElement[bool], str]]) -> ColumnElement[str]:
+    """The reason of the first rule that holds, NULL when none does: may be called."""
+    return case(*rules, else_=null())
 
 
 @dataclass(frozen=True)
@@ -74,64 +184,36 @@ class Verdict:
 def verdicts(
     account_id: int, preset: Preset | None, delivery_ids: list[int], now: datetime
 ) -> dict[int, Verdict]:
-    """The deliveries among `delivery_ids` that may not be dialed at `now`, and why: on the
-    do-not-call list, no legal basis (or the contact is gone), refused recently, or the number
-    has had its attempts for the rolling period (waits until the oldest leaves it)."""
+    """The deliveries among `delivery_ids` that may not be dialed at `now`, and why: the
+    first rule of `held_back` that holds (a number at its attempt cap waits until its oldest
+    counted attempt leaves the period)."""
     if not delivery_ids:
         return {}
-    contact_rows = db.session.execute(
-        select(
-            Delivery.id,
-            Delivery.phone,
-            Contact.id.is_not(None),
-            legal_basis_holds(Contact, preset, now.date()),
-            refused_recently(Contact, preset, now),
-            select(Suppression.id)
-            .where(Suppression.account_id == account_id, Suppression.phone == Delivery.phone)
-            .exists(),
-        )
+    rules = held_back(account_id, Delivery.phone, Contact, preset, moment(preset, now))
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.phone, first_reason(rules))
         .outerjoin(Contact, Contact.id == Delivery.contact_id)
         .where(Delivery.id.in_(delivery_ids))
     ).all()
-    found: dict[int, Verdict] = {}
-    phones: dict[str, int] = {}
-    for delivery_id, phone, has_contact, lawful, refused, suppressed in contact_rows:
-        if suppressed:
-            found[delivery_id] = Verdict(SUPPRESSED)
-        elif preset is not None and (not has_contact or not lawful):
-            found[delivery_id] = Verdict(NO_LEGAL_BASIS)
-        elif refused:
-            found[delivery_id] = Verdict(REFUSED)
-        else:
-            phones[phone] = delivery_id
-    for phone, until in capped_until(account_id, preset, list(phones), now).items():
-        found[phones[phone]] = Verdict(ATTEMPT_CAP, until)
-    return found
+    capped = [phone for _, phone, reason in rows if reason == ATTEMPT_CAP]
+    lifts = capped_until(account_id, preset, capped, now) if capped else {}
+    return {
+        delivery_id: Verdict(reason, lifts.get(phone, now) if reason == ATTEMPT_CAP else None)
+        for delivery_id, phone, reason in rows
+        if reason is not None
+    }
 
 
 def capped_until(
     account_id: int, preset: Preset | None, phones: list[str], now: datetime
 ) -> dict[str, datetime]:
     """The numbers among `phones` that have had the preset's attempts within its rolling
-    period, each with when one leaves it. An attempt counts from its dial claim (`dialed_at`),
-    whatever its outcome, unless it never reached the carrier: one recorded but not dialed
-    yet, or settled `never_placed`, called nobody (as `claim.BELOW_CAP` counts)."""
+    period (`counted_attempts`), each with when one leaves it."""
     if preset is None or not preset.attempt_cap or not phones:
         return {}
     period = timedelta(days=preset.attempt_cap_days)
-    placed = Attempt.dialed_at
-    rows = db.session.execute(
-        select(Delivery.phone, placed)
-        .join(Attempt, Attempt.delivery_id == Delivery.id)
-        .where(
-            Delivery.account_id == account_id,
-            Delivery.phone.in_(phones),
-            placed > now - period,
-            reached_carrier(),
-        )
-    ).all()
     times: dict[str, list[datetime]] = defaultdict(list)
-    for phone, at in rows:
+    for phone, at in db.session.execute(counted_attempts(account_id, phones, now - period)):
         times[phone].append(at)
     capped = {}
     for phone, moments in times.items():

@@ -9,13 +9,14 @@ from datetime import datetime
 from voicecast.models import Delivery, DeliveryStatus
 from voicecast.models.campaign import CampaignStatus
 from voicecast.rules.campaigns import CampaignRules
-from voicecast.rules.eligibility import ATTEMPT_CAP
+from voicecast.rules.eligibility import ATTEMPT_CAP, NO_LEGAL_BASIS, REFUSED, SUPPRESSED, Verdict
 from voicecast.rules.schedule import zone_info
 
 
 @dataclass(frozen=True)
 class Waiting:
-    # outside_hours, public_holiday, attempt_cap, retry_delay, scheduled, campaign_paused, due
+    # outside_hours, public_holiday, attempt_cap, retry_delay, scheduled, campaign_paused, due,
+    # or the reason the rules will exclude it for at the next round (see `held_back_text`)
     reason: str
     until: datetime | None
     text: str
@@ -25,10 +26,24 @@ def local_text(moment: datetime, zone: str) -> str:
     return f"{moment.astimezone(zone_info(zone)):%a %d %b %H:%M} {zone}"
 
 
+# What the next round does with a due delivery the rules hold back for good.
+EXCLUDED_TEXT = {
+    SUPPRESSED: "on the do-not-call list",
+    NO_LEGAL_BASIS: "no legal basis to call",
+    REFUSED: "refused a call recently",
+}
+
+
 def why_waiting(
-    delivery: Delivery, rules: CampaignRules, campaign_status: CampaignStatus, now: datetime
+    delivery: Delivery,
+    rules: CampaignRules,
+    campaign_status: CampaignStatus,
+    now: datetime,
+    held: Verdict | None = None,
 ) -> Waiting | None:
-    """Why a pending delivery has not been dialed yet (None when it is not pending)."""
+    """Why a pending delivery has not been dialed yet (None when it is not pending); `held`:
+    the rules' verdict on it now (`eligibility.verdicts`), for a due one the next round would
+    not dial."""
     if delivery.status != DeliveryStatus.PENDING:
         return None
     zone = delivery.timezone or rules.account_zone
@@ -38,19 +53,34 @@ def why_waiting(
     if due is not None and due > now:
         at = rules.schedule.next_opening(zone, due)
         if delivery.reason == ATTEMPT_CAP and rules.preset is not None:
-            cap = f"{rules.preset.attempt_cap} in {rules.preset.attempt_cap_days} days"
-            return Waiting(ATTEMPT_CAP, at, f"attempt cap reached ({cap}) until {when(at, zone)}")
+            return capped(rules, zone, at)
         if not delivery.attempt_count:
             return Waiting("scheduled", at, f"first call {when(at, zone)}")
         what = delivery.reason or "retry"
         return Waiting("retry_delay", at, f"{what}: next call {when(at, zone)}")
     closed = rules.schedule.closed_because(zone, now)
+    if held is not None:
+        return held_back_text(held, rules, zone)
     if closed is None:
         return Waiting("due", None, "due: in line for the next dial")
     at = rules.schedule.next_opening(zone, now)
     if closed == "hours":
         return Waiting("outside_hours", at, f"outside calling hours until {when(at, zone)}")
     return Waiting("public_holiday", at, f"public holiday ({closed}) until {when(at, zone)}")
+
+
+def capped(rules: CampaignRules, zone: str, at: datetime | None) -> Waiting:
+    cap = f"{rules.preset.attempt_cap} in {rules.preset.attempt_cap_days} days"
+    return Waiting(ATTEMPT_CAP, at, f"attempt cap reached ({cap}) until {when(at, zone)}")
+
+
+def held_back_text(held: Verdict, rules: CampaignRules, zone: str) -> Waiting:
+    """A due delivery the rules hold back: capped until a call leaves the period (then the
+    next opening), or excluded at the next round."""
+    if held.until is not None and rules.preset is not None:
+        return capped(rules, zone, rules.schedule.next_opening(zone, held.until))
+    words = EXCLUDED_TEXT.get(held.reason, held.reason)
+    return Waiting(held.reason, None, f"{words}: left out at the next round")
 
 
 def when(moment: datetime | None, zone: str) -> str:
