@@ -107,7 +107,7 @@ def timed_claim(sql: str, params: dict) -> tuple[float, float, int]:
     """One claim and its rollback: wall and CPU seconds, rows claimed."""
     wall, cpu = time.perf_counter(), time.process_time()
     claimed, _ = hotsql.execute(sql, params)
-    hotsql.release()  # the pool rolls it back: the next claim finds the attempt `created`
+    hotsql.rollback()  # the next claim finds the attempt `created`
     return time.perf_counter() - wall, time.process_time() - cpu, claimed
 
 

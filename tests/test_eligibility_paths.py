@@ -250,7 +250,7 @@ def dial_claims(campaign_ids: list[int], preset, now: datetime) -> dict[int, tup
     found = {}
     for delivery_id, attempt in attempts.items():
         rows, _ = hotsql.execute(sql, claim_params(attempt.id, preset, now))
-        hotsql.release()  # rolled back: the next claim sees the same world
+        hotsql.rollback()  # the next claim sees the same world
         found[delivery_id] = (window_open(plans[attempt.id], preset, now), rows == 1)
     db.session.execute(Attempt.__table__.delete().where(Attempt.id.in_(ids)))
     db.session.commit()

@@ -98,6 +98,19 @@ def commit() -> None:
         conn.close()
 
 
+def rollback() -> None:
+    """Undo this context's transaction (the hot one, or the session's with everything the ORM
+    wrote in it) and give a connection of its own back to the pool."""
+    conn = g.pop(G_KEY, None)
+    if conn is None:
+        db.session.rollback()
+        return
+    try:
+        conn.rollback()
+    finally:
+        conn.close()
+
+
 def release(_exc: BaseException | None = None) -> None:
     """Give this context's own connection back (app teardown); the pool rolls back what was
     not committed."""

@@ -1,25 +1,26 @@
 """Whether a file's contacts may be called under the account's rules, counted for its report:
-the same conditions and order as the campaigns' verdicts (voicecast.rules.eligibility): on the
-do-not-call list, else no legal basis, else refused recently."""
+the campaigns' own exclusions (voicecast.rules.eligibility.excluded_because), in their order:
+on the do-not-call list, else no legal basis, else refused recently."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, any_, bindparam, case, func, not_, select
+from sqlalchemy import any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
 from voicecast import dialects
 from voicecast.extensions import db
-from voicecast.models import Account, Contact, Suppression
+from voicecast.models import Account, Contact
 from voicecast.models.base import utcnow
 from voicecast.rules.eligibility import (
     NO_LEGAL_BASIS,
     REFUSED,
     SUPPRESSED,
-    legal_basis_holds,
-    refused_recently,
+    excluded_because,
+    first_reason,
+    moment,
 )
 from voicecast.rules.presets import account_rules
 
@@ -31,30 +32,20 @@ def standing(account: Account, phones: list[str]) -> dict[str, Any]:
     may not (by the reasons a campaign gives: `suppressed`, `no_legal_basis`,
     `refused_recently`)."""
     preset = account_rules(account.calling_rules, account.calling_rules_changes)
-    now = utcnow()
-    suppressed = (
-        select(Suppression.id)
-        .where(Suppression.account_id == account.id, Suppression.phone == Contact.phone)
-        .exists()
-    )
-    lawful = legal_basis_holds(Contact, preset, now.date())
-    refused = refused_recently(Contact, preset, now)
-    reasons = {
-        SUPPRESSED: suppressed,
-        NO_LEGAL_BASIS: and_(not_(suppressed), not_(lawful)),
-        REFUSED: and_(not_(suppressed), lawful, refused),
-    }
-    counts = dict.fromkeys(reasons, 0)
+    rules = excluded_because(account.id, Contact.phone, Contact, preset, moment(preset, utcnow()))
+    counts = dict.fromkeys((SUPPRESSED, NO_LEGAL_BASIS, REFUSED), 0)
     total = 0
     for chunk in chunked(phones):
-        stmt = select(
-            func.count(),
-            *(func.sum(case((condition, 1), else_=0)) for condition in reasons.values()),
-        ).where(Contact.account_id == account.id, chunk)
-        found, *by_reason = db.session.execute(stmt).one()
-        total += found
-        for reason, count in zip(reasons, by_reason, strict=True):
-            counts[reason] += count or 0
+        reasons = (
+            select(first_reason(rules).label("reason"))
+            .where(Contact.account_id == account.id, chunk)
+            .subquery()
+        )
+        stmt = select(reasons.c.reason, func.count()).group_by(reasons.c.reason)
+        for reason, count in db.session.execute(stmt):
+            total += count
+            if reason is not None:
+                counts[reason] = counts.get(reason, 0) + count
     return {
         "rules": preset.name if preset else None,
         "may_call": total - sum(counts.values()),
