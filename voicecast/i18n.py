@@ -224,7 +224,7 @@ EN: dict[str, str] = {
     "Taux de rappel": "Callback rate",
     "Coût": "Cost",
     "{priced} appel{s} au prix de Twilio, {estimated} au prix estimé": (
-        "{priced} call(s) at Twilio's price, {estimated} at the estimated price"
+        "{priced} call{s} at Twilio's price, {estimated} at the estimated price"
     ),
     "jusqu'au": "until",
     "Règles d'appel": "Calling rules",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from voicecast.delivery.calls import RETRY_NEVER_PLACED
 from voicecast.delivery.controls import CANCELED_BY_CAMPAIGN
+from voicecast.i18n import current_locale, local_time, money, percent, zone_name
 from voicecast.i18n import gettext as _
-from voicecast.i18n import local_time, money, percent, zone_name
 
 STAGES = {
     "pending": "En attente",
@@ -136,8 +136,9 @@ def cost_text(cost: dict) -> str:
 def cost_note(cost: dict) -> str:
     priced = sum(entry["calls"] for entry in cost["carrier"])
     text = "{priced} appel{s} au prix de Twilio, {estimated} au prix estimé"
+    plural = priced > 1 if current_locale() == "fr" else priced != 1  # French: 0 is singular
     return _(text).format(
-        s="s" if priced > 1 else "",  # French: 0 and 1 are singular
+        s="s" if plural else "",
         priced=priced,
         estimated=cost["estimate"]["calls"],
     )
