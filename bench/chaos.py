@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -44,6 +45,8 @@ def main() -> int:
     parser.add_argument("--fault-share", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=20261206)
     args = parser.parse_args()
+    # Stopped, it still kills its workers and Redis and drops its schema (the `finally`s).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     plan = Plan(
         contacts=args.contacts,
         max_attempts=args.max_attempts,

@@ -106,8 +106,12 @@ def check_run(run, web, client, url: str, headers: dict, carrier: FaultyCarrier,
     worst = max((seconds for seconds, _ in longest.values()), default=0.0)
     bound = 2 * run.plan.reconcile_unsure_s
     if worst > bound:
+        by_id = {delivery["id"]: delivery for delivery in deliveries.values()}
         over = sorted(longest.items(), key=lambda item: -item[1][0])[:5]
-        problems.append(f"deliveries due or dialing over {bound} s (id: s, state): {over}")
+        problems.append(f"deliveries due or dialing over {bound} s: " + "; ".join(
+            f"{by_id[i]['phone']} {seconds} s {state}, attempts {timeline(by_id[i])}"
+            for i, (seconds, state) in over
+        ))  # fmt: skip
     problems += chaos_dealt(run, carrier, workers)
     calls = [call for calls in ledger.values() for call in calls]
     return {
@@ -129,6 +133,15 @@ def check_run(run, web, client, url: str, headers: dict, carrier: FaultyCarrier,
             "launch to completion (s)": round(run.wall_s, 1),
         },
     }
+
+
+def timeline(delivery: dict) -> list[tuple]:
+    """A delivery's attempts: state, outcome, and when created, dialed and ended (h:m:s)."""
+    clock = lambda moment: moment and moment[11:19]  # noqa: E731
+    return [
+        (a["state"], a["outcome"], *(clock(a[k]) for k in ("created_at", "dialed_at", "ended_at")))
+        for a in delivery["attempts"]
+    ]
 
 
 def longest_waits(samples: list[Sample]) -> dict[int, tuple[float, str]]:

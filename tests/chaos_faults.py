@@ -126,14 +126,19 @@ class Workers:
             self.kills[why] += 1
             self.fill()
 
-    def kill_random(self, rng: random.Random, min_age_s: float = 5.0) -> None:
-        """SIGKILL a worker up for `min_age_s` at least (one still starting has nothing to
-        lose yet)."""
+    def kill_random(self, rng: random.Random, min_age_s: float = 20.0) -> None:
+        """SIGKILL a worker up for `min_age_s` at least, while another is up too: a worker
+        takes 10-15 s to start on a loaded 2-core machine, and killing each as it gets ready
+        would measure the machine, not the recovery."""
+        pids = self.up(min_age_s)
+        if len(pids) > 1:
+            self.kill(rng.choice(pids), "random")
+
+    def up(self, min_age_s: float = 20.0) -> list[int]:
+        """The workers started `min_age_s` ago at least (so ready by now)."""
         with self.lock:
             now = time.monotonic()
-            pids = [pid for pid in self.pids() if now - self.started[pid] >= min_age_s]
-        if pids:
-            self.kill(rng.choice(pids), "random")
+            return [pid for pid in self.pids() if now - self.started[pid] >= min_age_s]
 
     def scheduling(self) -> list[int]:
         """The workers running a scheduler process (a fork of its worker)."""
@@ -243,8 +248,10 @@ class FaultyCarrier:
         return faulty
 
     def kill_sender(self, environ) -> None:
+        """SIGKILL the worker sending this request, if another is up to carry on (as under a
+        supervisor that restarts workers; else the request just goes on)."""
         pid = pid_of_connection(self.workers.pids(), int(environ["REMOTE_PORT"]))
-        if pid is not None:
+        if pid is not None and [other for other in self.workers.up() if other != pid]:
             self.workers.kill(pid, "during a dial request")
 
     @staticmethod
