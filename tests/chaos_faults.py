@@ -40,6 +40,7 @@ RATE_LIMITED = "429"  # 429 / 20429, the call not taken
 INVALID = "invalid"  # 400 / 21211 on every request: the number cannot be called
 REQUEST_FAULTS = (SLOW, KILL_AFTER, KILL_BEFORE, UNAVAILABLE, ERROR_AFTER, RATE_LIMITED)
 TAKES_THE_CALL = {"ok", SLOW, KILL_AFTER, ERROR_AFTER}
+SPREAD = 11  # numbers between the first of each fault: more than a dial batch (DIAL_BATCH_MAX)
 
 
 class RedisServer:
@@ -321,8 +322,9 @@ def scripts(phones: list[str], max_attempts: int, rng: random.Random, fault_shar
         outcome_scripts[phone][0] = outcome
     fault_scripts = {phone: [INVALID] for phone in phones[:invalid]}
     for index, phone in enumerate(phones[invalid:]):
-        if index < len(REQUEST_FAULTS):  # every fault met at least once
-            fault_scripts[phone] = [REQUEST_FAULTS[index]]
+        if index % SPREAD == 0 and index // SPREAD < len(REQUEST_FAULTS):
+            # Every fault met at least once, each in a dial batch of its own.
+            fault_scripts[phone] = [REQUEST_FAULTS[index // SPREAD]]
         elif rng.random() < fault_share:
             fault_scripts[phone] = [rng.choice(REQUEST_FAULTS)]
     return outcome_scripts, fault_scripts

@@ -55,8 +55,7 @@ class Plan:
     retry_delays_s: tuple[int, ...] = (40, 10)
     fault_share: float = 0.15  # numbers whose first create-call request meets a fault
     invalid: int = 2  # numbers the carrier refuses as invalid
-    # The reconciliation threshold: above DIAL_ALIVE_S (30 s), the time a killed dial job's
-    # alive mark keeps its other attempts from being taken for lost.
+    # The reconciliation threshold (RECONCILE_UNSURE_SECONDS).
     reconcile_unsure_s: int = 20
     http_timeout_s: float = 2.0
     timeout_s: float = 240.0
