@@ -5,7 +5,9 @@ Run with `.venv/bin/python bench/import_contacts.py` (needs the local PostgreSQL
 fresh database schema, our app under gunicorn and one `python -m workers`. The file is a French
 Excel export (semicolons, Windows-1252, no BOM): customer number, name, first name, number in
 national form, postal code, seller, purchase date (JJ/MM/AAAA), model, mileage, servicing
-contract (oui/non); one row in 500 has a bad number and one in 700 repeats an earlier number.
+contract (oui/non), and the legal basis: consent (oui/non), its date and source for one customer
+in two, a lease (kind, last day) for one in four; one row in 500 has a bad number and one in
+700 repeats an earlier number.
 It is uploaded with an admin's key to `POST /api/v1/contacts/import`, and the import is polled
 until done; the time runs from the upload to the report. Then the export a month later is
 imported: the same customers, one in ten with a new mileage (every contact matched, few
@@ -45,7 +47,8 @@ from voicecast.queues import DEFAULT
 TARGET_ROWS_PER_S = 20_000
 HEADER = (
     "N° client;Nom;Prénom;Téléphone;Code postal;Vendeur;Date d'achat;Modèle;Kilométrage;"
-    "Contrat d'entretien"
+    "Contrat d'entretien;Consentement;Date consentement;Source consentement;Contrat;"
+    "Fin de contrat"
 )
 
 
@@ -72,9 +75,16 @@ def customer_file(rows: int, month: int = 0) -> tuple[bytes, int, int]:
         lines.append(
             f"C{n:07d};Dupré;Hélène;{phone};{69000 + n % 10:05d};Marie;"
             f"{1 + n % 28:02d}/{1 + n % 12:02d}/20{10 + n % 14};Clio;{mileage};"
-            f"{'oui' if n % 3 else 'non'}"
+            f"{'oui' if n % 3 else 'non'};{legal_basis(n)}"
         )
     return ("\r\n".join(lines) + "\r\n").encode("cp1252"), bad, repeated
+
+
+def legal_basis(n: int) -> str:
+    """Consent, its date and source; a contract and its last day (customer `n`)."""
+    consent = f"oui;{1 + n % 28:02d}/{1 + n % 12:02d}/2026;atelier" if n % 2 else "non;;"
+    contract = "LOA;31/12/2027" if n % 4 == 0 else ";"
+    return f"{consent};{contract}"
 
 
 def upload(url: str, headers: dict, data: bytes) -> dict:

@@ -37,5 +37,6 @@ fi
 # database or server, SQLite files and PostgreSQL schema (tests/conftest.py).
 status=0
 "$bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" "$@" || status=$?
-echo "scripts/test.sh: ${SECONDS} s in all, lint included (pytest exit ${status})."
+lint_said=$([ "${LINT:-1}" = 1 ] && echo "lint included" || echo "no lint")
+echo "scripts/test.sh: ${SECONDS} s in all, ${lint_said} (pytest exit ${status})."
 exit "$status"

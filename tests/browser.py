@@ -31,3 +31,23 @@ def screenshot(page: playwright_api.Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def logged_in_page(
+    browser: playwright_api.Browser,
+    base_url: str,
+    email: str,
+    password: str,
+    timezone_id: str | None = None,
+) -> playwright_api.Page:
+    """A new desktop-sized page of `base_url` on which the manager `email` has logged in
+    through the login form, as a person would (in French); the browser in `timezone_id`'s
+    time when given."""
+    context = browser.new_context(base_url=base_url, viewport=DESKTOP, timezone_id=timezone_id)
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/")
+    return page

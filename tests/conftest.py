@@ -34,7 +34,9 @@ from voicecast.queues import QUEUE_NAMES, get_queue
 from voicecast.redis_client import get_redis
 
 # Fixture modules that test modules load with `pytest_plugins` or import from directly.
-pytest.register_assert_rewrite("tests.carrier_fixtures", "tests.browser_fixtures")
+pytest.register_assert_rewrite(
+    "tests.carrier_fixtures", "tests.browser_fixtures", "tests.dashboard_world"
+)
 
 
 def database_backends() -> list[str]:

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import timedelta
 
 import pytest
 
 from tests.audio import Sounds, make_sounds
+from tests.browser import PHONE, screenshot
 from tests.helpers import create_tenant
 from tests.test_campaign_delivery import ledger, run_until, upload
+from voicecast.callbacks import sms
+from voicecast.models.base import utcnow
 
 API = "/api/v1"
-pytest_plugins = ["tests.carrier_fixtures"]  # carrier, public_app
+pytest_plugins = ["tests.carrier_fixtures", "tests.browser_fixtures"]  # carrier, public_app
 MARIE_PHONE, MARIE_LINE, SHARED, DESK = (
     "+33611000001",
     "+33159000001",
@@ -138,7 +142,7 @@ def test_an_unknown_caller_goes_to_the_fallback_desk(client, carrier, after_camp
 
 
 def test_a_missed_callback_ends_in_a_voicemail_and_one_text_to_the_seller(
-    app, client, carrier, after_campaign, run_jobs
+    app, client, carrier, after_campaign, run_jobs, set_clock
 ):
     admin, _, _ = after_campaign
     missed = {"from": PIERRE, "to": SHARED, "seller": "no-answer", "voicemail_seconds": 7}
@@ -156,12 +160,28 @@ def test_a_missed_callback_ends_in_a_voicemail_and_one_text_to_the_seller(
     messages = messages["messages"] if isinstance(messages, dict) else messages
     [text] = messages
     assert (text["to"], text["from"]) == (MARIE_PHONE, SHARED)
-    assert "Pierre Durand (+33612345611), campagne Entretien 2 ans" in text["body"]
+    # One GSM-7 segment, the caller's number as the seller dials it, the voicemail's page.
+    assert "Pierre Durand (06 12 34 56 11), campagne Entretien 2 ans" in text["body"]
+    assert (sms.encoding(text["body"]), sms.segments(text["body"])) == ("gsm7", 1)
     link = text["body"].split(": ")[-1]
-    audio = client.get(link.removeprefix(app.config["PUBLIC_BASE_URL"]))
+    page = client.get(link.removeprefix(app.config["PUBLIC_BASE_URL"]))
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "Pierre Durand" in page.text and "Entretien 2 ans" in page.text
+    assert 'href="tel:+33612345611"' in page.text and "Rappeler le 06 12 34 56 11" in page.text
+    assert "Durée : 0:07" in page.text and 'preload="metadata"' in page.text
+    audio_url = page.text.split('<audio controls preload="metadata" src="')[1].split('"')[0]
+    audio = client.get(audio_url)
     assert audio.status_code == 200 and audio.mimetype == "audio/wav"
     assert audio.data[:4] == b"RIFF"
-    assert client.get("/voicemails/forged-token").status_code == 404
+    ranged = client.get(audio_url, headers={"Range": "bytes=0-43"})  # a player's first read
+    assert ranged.status_code == 206 and len(ranged.data) == 44
+    token = link.rsplit("/", 1)[1]
+    altered = token[:-1] + ("B" if token.endswith("A") else "A")
+    for forged in ("forged-token", altered, "999.AAAAAAAAAAAAAAAA"):
+        assert client.get(f"/voicemails/{forged}").status_code == 404
+        assert client.get(f"/voicemails/{forged}/audio").status_code == 404
+    set_clock(utcnow() + timedelta(days=app.config["VOICEMAIL_LINK_DAYS"], minutes=1))
+    assert client.get(f"/voicemails/{token}").status_code == 404  # the link has expired
 
 
 def test_a_seller_s_own_voicemail_does_not_take_the_call(client, carrier, after_campaign):
@@ -226,6 +246,32 @@ def test_a_voicemail_reported_after_the_call_s_end_still_reaches_the_seller(
     bodies = [m["body"] for m in (messages["messages"] if isinstance(messages, dict) else messages)]
     assert len(bodies) == 2
     assert bodies[0].endswith("Pas de message laissé.")
-    assert "Message vocal (12 s) : http" in bodies[1]
+    assert "Message (12 s) : http" in bodies[1]
     [record] = callbacks(client, admin)
     assert (record["outcome"], record["duration_seconds"]) == ("voicemail_left", 31)
+
+
+def test_the_voicemail_page_plays_the_message_with_its_real_length(
+    client, carrier, public_app, after_campaign, run_jobs, browser
+):
+    """On a phone, in Chromium: the text's link opens the page, whose player knows the
+    message's length (not 0:00) and can play it; the button calls the customer back."""
+    missed = {"from": PIERRE, "to": SHARED, "seller": "no-answer", "voicemail_seconds": 7}
+    sim(carrier, "/_sim/inbound", missed)
+    run_jobs()
+    messages = sim(carrier, "/_sim/messages")
+    [text] = messages["messages"] if isinstance(messages, dict) else messages
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(text["body"].split(": ")[-1])
+    assert page.get_by_test_id("call-back").get_attribute("href") == f"tel:{PIERRE}"
+    assert "Rappeler le 06 12 34 56 11" in page.get_by_test_id("call-back").inner_text()
+    duration = page.evaluate("""() => new Promise((done, failed) => {
+        const audio = document.querySelector("audio");
+        if (audio.readyState >= 1) return done(audio.duration);
+        audio.addEventListener("loadedmetadata", () => done(audio.duration));
+        audio.addEventListener("error", () => failed(String(audio.error && audio.error.code)));
+    })""")
+    assert duration == pytest.approx(7, abs=0.5)
+    assert "Durée : 0:07" in page.locator("main").inner_text()
+    screenshot(page, "voicemail-page-phone")
+    page.context.close()

@@ -5,6 +5,7 @@ what a preview promises before launch."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -399,19 +400,38 @@ def test_the_last_call_is_forecast_across_closed_hours():
     schedule = Schedule.of(ALWAYS, FR)
     friday_before_one = paris(2026, 11, 27, 12, 59)
     # 100 calls at 1 per second: 60 before the lunch break, 40 after it at 14:00.
-    assert forecast.last_call_at(schedule, {"Europe/Paris": 100}, 1.0, friday_before_one) == (
-        paris(2026, 11, 27, 14, 0, 40)
-    )
+    lunch = forecast.eta(schedule, {"Europe/Paris": 100}, 1.0, friday_before_one)
+    assert lunch.last_call == paris(2026, 11, 27, 14, 0, 40)
+    assert lunch.pauses == (
+        forecast.Pause("Europe/Paris", paris(2026, 11, 27, 13, 0), paris(2026, 11, 27, 14, 0),
+                       "hours"),
+    )  # fmt: skip
     friday_evening = paris(2026, 11, 27, 19, 59)
-    assert forecast.last_call_at(schedule, {"Europe/Paris": 100}, 1.0, friday_evening) == (
-        paris(2026, 11, 30, 10, 0, 40)
-    )  # the weekend waits
+    weekend = forecast.eta(schedule, {"Europe/Paris": 100}, 1.0, friday_evening)
+    assert weekend.last_call == paris(2026, 11, 30, 10, 0, 40)  # the weekend waits
+    assert [(p.closes_at, p.reopens_at) for p in weekend.pauses] == [
+        (paris(2026, 11, 27, 20, 0), paris(2026, 11, 30, 10, 0))
+    ]
     two_zones = {"Europe/Paris": 60, "Indian/Reunion": 60}
     # Réunion opens at 07:00 Paris time: its 60 calls are done before Paris opens.
-    assert forecast.last_call_at(schedule, two_zones, 1.0, paris(2026, 11, 26, 6, 0)) == (
-        paris(2026, 11, 26, 10, 1, 0)
-    )
-    assert forecast.last_call_at(schedule, {}, 1.0, friday_evening) is None
+    early = forecast.eta(schedule, two_zones, 1.0, paris(2026, 11, 26, 6, 0))
+    assert (early.last_call, early.pauses) == (paris(2026, 11, 26, 10, 1, 0), ())
+    assert forecast.eta(schedule, {}, 1.0, friday_evening).last_call is None
+    # Thursday 24 December at 19:59: Friday is Christmas Day, then the weekend.
+    eve = forecast.eta(schedule, {"Europe/Paris": 100}, 1.0, paris(2026, 12, 24, 19, 59))
+    assert eve.pauses[0].reopens_at == paris(2026, 12, 28, 10, 0)
+    assert eve.pauses[0].closed_because == "Christmas Day"
+
+
+def test_the_last_retry_waits_for_each_retry_s_window():
+    schedule = Schedule.of(ALWAYS, FR)
+    found = forecast.Eta(paris(2026, 11, 27, 19, 30), (), 0)  # a Friday evening
+    campaign = SimpleNamespace(max_attempts=3, retry_delays_seconds=[3600, 86400])
+    # 20:30 is closed: the first retry waits for Monday 10:00, the second a day more.
+    retried = forecast.with_retries(found, schedule, campaign, ["Europe/Paris"])
+    assert retried.last_retry == paris(2026, 12, 1, 10, 0)
+    once = SimpleNamespace(max_attempts=1, retry_delays_seconds=[3600])
+    assert forecast.with_retries(found, schedule, once, ["Europe/Paris"]).last_retry is None
 
 
 def give_a_seller_and_message(account_id: int) -> int:
@@ -452,6 +472,7 @@ def test_the_preview_counts_times_and_prices_a_campaign(app, client, admin, acco
     )  # 4 calls at the default 0.05, and 8 if every attempt is used  # fmt: skip
     # The pace: 10 calls in flight of 45 s each allow 0.222 calls/s, below the 2 asked for.
     assert preview["calls_per_second"] == pytest.approx(10 / 45, abs=0.001)
+    assert preview["pace"]["limited_by"] == "max_in_flight"
     earliest = datetime.fromisoformat(preview["earliest_call"])
     schedule = Schedule.of(draft["calling_window"], FR)
     assert earliest >= now - timedelta(seconds=1)

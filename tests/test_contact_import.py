@@ -58,10 +58,11 @@ def finished_import(client, tenant, response, run_jobs) -> dict:
     return got.json
 
 
-def french_export(rows: int) -> tuple[bytes, dict[int, str]]:
+def french_export(rows: int) -> tuple[bytes, dict[int, tuple[str, str]]]:
     """A French Excel export (semicolons, Windows-1252, no BOM) of `rows` records, with blank
     lines, bad numbers, duplicates and a row with an unquoted delimiter sprinkled in; returns
-    the bytes and the reason expected for each bad line (by file line)."""
+    the bytes and the reason expected for each bad line (by file line): its code, and words of
+    its French wording."""
     lines, bad = [FRENCH_HEADER], {}
     good_line: dict[int, int] = {}  # customer n -> the file line of its accepted row
     for n in range(rows):
@@ -69,16 +70,17 @@ def french_export(rows: int) -> tuple[bytes, dict[int, str]]:
         phone = national(n)
         reason = None
         if n % 997 == 5:
-            phone, reason = "06 12", "not a valid number"
+            phone, reason = "06 12", ("invalid_phone", "« 06 12 » n'est pas un numéro valide")
         elif n % 1499 == 7:
-            phone, reason = "", "No phone number"
+            phone, reason = "", ("no_phone", "Pas de numéro de téléphone")
         elif n % 1201 == 9 and n - 1 in good_line:
             # the previous customer again, the number written another way
             phone = "+33 " + national(n - 1)[1:]
-            reason = f"as line {good_line[n - 1]}"
+            reason = ("duplicate_phone", f"qu'à la ligne {good_line[n - 1]}")
         model = "Clio"
         if n % 2003 == 11:
-            model, reason = "Clio;extra", "cells where the header has 10"
+            model = "Clio;extra"
+            reason = ("too_many_cells", "11 cellules alors que l'en-tête en a 10")
         if reason:
             bad[line_number] = reason
         else:
@@ -111,16 +113,18 @@ def test_a_french_excel_export_of_10000_rows_is_counted_exactly(
     assert report["rejected"] == len(bad)
     assert report["created"] == 10_000 - len(bad)
     assert report["updated"] == report["unchanged"] == 0
-    listed = {error["line"]: error["reason"] for error in report["errors"]}
+    listed = {error["line"]: (error["code"], error["reason"]) for error in report["errors"]}
     assert set(listed) == set(bad)
-    for line, expected in bad.items():
-        assert expected in listed[line], (line, listed[line])
+    for line, (code, words) in bad.items():
+        assert listed[line][0] == code and words in listed[line][1], (line, listed[line])
+    lines = report["lines"]  # every physical line: records, the header, blank lines
+    assert (lines["lines"], lines["record_lines"], lines["empty_lines"]) == (10_041, 10_000, 40)
     columns = {column["header"]: column for column in report["columns"]}
     assert columns["Téléphone"]["field"] == "phone"
     assert columns["Prénom"]["field"] == "first_name"
     assert columns["N° client"]["field"] == "external_id"
     assert columns["Date d'achat"] == {
-        "header": "Date d'achat", "attribute": "date_d_achat", "type": "date"
+        "header": "Date d'achat", "attribute": "date_d_achat", "type": "date", "failed": 0
     }  # fmt: skip
     assert columns["Kilométrage"]["type"] == "number"
     assert columns["Contrat d'entretien"]["type"] == "boolean"
@@ -203,11 +207,11 @@ def test_a_value_too_long_for_its_field_is_a_bad_row_not_a_failed_file(
     assert state["status"] == "done", state
     report = state["report"]
     assert (report["created"], report["rejected"]) == (2, 3)
-    reasons = {error["line"]: error["reason"] for error in report["errors"]}
+    reasons = {error["line"]: (error["code"], error["reason"]) for error in report["errors"]}
     assert reasons == {
-        3: "postal_code is longer than 16 characters.",
-        4: "last_name is longer than 100 characters.",
-        5: "external_id is longer than 100 characters.",
+        3: ("too_long", "« Code postal » dépasse 16 caractères."),
+        4: ("too_long", "« Nom » dépasse 100 caractères."),
+        5: ("too_long", "« N° client » dépasse 100 caractères."),
     }
 
 
@@ -235,8 +239,9 @@ def test_matching_on_the_external_id_refuses_a_number_another_customer_has(
     )["report"]
     assert (report["created"], report["updated"], report["rejected"]) == (0, 0, 2)
     reasons = [error["reason"] for error in report["errors"]]
-    assert reasons[0].startswith("The number +33612345678 belongs to another contact (id ")
-    assert reasons[1].startswith("The number +33611111111 belongs to another contact (id ")
+    assert reasons[0].startswith("Le numéro 06 12 34 56 78 appartient à un autre contact (n° ")
+    assert reasons[1].startswith("Le numéro 06 11 11 11 11 appartient à un autre contact (n° ")
+    assert {error["code"] for error in report["errors"]} == {"phone_taken"}
 
 
 def test_a_customer_number_given_twice_in_a_file_is_refused_the_second_time(
@@ -254,8 +259,8 @@ def test_a_customer_number_given_twice_in_a_file_is_refused_the_second_time(
     report = finished_import(client, admin, upload(client, admin, data), run_jobs)["report"]
     assert (report["created"], report["rejected"]) == (1, 2)
     reasons = {error["line"]: error["reason"] for error in report["errors"]}
-    assert reasons[3] == "The external id A1 belongs to another contact (created from line 2)."
-    assert reasons[4].startswith("The external id A9 belongs to another contact (id ")
+    assert reasons[3] == "Le numéro client A1 appartient à un autre contact (créé par la ligne 2)."
+    assert reasons[4].startswith("Le numéro client A9 appartient à un autre contact (n° ")
 
 
 def test_an_explicit_mapping_reads_columns_with_unknown_headers(app, client, admin, run_jobs):
@@ -272,10 +277,11 @@ def test_an_explicit_mapping_reads_columns_with_unknown_headers(app, client, adm
 @pytest.mark.parametrize(
     ("data", "mapping", "message"),
     [
-        (b"Nom;Ville\nDupont;Lyon\n", None, "No column holds the phone number"),
-        (b"", None, "The file is empty"),
-        (b"Tel;Nom\n0612345678;A\n", '{"Portable": "phone"}', "columns the file does not have"),
-        (b"Tel;Nom\n0612345678;A\n", '{"Nom": "surname"}', "use one of"),
+        (b"Nom;Ville\nDupont;Lyon\n", None, "Aucune colonne ne contient le numéro"),
+        (b"", None, "Le fichier est vide"),
+        (b"Tel;Nom\n0612345678;A\n", '{"Portable": "phone"}', "colonnes que le fichier n'a pas"),
+        (b"Tel;Nom\n0612345678;A\n", '{"Nom": "surname"}', "utilisez l'un de"),
+        (b'"Tel;Nom\n0612345678;A\n', None, "La ligne 1, l'en-tête, ouvre un guillemet"),
     ],
 )
 def test_a_file_that_cannot_be_read_fails_with_what_to_fix(
@@ -304,10 +310,13 @@ def test_the_json_bulk_endpoint_reports_like_a_file(client, admin, seller):
     assert response.status_code == 200, response.json
     report = response.json
     assert (report["rows"], report["created"], report["rejected"]) == (4, 1, 3)
-    reasons = {error["line"]: error["reason"] for error in report["errors"]}
-    assert "not a phone number" in reasons[2] or "not a valid number" in reasons[2]
-    assert "as line 1" in reasons[3]
-    assert "No seller 'nobody@dupont.example'" in reasons[4]
+    reasons = {error["line"]: (error["code"], error["reason"]) for error in report["errors"]}
+    assert reasons == {
+        2: ("invalid_phone", "« 12 » n'est pas un numéro valide pour la France."),
+        3: ("duplicate_phone", "Même numéro (06 12 34 56 78) qu'à la ligne 1."),
+        4: ("unknown_seller", "Aucun vendeur « nobody@dupont.example » dans le compte (indiquez "
+            "l'e-mail ou le nom d'un vendeur)."),
+    }  # fmt: skip
     (contact,) = client.get(f"{API}/contacts", headers=admin.headers).json["items"]
     assert contact["seller_id"] == seller["id"]
     assert contact["attributes"] == {"contract": True, "purchase_year": 2022}
@@ -323,3 +332,18 @@ def test_imports_belong_to_their_account_and_to_managers(runner, client, admin, 
     as_seller = seller_key(client, admin, seller["id"])
     assert_error(upload(client, as_seller, b"Tel\n0612345678\n"), 403)
     assert_error(client.get(f"{API}/contacts/imports/999999", headers=admin.headers), 404)
+
+
+def test_an_account_outside_france_reads_its_reasons_in_english(runner, client, run_jobs):
+    """The same codes beside the words, whatever the language."""
+    us = create_tenant(runner, client, "Smith Motors", "boss@smith.example", country="US")
+    data = b"Phone,Bought\n(212) 555-01,2024-01-31\n2125550123,2024-02-30\n2125550124,2024-03-01\n"
+    report = finished_import(client, us, upload(client, us, data), run_jobs)["report"]
+    assert [(error["code"], error["reason"]) for error in report["errors"]] == [
+        ("invalid_phone", "'(212) 555-01' is not a valid number for US.")
+    ]
+    (cell,) = report["cell_errors"]
+    assert (cell["line"], cell["column"], cell["code"]) == (3, "Bought", "not_a_date")
+    assert cell["reason"] == (
+        "'2024-02-30' is not a date (DD/MM/YYYY or YYYY-MM-DD): the cell is left empty."
+    )

@@ -62,7 +62,7 @@ def test_an_import_stopped_by_an_unexpected_error_ends_failed_and_says_so(
         run_jobs()  # the job fails, as jobs do: its record says so
     state = client.get(f"{API}/contacts/imports/{made.json['id']}", headers=admin.headers).json
     assert state["status"] == "failed" and state["finished_at"] is not None
-    assert state["error"].startswith("The import stopped on an error on our side")
+    assert state["error"].startswith("L'import s'est arrêté sur une erreur de notre côté")
 
     app.config["IMPORT_INLINE_BYTES"] = 1_000_000  # read during the request: a 500...
     made = upload(client, admin, data)
@@ -133,4 +133,4 @@ def test_an_import_whose_request_never_ended_is_failed_not_left_queued(app, clie
     revive(app)
     state = client.get(f"{API}/contacts/imports/{import_id}", headers=admin.headers).json
     assert state["status"] == "failed"
-    assert state["error"].startswith("The import stopped on an error on our side")
+    assert state["error"].startswith("L'import s'est arrêté sur une erreur de notre côté")

@@ -12,15 +12,17 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.audio import Sounds, make_sounds
-from tests.browser import DESKTOP, PHONE, screenshot
+from tests.browser import DESKTOP, PHONE, logged_in_page, screenshot
 from tests.helpers import create_tenant
 from tests.test_campaign_delivery import upload
+from voicecast.i18n import NNBSP
 
-pytest_plugins = ["tests.browser_fixtures", "tests.carrier_fixtures"]
+pytest_plugins = ["tests.browser_fixtures", "tests.carrier_fixtures", "tests.dashboard_world"]
 API = "/api/v1"
 PASSWORD = "correct horse battery"
 CONTACTS = 40
@@ -94,13 +96,7 @@ def test_a_manager_watches_a_running_campaign_and_pauses_it(
     app, runner, client, carrier, public_app, worker, browser, sounds
 ):
     campaign_id, headers = running_campaign(client, runner, sounds)
-    context = browser.new_context(base_url=public_app, viewport=DESKTOP)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Adresse e-mail").fill("chef@dupont.fr")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/")
+    page = logged_in_page(browser, public_app, "chef@dupont.fr", PASSWORD)
     page.get_by_role("link", name="Campagnes").click()
     page.get_by_role("link", name="Entretien 2 ans").click()
     page.wait_for_url(f"**/campaigns/{campaign_id}")
@@ -133,4 +129,50 @@ def test_a_manager_watches_a_running_campaign_and_pauses_it(
     screenshot(page, "campaign-paused-phone")
     page.set_viewport_size(DESKTOP)
     screenshot(page, "campaign-paused-desktop")
-    context.close()
+    page.context.close()
+
+
+LAUNCHED = datetime(2026, 12, 5, 23, 34, tzinfo=UTC)  # 00:34 on the 6th in Paris
+
+
+@pytest.fixture
+def three_hours_after_launch(set_clock) -> None:
+    """The clock of this process (the page's server too) three hours after LAUNCHED; asked
+    for before `shop`, so that its callback falls within the chart."""
+    set_clock(LAUNCHED + timedelta(hours=3))
+
+
+def test_the_chart_has_time_and_count_axes_in_the_account_s_zone(
+    app, client, three_hours_after_launch, shop, live_server, browser
+):
+    """The chart, drawn by the page's script, labels its time axis in the account's zone
+    (Paris), not the browser's (New York here), and its count axis from 0."""
+    with app.app_context():
+        from voicecast.extensions import db
+        from voicecast.models.campaign import Campaign
+
+        db.session.get(Campaign, shop.campaign_id).launched_at = LAUNCHED
+        db.session.commit()
+    page = logged_in_page(
+        browser, live_server, "chef@dupont.example", PASSWORD, timezone_id="America/New_York"
+    )
+    page.goto(f"/campaigns/{shop.campaign_id}")
+    x_ticks = page.locator("[data-axis=x] text[data-tick]").all_text_contents()
+    assert x_ticks[0] == "06/12 00:34", x_ticks  # the day, then the time, in Paris
+    assert x_ticks[1:] == ["01:04", "01:34", "02:04", "02:34", "03:04", "03:34"], x_ticks
+    assert len(x_ticks) >= 3
+    assert page.locator("[data-axis=x] text.title").text_content() == "Heure (Europe/Paris)"
+    y_ticks = page.locator("[data-axis=y] text[data-tick]").all_text_contents()
+    assert y_ticks[0] == "0" and len(y_ticks) >= 2, y_ticks
+    assert page.locator("[data-axis=y] text.title").text_content() == "Appels"
+    assert page.locator("[data-field=progress-text]").inner_text() == f"100{NNBSP}%"
+    # Nobody waits, nobody was left out: neither heading, nor their card.
+    assert not page.locator("[data-section=reasons]").is_visible()
+    # Jeanne's call was an opt-out: no callback drawn (the count axis stops at 1).
+    assert page.locator("polyline.callbacks").get_attribute("points").count(",194.00") == 37
+    page.wait_for_timeout(2500)  # one poll: the script redraws and keeps it all
+    assert page.locator("[data-axis=x] text[data-tick]").all_text_contents()[0] == x_ticks[0]
+    assert page.locator("[data-field=callback-rate]").inner_text() == f"0{NNBSP}%"
+    assert not page.locator("[data-section=waiting]").is_visible()
+    screenshot(page, "campaign-chart-axes")
+    page.context.close()

@@ -3,49 +3,18 @@ callbacks, contacts with their history; another account's objects are not found.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
-
-from tests.callback_world import (
-    add_campaign,
-    add_contact,
-    add_number,
-    incoming,
-    open_shop,
-    record_drop,
-    signed_post,
-)
+from tests.callback_world import incoming
+from tests.dashboard_world import CUSTOMER, SHARED
 from tests.helpers import create_tenant
 from tests.test_web_login import PASSWORD, csrf_token, log_in
-from voicecast.models.base import utcnow
+from voicecast.i18n import NNBSP
 
-SHARED, CUSTOMER = "+33159000000", "+33612345678"
+pytest_plugins = ["tests.dashboard_world"]  # shop
 
 
-@pytest.fixture
-def shop(app, runner, client):
-    """Marie's drop reached Jeanne, who called back and opted out; the manager is logged in."""
-    shop = open_shop(app, runner, client, {"Marie": "+33611000001"})
-    add_number(client, shop, SHARED)
-    add_contact(client, shop, CUSTOMER, first_name="Jeanne", last_name="Petit")
-    campaign = add_campaign(client, shop, "Entretien 2 ans")
-    record_drop(app, shop, campaign, CUSTOMER, "Marie", utcnow() - timedelta(days=1))
-    incoming(client, app, CUSTOMER, SHARED)
-    with app.app_context():
-        from voicecast.extensions import db
-        from voicecast.models import InboundCall
-
-        call_id = db.session.query(InboundCall.id).scalar()
-    signed_post(client, app, f"/twilio/callbacks/{call_id}/menu",
-                {"CallSid": "CA" + "1" * 32, "Digits": "9"})  # fmt: skip
-    result = runner.invoke(
-        args=["user", "set-password", "chef@dupont.example"], input=f"{PASSWORD}\n{PASSWORD}\n"
-    )
-    assert result.exit_code == 0, result.output
-    assert log_in(client, "chef@dupont.example", PASSWORD).status_code == 302
-    shop.campaign_id = campaign
-    return shop
+def field(page: str, name: str) -> str:
+    """The text of the page's element marked `data-field="name"`."""
+    return page.split(f'data-field="{name}"', 1)[1].split(">", 1)[1].split("<", 1)[0]
 
 
 def test_pages_need_a_login(client):
@@ -64,11 +33,18 @@ def test_the_campaign_figures_count_its_drops_and_callbacks(client, shop):
     figures = client.get(f"/campaigns/{shop.campaign_id}/figures.json").json
     assert figures["status"] == "draft"
     assert figures["counts"]["voicemail_left"] == 1
-    assert (figures["callbacks"]["calls"], figures["callbacks"]["opted_out"]) == (1, 1)
-    assert figures["callbacks"]["rate"] == 1.0
+    # Jeanne called only to opt out: an opt-out, counted apart, not a callback.
+    assert (figures["callbacks"]["calls"], figures["callbacks"]["opted_out"]) == (0, 1)
+    assert (figures["callbacks"]["callers"], figures["callbacks"]["rate"]) == (0, 0.0)
+    texts = figures["texts"]
+    assert (texts["callback_rate"], texts["progress"]) == (f"0{NNBSP}%", f"100{NNBSP}%")
     page = client.get(f"/campaigns/{shop.campaign_id}")
     assert page.status_code == 200 and "Entretien 2 ans" in page.text
     assert "Message déposé" in page.text
+    assert field(page.text, "callback-rate") == f"0{NNBSP}%"  # not "0.0 %"
+    assert field(page.text, "progress-text") == f"100{NNBSP}%"
+    assert field(page.text, "callbacks") == "0"
+    assert 'Désinscriptions (pas des rappels) : <strong data-outcome="opted_out">1<' in page.text
     english = client.get(f"/campaigns/{shop.campaign_id}?lang=en")
     assert "Voicemail left" in english.text and "Callbacks" in english.text
 
@@ -77,7 +53,10 @@ def test_the_sellers_page_shows_drops_callbacks_and_rate(client, shop):
     page = client.get("/sellers").text
     row = page[page.index('data-testid="seller-row"') :]
     cells = [cell.split(">", 1)[1].split("<", 1)[0].strip() for cell in row.split("<td")[1:7]]
-    assert cells[0] == "Marie" and cells[2:6] == ["1", "1", "100.0 %", "0"]
+    # Jeanne's call was an opt-out: no callback, so a rate of 0 % (not "100.0 %"); French
+    # typography puts a narrow no-break space before "%", as Chromium's Intl writes it.
+    assert cells[0] == "Marie" and cells[2:6] == ["1", "0", f"0{NNBSP}%", "0"]
+    assert cells[1] in ("Prêt", "aucun")  # the recording's state in French, never "ready"
 
 
 def test_a_contact_is_found_and_shows_its_history(client, shop):
@@ -88,7 +67,9 @@ def test_a_contact_is_found_and_shows_its_history(client, shop):
     contact_id = int(found.split("/contacts/")[1].split('"')[0])
     history = client.get(f"/contacts/{contact_id}").text
     assert "Entretien 2 ans" in history
-    assert "Sur la liste d&#39;opposition depuis le" in history and "(callback)" in history
+    assert "Sur la liste d&#39;opposition depuis le" in history
+    assert "(demandé par le client en rappelant)" in history  # the source in words, not its code
+    assert "A tapé 9 en rappelant le 01 59 00 00 00" in history  # the reason, in French
     assert "Désinscrit" in history
 
 
@@ -152,3 +133,28 @@ def test_the_campaign_page_s_export_links_work_with_the_session(client, shop):
         assert response.status_code == 200, (kind, response.text[:200])
         lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
         assert ";" in lines[0] and len(lines) == 2, lines  # French Excel: one row each here
+
+
+def test_empty_reasons_are_hidden_with_their_heading(client, shop):
+    page = client.get(f"/campaigns/{shop.campaign_id}").text
+    # Nobody waits and nobody was left out: neither heading shows over an empty list.
+    assert '<div data-section="waiting" hidden>' in page
+    assert '<div data-section="excluded" hidden>' in page
+    assert 'class="card" data-section="reasons" hidden>' in page  # nor their empty card
+
+
+def test_an_opt_out_after_a_callback_leaves_the_callback_counted(app, client, shop):
+    incoming(client, app, CUSTOMER, SHARED, "CA" + "2" * 32)  # Jeanne calls again: a callback
+    figures = client.get(f"/campaigns/{shop.campaign_id}/figures.json").json
+    callbacks = figures["callbacks"]
+    assert (callbacks["calls"], callbacks["callers"], callbacks["opted_out"]) == (1, 1, 1)
+    assert figures["texts"]["callback_rate"] == f"100{NNBSP}%"
+
+
+def test_percentages_read_the_french_way():
+    from voicecast.i18n import percent
+
+    assert [percent(r, "fr") for r in (0, 0.3, 0.125, 1)] == [
+        f"0{NNBSP}%", f"30{NNBSP}%", f"12,5{NNBSP}%", f"100{NNBSP}%"
+    ]  # fmt: skip
+    assert [percent(r, "en") for r in (0, 0.3, 0.125)] == ["0%", "30%", "12.5%"]

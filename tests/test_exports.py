@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -14,24 +16,29 @@ from tests.audio import Sounds, make_sounds
 from tests.campaign_run import CUSTOMERS, Run, run_campaign
 from tests.helpers import add_manager, assert_error, create_tenant, seller_key
 from tests.test_web_login import PASSWORD, log_in
+from voicecast.dashboard import wording
 from voicecast.exports import callbacks as callback_export
 from voicecast.exports import deliveries as delivery_export
+from voicecast.exports.csvstream import Language
 from voicecast.extensions import db
+from voicecast.i18n import translate
 from voicecast.models import Attempt
 
 API = "/api/v1"
 pytest_plugins = ["tests.carrier_fixtures"]  # carrier, public_app
 DELIVERY_COLUMNS = [
     "delivery_id", "phone", "contact_id", "contact_first_name", "contact_last_name",
-    "seller_id", "seller_name", "status", "reason", "attempts", "last_attempt_at",
-    "last_attempt_state", "last_attempt_outcome", "answered_by", "call_sid", "next_attempt_at",
-    "cost", "cost_currency",
+    "seller_id", "seller_name", "status", "status_label", "reason", "reason_label", "attempts",
+    "last_attempt_at", "last_attempt_state", "last_attempt_state_label", "last_attempt_outcome",
+    "last_attempt_outcome_label", "answered_by", "answered_by_label", "call_sid",
+    "next_attempt_at", "cost", "cost_currency",
 ]  # fmt: skip
 CALLBACK_COLUMNS = [
     "callback_id", "started_at", "caller", "number_called", "contact_id", "contact_first_name",
-    "contact_last_name", "delivery_id", "seller_id", "seller_name", "route", "dialed_number",
-    "dial_status", "outcome", "accepted_at", "ended_at", "duration_seconds", "talk_seconds",
-    "recording_seconds", "notified", "notified_at", "call_sid",
+    "contact_last_name", "delivery_id", "seller_id", "seller_name", "route", "route_label",
+    "dialed_number", "dial_status", "dial_status_label", "outcome", "outcome_label",
+    "accepted_at", "ended_at", "duration_seconds", "talk_seconds", "recording_seconds",
+    "notified", "notified_at", "call_sid",
 ]  # fmt: skip
 
 
@@ -86,7 +93,7 @@ def test_the_deliveries_csv_matches_the_api(app, client, run, option, delimiter)
             .values(price=0.0135, price_unit="EUR")
         )
         db.session.commit()
-    query = {"delimiter": option} if option else {}
+    query = {"lang": "en", **({"delimiter": option} if option else {})}
     response = client.get(f"{url}/deliveries.csv", headers=admin.headers, query_string=query)
     rows = read_csv(response, delimiter)
     assert list(rows[0]) == DELIVERY_COLUMNS
@@ -100,6 +107,7 @@ def test_the_deliveries_csv_matches_the_api(app, client, run, option, delimiter)
         delivery = api[int(row["delivery_id"])]
         assert row["phone"] == delivery["phone"]
         assert row["status"] == delivery["status"]
+        assert row["status_label"] == translate(wording.STAGES[row["status"]], "en")
         assert row["reason"] == (delivery["reason"] or "")
         assert int(row["attempts"]) == delivery["attempt_count"] == len(delivery["attempts"])
         assert row["contact_id"] == str(delivery["contact_id"])
@@ -125,8 +133,8 @@ def test_the_deliveries_csv_matches_the_api(app, client, run, option, delimiter)
 def test_the_callbacks_csv_matches_the_api(client, run, option, delimiter):
     admin = run.admin
     url = f"{API}/campaigns/{run.campaign_id}/callbacks.csv"
-    rows = read_csv(client.get(url, headers=admin.headers, query_string={"delimiter": option}),
-                    delimiter)  # fmt: skip
+    query = {"delimiter": option, "lang": "en"}
+    rows = read_csv(client.get(url, headers=admin.headers, query_string=query), delimiter)
     assert list(rows[0]) == CALLBACK_COLUMNS
     api = client.get(
         f"{API}/callbacks", headers=admin.headers, query_string={"campaign_id": run.campaign_id}
@@ -179,3 +187,34 @@ def test_a_logged_in_manager_downloads_the_exports_with_the_session(app, runner,
     assert len(read_csv(client.get(f"{url}/callbacks.csv"), ",")) == 1
     # The session opens the exports only: the rest of the API still wants a key.
     assert_error(client.get(url), 401)
+
+
+def test_a_french_account_s_exports_are_in_french_with_the_codes_beside(client, run):
+    """The default for a French account: French titles, each code beside its French label,
+    oui/non, times in Paris time (the titles say so); the same rows as the English export."""
+    admin, url = run.admin, f"{API}/campaigns/{run.campaign_id}"
+    for name, columns in (("deliveries", delivery_export.COLUMNS),
+                          ("callbacks", callback_export.COLUMNS)):  # fmt: skip
+        french = read_csv(client.get(f"{url}/{name}.csv?delimiter=semicolon",
+                                     headers=admin.headers), ";")  # fmt: skip
+        english = read_csv(client.get(f"{url}/{name}.csv?lang=en", headers=admin.headers), ",")
+        titles = Language("fr", "Europe/Paris").header(columns)
+        assert list(french[0]) == titles and len(french) == len(english) > 0
+        assert any("(heure de Paris)" in title for title in titles)
+        for fr_row, en_row in zip(french, english, strict=True):
+            in_french = dict(zip([code for code, _ in columns], fr_row.values(), strict=True))
+            for code, value in in_french.items():
+                if code.endswith("_label") and en_row[code.removesuffix("_label")]:
+                    # a label in words, never the code itself
+                    assert value and value != en_row[code.removesuffix("_label")], (code, value)
+                elif not code.endswith(("_at", "_label", "cost", "notified")):
+                    assert value == en_row[code], code  # codes and ids are the same
+                elif code.endswith("_at") and value:
+                    moment = datetime.strptime(en_row[code], "%Y-%m-%d %H:%M:%S")
+                    paris = moment.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
+                    assert value == paris.strftime("%Y-%m-%d %H:%M:%S"), code
+            if "notified" in in_french:
+                assert in_french["notified"] == {"yes": "oui", "no": "non"}[en_row["notified"]]
+    labels = {row["Statut"] for row in read_csv(client.get(
+        f"{url}/deliveries.csv?delimiter=semicolon", headers=admin.headers), ";")}  # fmt: skip
+    assert "Message déposé" in labels

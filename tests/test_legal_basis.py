@@ -81,3 +81,48 @@ def test_only_managers_of_the_account_change_a_legal_basis(runner, client, admin
     as_seller = seller_key(client, admin, seller["id"])
     assert_error(client.delete(url, headers=as_seller.headers), 403)
     assert_error(client.put(url, headers=admin.headers, json={"source": ""}), 422)
+
+
+def test_many_consents_at_once_each_applied_or_refused_with_its_reason(runner, client, admin):
+    ana = contact(client, admin, "0612345601")
+    contact(client, admin, "0612345602")
+    withdrawn = contact(client, admin, "0612345603")
+    url = f"{API}/contacts/{withdrawn['id']}/consent"
+    client.put(url, headers=admin.headers, json={"source": "web form"})
+    client.delete(url, headers=admin.headers)
+    other = create_tenant(runner, client, "Garage Martin", "chef@martin.example")
+    theirs = contact(client, other, "0612345609")
+
+    response = client.post(f"{API}/contacts/consents", headers=admin.headers, json={"consents": [
+        {"contact_id": ana["id"], "source": "atelier", "proof": "BC-1",
+         "given_at": "2026-09-02T10:00:00Z"},
+        {"phone": "06 12 34 56 02", "source": "site web"},
+        {"phone": "+33612345603", "source": "site web", "given_at": "2020-01-01T00:00:00Z"},
+        {"contact_id": theirs["id"], "source": "x"},  # another account's: not found
+        {"phone": "06 12"},
+        {"phone": "0612345677"},
+        {"contact_id": ana["id"], "given": False},  # the same contact twice
+    ]})  # fmt: skip
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert (report["changed"], report["unchanged"], report["rejected"]) == (2, 1, 4)
+    assert [(error["index"], error["code"]) for error in report["errors"]] == [
+        (4, "not_found"), (5, "invalid_phone"), (6, "not_found"), (7, "duplicate")
+    ]  # fmt: skip
+    shown = {c["phone"]: c["consent"] for c in client.get(
+        f"{API}/contacts", headers=admin.headers).json["items"]}  # fmt: skip
+    assert (shown["+33612345601"]["source"], shown["+33612345601"]["proof"]) == ("atelier", "BC-1")
+    assert shown["+33612345602"]["source"] == "site web"
+    assert shown["+33612345603"]["withdrawn_at"] is not None  # an older consent undoes nothing
+    assert (
+        client.get(f"{API}/contacts/{theirs['id']}", headers=other.headers).json["consent"] is None
+    )
+
+    batch = f"{API}/contacts/consents"
+    body = {"consents": [{"contact_id": ana["id"], "given": False}]}
+    assert client.post(batch, headers=admin.headers, json=body).json["changed"] == 1
+    body = {"consents": [{"contact_id": ana["id"], "phone": "0612345601"}]}
+    bad = client.post(batch, headers=admin.headers, json=body)
+    assert assert_error(bad, 422)["details"][0]["field"].startswith("body.consents")
+    assert_error(client.post(f"{API}/contacts/consents", headers=admin.headers,
+                             json={"consents": []}), 422)  # fmt: skip

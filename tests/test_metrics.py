@@ -100,6 +100,7 @@ def test_metrics_want_the_token_when_one_is_set(app, client):
     assert refused.status_code == 401
     assert refused.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer sécret"}).status_code == 401
     scrape(client, Authorization="Bearer s3cret")
     # With a token, where the request comes from does not matter.
     remote = client.get(

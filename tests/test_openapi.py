@@ -33,6 +33,7 @@ SAMPLE_BODIES = {
     },
     "SegmentUpdate": {"name": "Lyon"},
     "ConsentIn": {"source": "web form"},
+    "ConsentBatch": {"consents": [{"phone": "0699999999", "source": "web form"}]},
     "RefusalIn": {},
     "AccountUpdate": {"calling_rules": "none"},
     "ContractIn": {"kind": "servicing contract"},

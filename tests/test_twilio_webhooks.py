@@ -70,6 +70,18 @@ def test_unsigned_forged_and_altered_webhooks_are_refused(app, client, attempt):
     assert state(app, attempt) == before
 
 
+def test_a_non_ascii_signature_is_refused_not_a_server_error(app, client, attempt):
+    before = state(app, attempt)
+    forged = {"X-Twilio-Signature": "sïgnature-é"}
+    params = status_params("completed", 3)
+    for path in (f"/twilio/attempts/{attempt}/status", f"/twilio/attempts/{attempt}/answer"):
+        assert client.post(path, data=params, headers=forged).status_code == 403  # fast path
+        assert client.post(path, json=params, headers=forged).status_code == 403  # Flask's route
+    for path in ("/twilio/voice", "/twilio/voice/status", "/twilio/callbacks/1/dialed"):
+        assert client.post(path, data={"CallSid": "CA1"}, headers=forged).status_code == 403
+    assert state(app, attempt) == before
+
+
 def test_callbacks_apply_once_and_only_forward(app, client, attempt):
     path = f"/twilio/attempts/{attempt}/status"
     assert signed_post(client, app, path, status_params("ringing", 1)).status_code == 204

@@ -15,7 +15,7 @@ import trustme
 
 from tests import test_outbound_webhooks as hooks
 from tests.helpers import create_tenant
-from voicecast.outbound import sender
+from voicecast.outbound import addresses, sender
 
 API = "/api/v1"
 pytest_plugins = ["tests.webhook_receiver"]  # receiver
@@ -42,6 +42,64 @@ def test_webhooks_go_to_public_addresses_only_by_default(app, runner, client, re
     assert receiver.requests == []
     log = client.get(f"{API}/webhooks/{hook['id']}/deliveries", headers=tenant.headers).json
     assert "private or local address" in log["items"][0]["last_error"]
+
+
+# IPv6 addresses that lead to a loopback or private IPv4 address (issue 18's examples first).
+EMBEDDING_INSIDE = (
+    "64:ff9b::7f00:1",  # NAT64, well-known prefix: 127.0.0.1
+    "2002:7f00:1::",  # 6to4: 127.0.0.1
+    "64:ff9b::a00:1",  # NAT64: 10.0.0.1
+    "64:ff9b:1::a00:1",  # NAT64 for local use (RFC 8215)
+    "2002:c0a8:101::1",  # 6to4: 192.168.1.1
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    "2001:0:7f00:1::f5ff:fffe",  # Teredo, server 127.0.0.1
+    "::127.0.0.1",  # IPv4-compatible
+    "::a9fe:a9fe",  # IPv4-compatible: 169.254.169.254
+    "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:10.1.2.3",  # IPv4-mapped
+)
+
+
+@pytest.mark.parametrize("address", EMBEDDING_INSIDE)
+def test_an_ipv6_address_embedding_an_inside_ipv4_is_inside(address):
+    assert addresses.inside(address)
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700::1111"]
+)
+def test_one_embedding_a_public_ipv4_is_not(address):
+    assert not addresses.inside(address)
+
+
+def test_embedded_inside_addresses_are_refused_at_registration_and_when_sending(
+    app, runner, client, receiver, monkeypatch
+):
+    app.config["WEBHOOK_PRIVATE_URLS"] = False  # the default
+    tenant = create_tenant(runner, client, "Garage Martin", "chef@martin.example")
+    for address in EMBEDDING_INSIDE:
+        body = {"url": f"http://[{address}]/hook", "events": ["opt_out"]}
+        refused = client.post(f"{API}/webhooks", headers=tenant.headers, json=body)
+        assert refused.status_code == 422, (address, refused.json)
+        assert "private or local address" in refused.json["error"]["message"]
+
+    real_getaddrinfo = socket.getaddrinfo
+    answer = ["93.184.216.34"]  # public while registered, then NAT64 to loopback
+
+    def resolver(host, port, *args, **kwargs):
+        if host != "nat64.example":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        family = socket.AF_INET6 if ":" in answer[0] else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (answer[0], port or 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    hook = register(client, tenant, "http://nat64.example/hook", ["opt_out"])
+    answer[0] = "64:ff9b::7f00:1"
+    emit_for(app, tenant.account_id, None, "x")
+    with app.app_context():
+        sender.run_round()
+    log = client.get(f"{API}/webhooks/{hook['id']}/deliveries", headers=tenant.headers).json
+    assert "private or local address (64:ff9b::7f00:1)" in log["items"][0]["last_error"]
 
 
 def test_a_request_goes_to_the_address_checked_with_the_url_s_host(app, client, admin, receiver):

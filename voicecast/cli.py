@@ -150,9 +150,57 @@ def set_password_command(email: str, password: str) -> None:
         raise click.UsageError(f"No user with email {email}.")
     if len(password) < 10:
         raise click.UsageError("Use at least 10 characters.")
-    user.set_password(password)
+    user.set_password(password)  # ends the user's open sessions
     db.session.commit()
-    click.echo(f"Password set for {user.email}.")
+    click.echo(f"Password set for {user.email}; their open sessions have ended.")
+
+
+@click.group(
+    "operators",
+    help="The service's operators: who may open RQ's dashboard (/admin/rq), which spans "
+    "every account. Only this command, on the server, grants it.",
+)
+def operators_cli() -> None:
+    pass
+
+
+def set_operator(email: str, operator: bool) -> User:
+    """Grant (or take back) the operator role of the manager or admin with this web login."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.role.sees_whole_account:
+        raise click.UsageError(f"No manager or admin with email {email}.")
+    user.is_operator = operator
+    db.session.commit()
+    return user
+
+
+@operators_cli.command("grant")
+@click.argument("email")
+@with_appcontext
+def grant_operator_command(email: str) -> None:
+    """Make the manager or admin with this web login one of the service's operators."""
+    user = set_operator(email, True)
+    click.echo(f"{user.email} is an operator: /admin/rq opens for their web session.")
+
+
+@operators_cli.command("revoke")
+@click.argument("email")
+@with_appcontext
+def revoke_operator_command(email: str) -> None:
+    """Take the operator role back (at once: it is checked at every request)."""
+    user = set_operator(email, False)
+    click.echo(f"{user.email} is no longer an operator.")
+
+
+@operators_cli.command("list")
+@with_appcontext
+def list_operators_command() -> None:
+    """The operators, one email a line."""
+    emails = db.session.scalars(
+        select(User.email).where(User.is_operator.is_(True)).order_by(User.email)
+    ).all()
+    for email in emails or ["No operators; grant one with: voicecast operators grant EMAIL"]:
+        click.echo(email)
 
 
 @click.group("seller", help="Manage sellers.")
@@ -261,6 +309,7 @@ main.add_command(simulator_command)
 def register(app: Flask) -> None:
     app.cli.add_command(account_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(operators_cli)
     app.cli.add_command(seller_cli)
     app.cli.add_command(recordings_cli)
     app.cli.add_command(numbers_cli)

@@ -50,6 +50,21 @@ def parse_float(
     return value
 
 
+def parse_rates(env: Mapping[str, str], name: str) -> dict[str, float]:
+    """ "USD=0.86,GBP=1.17": how much of PRICE_CURRENCY one unit of each currency is worth."""
+    rates = {}
+    for item in filter(None, (part.strip() for part in env.get(name, "").split(","))):
+        code, _, raw = item.partition("=")
+        try:
+            rate = float(raw)
+        except ValueError:
+            rate = 0.0
+        if len(code.strip()) != 3 or not rate > 0:
+            raise ConfigError(f"{name} takes CODE=rate pairs like USD=0.86, got {item!r}")
+        rates[code.strip().upper()] = rate
+    return rates
+
+
 def parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -129,6 +144,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         # What a campaign preview counts per call placed (an estimate: the carrier's price).
         "PRICE_PER_CALL": parse_float(env, "PRICE_PER_CALL", 0.05, minimum=0),
         "PRICE_CURRENCY": env.get("PRICE_CURRENCY", "EUR").upper(),
+        # The carrier's prices (Twilio bills in USD) in PRICE_CURRENCY: none by default, so
+        # they are shown apart in their own currency, never added to another one.
+        "PRICE_EXCHANGE_RATES": parse_rates(env, "PRICE_EXCHANGE_RATES"),
         # How sellers hear of a callback they missed (voicecast/callbacks/notify.py).
         "CALLBACK_NOTIFIER": env.get("CALLBACK_NOTIFIER", "sms").lower(),
         # How long the link to a callback's voicemail in that notification works.
@@ -144,6 +162,18 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         **recording_settings(env),
         **operations_settings(env),
         **webhook_settings(env),
+        **login_settings(env),
+    }
+
+
+def login_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How failed web logins are throttled (voicecast/web/throttle.py)."""
+    return {
+        "LOGIN_MAX_FAILURES_PER_EMAIL": parse_int(env, "LOGIN_MAX_FAILURES_PER_EMAIL", 10, 1),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": parse_int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 50, 1),
+        "LOGIN_THROTTLE_WINDOW_SECONDS": parse_int(env, "LOGIN_THROTTLE_WINDOW_SECONDS", 900, 1),
+        # Reverse proxies in front of the app whose X-Forwarded-For names the client (0: none).
+        "LOGIN_TRUSTED_PROXIES": parse_int(env, "LOGIN_TRUSTED_PROXIES", 0, 0),
     }
 
 

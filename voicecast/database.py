@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
+from voicecast import dialects
 from voicecast.extensions import db
 
 # PostgreSQL ends a session left idle inside a transaction this long (its client hung, or a
@@ -25,5 +26,5 @@ def init_app(app: Flask) -> None:
     """Set PostgreSQL's session limits on every new connection of the app's engine."""
     with app.app_context():
         engine = db.engine
-    if engine.dialect.name == "postgresql":
+    if dialects.is_postgresql(engine):
         event.listen(engine, "connect", limit_idle_transactions)

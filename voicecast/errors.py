@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,19 @@ def handle_unexpected(error: Exception):
     return handle_http_exception(InternalServerError("Something went wrong on our side."))
 
 
+def handle_row_gone(error: StaleDataError | ObjectDeletedError):
+    """A row this request was changing or reading back was deleted by another request
+    meanwhile (a contact deleted while its consent was being withdrawn): it is gone, as if this
+    request had come a moment later, so 404 rather than 500."""
+    from voicecast.extensions import db
+
+    db.session.rollback()
+    log.info("%s %s: its row was deleted meanwhile (%s)", request.method, request.path, error)
+    return handle_http_exception(ApiError(404, "It was deleted meanwhile, by another request."))
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(StaleDataError, handle_row_gone)
+    app.register_error_handler(ObjectDeletedError, handle_row_gone)
     app.register_error_handler(Exception, handle_unexpected)

@@ -6,7 +6,12 @@ from the catalogue below; the language comes from `?lang=`, then a cookie, then 
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import Flask, Response, g, request
+
+from voicecast.phones import for_people
 
 DEFAULT_LOCALE = "fr"
 LOCALES = ("fr", "en")
@@ -37,6 +42,9 @@ EN: dict[str, str] = {
     "Retour à l'accueil": "Back to the home page",
     "Page introuvable.": "Page not found.",
     "Votre session a expiré, veuillez réessayer.": "Your session expired, please try again.",
+    "Trop de tentatives de connexion. Réessayez dans {minutes} min.": (
+        "Too many login attempts. Try again in {minutes} min."
+    ),
     "Langue": "Language",
     "Voicecast : vos vendeurs laissent leur propre voix sur la messagerie de vos clients.": (
         "Voicecast: your sellers leave their own voice on your customers' voicemail."
@@ -215,8 +223,8 @@ EN: dict[str, str] = {
     "Rappels": "Callbacks",
     "Taux de rappel": "Callback rate",
     "Coût": "Cost",
-    "{priced} appels au prix de Twilio, {estimated} au prix estimé": (
-        "{priced} calls at Twilio's price, {estimated} at the estimated price"
+    "{priced} appel{s} au prix de Twilio, {estimated} au prix estimé": (
+        "{priced} call(s) at Twilio's price, {estimated} at the estimated price"
     ),
     "jusqu'au": "until",
     "Règles d'appel": "Calling rules",
@@ -267,6 +275,83 @@ EN: dict[str, str] = {
     "Aucun message reçu.": "No drops received.",
     "Aucun rappel.": "No callbacks.",
     "Les chiffres se mettent à jour tout seuls.": "The figures update by themselves.",
+    # The exports' values (dashboard/wording.py: ATTEMPT_STATES, ANSWERED_BY, ROUTES).
+    "Créé": "Created",
+    "En file chez l'opérateur": "Queued at the carrier",
+    "Sonne": "Ringing",
+    "En ligne": "In progress",
+    "Terminé": "Completed",
+    "Une personne": "A person",
+    "Messagerie, après le bip": "Voicemail, after the beep",
+    "Messagerie, après un silence": "Voicemail, after silence",
+    "Messagerie, fin non reconnue": "Voicemail, end not recognised",
+    "Messagerie, au début du message d'accueil": "Voicemail, at the start of the greeting",
+    "Fax": "Fax",
+    "Inconnu": "Unknown",
+    "Ligne du vendeur": "Seller's line",
+    "Dernier message reçu": "Last message received",
+    "Vendeur attitré": "Assigned seller",
+    "Numéro de repli": "Fallback number",
+    "Aucun numéro à faire sonner": "Nobody to ring",
+    "Nouvel essai : l'appel n'est jamais parti": "Retry: the call was never placed",
+    "Cette référence est destinée aux développeurs qui relient Voicecast à vos outils : elle "
+    "est en anglais, comme l'API elle-même (noms des champs, codes et messages d'erreur).": (
+        "This reference is for developers connecting Voicecast to your tools."
+    ),
+    # A missed callback's voicemail page (callbacks/voicemail.html) and the dashboard's words.
+    "Rappel manqué": "Missed callback",
+    "Appel du {when}": "Call of {when}",
+    "Son message": "Their message",
+    "Écouter le message de {caller}": "Listen to {caller}'s message",
+    "Durée : {length}": "Length: {length}",
+    "Rappeler le {number}": "Call back {number}",
+    "Reçu": "Received",
+    "En traitement": "Processing",
+    "Prêt": "Ready",
+    "Refusé": "Rejected",
+    "ajouté par un responsable": "added by a manager",
+    "demandé par le client en rappelant": "asked by the customer when calling back",
+    "fichier d'opposition importé": "imported do-not-call file",
+    # A draft campaign's forecast (dashboard/forecast_text.py).
+    "Prévision": "Forecast",
+    "Cadence": "Pace",
+    "Fin prévue": "Expected end",
+    "Désinscriptions (pas des rappels)": "Opt-outs (not callbacks)",
+    "Heure": "Time",
+    "Appels": "Calls",
+    "le {when} ({zone})": "on {when} ({zone})",
+    "le débit demandé pour la campagne ({value} appels/s)": (
+        "the campaign's own rate ({value} calls/s)"
+    ),
+    "la limite du compte opérateur ({carrier} appels/s, toutes campagnes)": (
+        "the carrier account's limit ({carrier} calls/s, for every campaign)"
+    ),
+    "les appels simultanés ({count} à la fois, {seconds} s chacun {how})": (
+        "calls at once ({count} at a time, {seconds} s each {how})"
+    ),
+    "en moyenne sur les {count} derniers appels du compte": (
+        "on average over the account's last {count} calls"
+    ),
+    "supposés : aucun appel du compte n'est encore terminé": (
+        "assumed: none of the account's calls has ended yet"
+    ),
+    "La fenêtre d'appel ferme {when} avec des appels restants": (
+        "The calling window closes {when} with calls left"
+    ),
+    " (jour férié : {name})": " (public holiday: {name})",
+    " et ne rouvre pas dans l'année.": " and does not reopen within a year.",
+    " ; reprise {when}.": "; calls resume {when}.",
+    "{rate} appels/s, limité par {limit}.": "{rate} calls/s, limited by {limit}.",
+    "Personne à appeler.": "Nobody to call.",
+    "Le dernier appel ne serait pas passé dans l'année.": (
+        "The last call would not be placed within a year."
+    ),
+    "Dernière relance au plus tard {when}, si toutes les tentatives servent.": (
+        "Last retry {when} at the latest, if every attempt is used."
+    ),
+    "{count} appels : le dernier premier appel {when}.": (
+        "{count} calls: the last first attempt {when}."
+    ),
 }
 CATALOGS = {"en": EN}
 
@@ -276,7 +361,12 @@ def current_locale() -> str:
 
 
 def gettext(message: str) -> str:
-    return CATALOGS.get(current_locale(), {}).get(message, message)
+    return translate(message, current_locale())
+
+
+def translate(message: str, locale: str) -> str:
+    """`message` (French) in `locale`, outside a request (an export, a text message)."""
+    return CATALOGS.get(locale, {}).get(message, message)
 
 
 def pick_locale() -> None:
@@ -294,3 +384,91 @@ def init_app(app: Flask) -> None:
     app.before_request(pick_locale)
     app.after_request(remember_locale)
     app.jinja_env.globals.update(_=gettext, current_locale=current_locale, locales=LOCALES)
+    app.jinja_env.filters.update(
+        money=money, percent=percent, number=number, local_time=local_time, zone_name=zone_name,
+        phone=for_people,
+    )  # fmt: skip
+
+
+# How figures read in each language. French follows CLDR, as Chromium's Intl.NumberFormat
+# ("fr-FR") writes them, so what the server writes and what the page's script redraws agree:
+# a decimal comma, a narrow no-break space (U+202F) between thousands and before "%", a
+# no-break space (U+00A0) before the currency symbol: "1 234,50 €", "30 %".
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+CURRENCY_SYMBOLS = {
+    "fr": {"EUR": "€", "USD": "$US", "GBP": "£GB", "CHF": "CHF", "CAD": "$CA"},
+    "en": {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF ", "CAD": "CA$"},
+}
+# A time zone as French and English readers name it, after "heure de" / before "time".
+ZONE_CITIES = {
+    "Europe/Paris": "Paris",
+    "America/New_York": "New York",
+    "Indian/Reunion": "La Réunion",
+}
+
+
+def account_locale(country: str | None) -> str:
+    """The language of what an account's people read outside a web page (texts, exports):
+    French for French accounts, else English."""
+    return "fr" if country == "FR" else "en"
+
+
+def number(value: float, decimals: int = 0, locale: str | None = None) -> str:
+    """`value` with `decimals` digits, thousands grouped, in the language's way."""
+    written = f"{value:,.{decimals}f}"
+    if (locale or current_locale()) != "fr":
+        return written
+    return written.replace(",", NNBSP).replace(".", ",")
+
+
+def money(amount: float, currency: str, locale: str | None = None) -> str:
+    """An amount in one currency: "0,25 €" in French, "€0.25" in English."""
+    locale = locale or current_locale()
+    symbol = CURRENCY_SYMBOLS[locale].get(currency, currency + ("" if locale == "fr" else " "))
+    digits = number(abs(amount), 2, locale)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{digits}{NBSP}{symbol}" if locale == "fr" else f"{sign}{symbol}{digits}"
+
+
+def percent(ratio: float, locale: str | None = None) -> str:
+    """A ratio as a percentage with at most one decimal: "30 %", "12,5 %" ("30%" in English)."""
+    locale = locale or current_locale()
+    value = round(ratio * 100, 1)
+    digits = number(value, 0 if value == int(value) else 1, locale)
+    return f"{digits}{NNBSP}%" if locale == "fr" else f"{digits}%"
+
+
+def zone_name(zone: str, locale: str | None = None) -> str:
+    """ "heure de Paris" / "Paris time": what a reader calls the zone's time."""
+    city = ZONE_CITIES.get(zone) or zone.rsplit("/", 1)[-1].replace("_", " ")
+    return f"heure de {city}" if (locale or current_locale()) == "fr" else f"{city} time"
+
+
+DATE_FORMATS = {
+    "fr": {
+        "date": "%d/%m/%Y",
+        "time": "%H:%M",
+        "clock": "%H:%M:%S",
+        "datetime": "%d/%m/%Y à %H:%M",
+        "short": "%d/%m à %H:%M",
+    },
+    "en": {
+        "date": "%d %b %Y",
+        "time": "%H:%M",
+        "clock": "%H:%M:%S",
+        "datetime": "%d %b %Y at %H:%M",
+        "short": "%b %d %H:%M",
+    },
+}
+
+
+def local_time(
+    moment: datetime | str, zone: str, style: str = "datetime", locale: str | None = None
+) -> str:
+    """`moment` (aware, or ISO 8601 with its offset) as read in `zone`: "06/12/2026 à 00:34";
+    `style` is one of DATE_FORMATS' ("date", "time", "clock", "datetime", "short")."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    pattern = DATE_FORMATS[locale or current_locale()][style]
+    return moment.astimezone(ZoneInfo(zone)).strftime(pattern)

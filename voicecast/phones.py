@@ -31,6 +31,22 @@ def to_e164(raw: str, default_region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def for_people(number: str | None, country: str | None = None) -> str:
+    """A stored number (E.164) as people of `country` write it: national form for the
+    country's own numbers ("06 12 34 56 71"), international form for others ("+32 470 12 34
+    56"), national form when `country` is None; text that is no number comes back as it is."""
+    if not number:
+        return number or ""
+    try:
+        parsed = phonenumbers.parse(number, (country or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return number
+    own = country is None or phonenumbers.region_code_for_number(parsed) == country.upper()
+    forms = phonenumbers.PhoneNumberFormat
+    form = forms.NATIONAL if own else forms.INTERNATIONAL
+    return phonenumbers.format_number(parsed, form)
+
+
 LINE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE: "mobile",
     phonenumbers.PhoneNumberType.FIXED_LINE: "fixed",

@@ -38,8 +38,9 @@ class CampaignState(CampaignOut):
     )
     callbacks: dict = Field(
         description="Customers who called back after this campaign's message: calls, distinct "
-        "callers, per outcome (connected, voicemail_left, abandoned, opted_out), and rate = "
-        "callers / contacts who heard the message (voicemail_left + human_reached)."
+        "callers, per outcome (connected, voicemail_left, abandoned), and rate = callers / "
+        "contacts who heard the message (voicemail_left + human_reached); opted_out: calls "
+        "asking to hear no more, counted apart (not in calls, callers or rate)."
     )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import current_app, jsonify
-from pydantic import Field
+from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
 from voicecast.api import bp
@@ -46,13 +46,20 @@ class ImportOut(Output):
     status: str
     filename: str
     report: dict[str, Any] | None = Field(
-        description="rows, created, updated, unchanged, rejected, errors [{line, reason}], "
-        "columns, "
-        "encoding, delimiter; null until read."
+        description="rows, created, updated, unchanged, rejected, errors [{line, code, "
+        "reason}], failed_cells, cell_errors [{line, column, value, code, reason}], columns "
+        "(typed ones with their failed count), lines (every physical line: header_lines, "
+        "empty_lines, continuation_lines, record_lines), calling (may_call, may_not_call by "
+        "reason), match_on, encoding, delimiter; null until read. Reasons are in French for "
+        "French accounts; codes are stable."
     )
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+
+
+# An attribute is named (a column of the table the contacts are read as), so never "".
+AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 class BulkContact(Input):
@@ -63,7 +70,7 @@ class BulkContact(Input):
     external_id: str | None = Field(default=None, max_length=100)
     postal_code: str | None = Field(default=None, max_length=16)
     seller: str | None = Field(default=None, description="The seller's email or name.")
-    attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    attributes: dict[AttributeName, str | int | float | bool | None] = Field(default_factory=dict)
 
 
 class BulkImport(Input):
@@ -143,7 +150,7 @@ def import_contacts(form: ImportForm, upload):
     summary="Get an import and its report",
     tag=TAG,
     response=ImportOut,
-    errors=(404,),
+    errors=(403, 404),
 )
 def get_import(import_id: int):
     """Its status (queued, running, done, failed) and, once read, the report."""

@@ -9,6 +9,7 @@ from flask import request
 from pydantic import Field, StringConstraints, model_validator
 from sqlalchemy import ColumnElement, Select, String, case, cast, exists, func, or_, select
 
+from voicecast import dialects
 from voicecast.api import bp
 from voicecast.api.auth import Principal, current_principal
 from voicecast.api.queries import keyset_page, one_or_404
@@ -238,7 +239,7 @@ def attribute_filters() -> dict[str, str]:
 
 def attribute_equals(name: str, value: str) -> ColumnElement[bool]:
     """The attribute's text ('Lyon', '2024', '1.5', 'true') is `value`, on both databases."""
-    if db.engine.dialect.name != "sqlite":
+    if not dialects.is_sqlite():
         return Contact.attributes[name].as_string() == value
     # SQLite's JSON paths cannot spell every name (quotes) and its json_extract turns true
     # into 1: read the attributes as rows instead.

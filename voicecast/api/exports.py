@@ -27,6 +27,12 @@ class ExportQuery(QueryInput):
         description="comma: UTF-8, decimal point (for programs). semicolon: for French Excel "
         "(semicolons, decimal comma, UTF-8 with a BOM so accents read right).",
     )
+    lang: Literal["fr", "en"] | None = Field(
+        default=None,
+        description="The language of the titles and labels; the account's by default (fr for "
+        "a French account). fr: French titles, each code column followed by its label, oui/non, "
+        "times in the account's zone. en: the codes as titles, English labels, times in UTC.",
+    )
 
 
 def caller_scope() -> Scope:
@@ -52,9 +58,12 @@ def campaign_deliveries_csv(campaign_id: int, query: ExportQuery):
     contact_id, contact_first_name, contact_last_name, seller_id, seller_name, status, reason,
     attempts, last_attempt_at, last_attempt_state, last_attempt_outcome, answered_by, call_sid,
     next_attempt_at, cost and cost_currency (the carrier's prices of its calls, once known).
-    Times in UTC. Streamed: any size. Managers and admins; a logged-in manager's session works
-    too."""
-    return deliveries_csv(caller_scope(), campaign_id, query.delimiter)
+    Each code column (status, reason, last_attempt_state, last_attempt_outcome, answered_by) is
+    followed by its label (`status_label`...), in `lang`: with `lang=en` the titles are these
+    names and times are in UTC; in French (a French account's default) the titles are French
+    and times in the account's zone. Streamed: any size. Managers and admins; a logged-in
+    manager's session works too."""
+    return deliveries_csv(caller_scope(), campaign_id, query.delimiter, query.lang)
 
 
 @operation(
@@ -72,9 +81,10 @@ def campaign_callbacks_csv(campaign_id: int, query: ExportQuery):
     callback_id, started_at, caller, number_called, contact_id, contact_first_name,
     contact_last_name, delivery_id, seller_id, seller_name, route, dialed_number, dial_status,
     outcome, accepted_at, ended_at, duration_seconds, talk_seconds, recording_seconds, notified
-    (yes/no), notified_at, call_sid. Times in UTC. A seller's key gets their own callbacks only;
-    a logged-in manager's session works too."""
-    return callbacks_csv(caller_scope(), campaign_id, query.delimiter)
+    (yes/no), notified_at, call_sid; route, dial_status and outcome each followed by its label
+    (`route_label`...). Titles, labels and times as for deliveries.csv (`lang`). A seller's key
+    gets their own callbacks only; a logged-in manager's session works too."""
+    return callbacks_csv(caller_scope(), campaign_id, query.delimiter, query.lang)
 
 
 SESSION_ENDPOINTS.update({"api.campaign_deliveries_csv", "api.campaign_callbacks_csv"})

@@ -5,17 +5,21 @@ call is left in peace for the preset's silence period (60 days under FR)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from sqlalchemy import select
 
 from voicecast.api import bp
 from voicecast.api.auth import current_principal
 from voicecast.api.contacts import ContactOut, get_visible_contact
-from voicecast.api.schemas import Input
+from voicecast.api.schemas import Id, Input, Output
 from voicecast.api.spec import operation
 from voicecast.extensions import db
+from voicecast.imports.legal import LEGAL_COLUMNS, LegalCells, merged
+from voicecast.models import Contact
 from voicecast.models.base import utcnow
+from voicecast.phones import InvalidPhone, describe
 
 TAG = "Contacts"
 
@@ -106,3 +110,117 @@ def clear_refusal(contact_id: int):
     contact.refused_at = None
     db.session.commit()
     return ContactOut.model_validate(contact)
+
+
+MAX_CONSENTS = 10_000
+
+
+class ConsentItem(Input):
+    contact_id: Id | None = Field(default=None, description="The contact, by id...")
+    phone: str | None = Field(
+        default=None, max_length=32, description="...or by number (E.164 or national)."
+    )
+    given: bool = Field(default=True, description="false: the consent is withdrawn (now).")
+    given_at: datetime | None = Field(default=None, description="When (default: now).")
+    source: str | None = Field(default=None, max_length=100, description="Default: 'import'.")
+    proof: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def one_key(self) -> ConsentItem:
+        if (self.contact_id is None) == (self.phone is None):
+            raise ValueError("give contact_id or phone, not both")
+        return self
+
+
+class ConsentBatch(Input):
+    consents: list[ConsentItem] = Field(min_length=1, max_length=MAX_CONSENTS)
+
+
+class ConsentItemError(Output):
+    index: int = Field(description="The item's position in `consents`, from 1.")
+    code: str = Field(description="not_found, invalid_phone or duplicate.")
+    reason: str
+
+
+class ConsentReport(Output):
+    changed: int = Field(description="Contacts whose legal basis the batch changed.")
+    unchanged: int = Field(description="Contacts it found already so (or kept so: see the rule).")
+    rejected: int
+    errors: list[ConsentItemError]
+
+
+@operation(bp, "/contacts/consents", "POST", summary="Record or withdraw many consents",
+           tag=TAG, body=ConsentBatch, response=ConsentReport, errors=(403,))  # fmt: skip
+def record_consents(body: ConsentBatch):
+    """Up to 10,000 consents (or withdrawals) from a system that keeps them apart from the
+    customer file, each by contact id or number. The rule is the import's: a withdrawal is
+    never undone by a consent dated before it (or undated), an older consent does not replace
+    a newer one. Every item is applied or listed in `errors` with its reason."""
+    current_principal().require_manager()
+    account = current_principal().user.account
+    found, errors = contacts_of(account, body.consents)
+    changed, now = 0, utcnow()
+    for index, item in enumerate(body.consents, start=1):
+        contact = found.get(index)
+        if contact is None:
+            continue
+        given_at = item.given_at
+        if given_at is not None and given_at.tzinfo is None:
+            given_at = given_at.replace(tzinfo=UTC)  # as the API reads times without a zone
+        cells = LegalCells(consent=item.given, given_at=given_at, source=item.source,
+                           proof=item.proof)  # fmt: skip
+        before = {name: getattr(contact, name) for name in LEGAL_COLUMNS}
+        after = merged(before, cells, now)
+        if after != before:
+            changed += 1
+            for name, value in after.items():
+                setattr(contact, name, value)
+    db.session.commit()
+    return ConsentReport(
+        changed=changed, unchanged=len(found) - changed, rejected=len(errors), errors=errors
+    )
+
+
+def contacts_of(account, items: list[ConsentItem]):
+    """The account's contact each item names (by its position), and the items naming none."""
+    errors: list[ConsentItemError] = []
+    phones: dict[int, str] = {}
+    for index, item in enumerate(items, start=1):
+        if item.phone is None:
+            continue
+        try:
+            phones[index] = describe(item.phone, account.country).e164
+        except InvalidPhone as error:
+            errors.append(ConsentItemError(index=index, code="invalid_phone", reason=str(error)))
+    ids = {index: item.contact_id for index, item in enumerate(items, start=1) if item.contact_id}
+    by_id = account_contacts(account.id, Contact.id, list(ids.values()))
+    by_phone = account_contacts(account.id, Contact.phone, list(phones.values()))
+    found, seen = {}, {}
+    for index in range(1, len(items) + 1):
+        contact = by_id.get(ids[index]) if index in ids else by_phone.get(phones.get(index))
+        if contact is None:
+            if index in ids or index in phones:
+                what = f"id {ids[index]}" if index in ids else phones[index]
+                reason = f"No contact {what} in your account."
+                errors.append(ConsentItemError(index=index, code="not_found", reason=reason))
+            continue
+        if contact.id in seen:
+            reason = f"The same contact as item {seen[contact.id]}: send one item per contact."
+            errors.append(ConsentItemError(index=index, code="duplicate", reason=reason))
+            continue
+        seen[contact.id] = index
+        found[index] = contact
+    errors.sort(key=lambda error: error.index)
+    return found, errors
+
+
+def account_contacts(account_id: int, column, values: list) -> dict:
+    """The account's contacts whose `column` is one of `values`, by that value."""
+    found = {}
+    for start in range(0, len(values), 500):
+        stmt = select(Contact).where(
+            Contact.account_id == account_id, column.in_(values[start : start + 500])
+        )
+        for contact in db.session.scalars(stmt):
+            found[getattr(contact, column.key)] = contact
+    return found

@@ -20,6 +20,7 @@ from voicecast.extensions import db
 from voicecast.models import Contact, Segment
 from voicecast.models.base import utcnow
 from voicecast.segments.filters import BadFilter, compile_filter
+from voicecast.segments.warnings import failed_cell_warnings, latest_columns
 
 TAG = "Segments"
 SAMPLE = 10
@@ -41,12 +42,40 @@ class SegmentUpdate(Input):
     filter: dict[str, Any] = not_null(description=FILTER_DOC)
 
 
+class SegmentWarning(Output):
+    field: str = Field(description="The filter's field it is about, e.g. attr.date_d_achat.")
+    code: str = Field(description="failed_cells: cells of that column did not fit its type.")
+    failed_cells: int = Field(description="How many, in the import named.")
+    import_id: int = Field(description="The latest import that gave the column.")
+    message: str
+
+
+WARNINGS_DOC = (
+    "Attributes the filter reads whose column had cells that did not fit its type in the "
+    "latest import giving it: those contacts have no value there and match no comparison."
+)
+
+
 class SegmentOut(Output):
     id: int
     name: str
     filter: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    warnings: list[SegmentWarning] = Field(default_factory=list, description=WARNINGS_DOC)
+
+    @classmethod
+    def of(cls, segment: Segment, columns: dict | None = None) -> SegmentOut:
+        out = cls.model_validate(segment)
+        out.warnings = warnings_of(segment, columns)
+        return out
+
+
+def warnings_of(segment: Segment, columns: dict | None = None) -> list[SegmentWarning]:
+    """The segment's warnings; `columns`: the account's `latest_columns`, if read already."""
+    if columns is None:
+        columns = latest_columns(segment.account_id)
+    return [SegmentWarning(**found) for found in failed_cell_warnings(segment.filter, columns)]
 
 
 class SegmentPage(Output):
@@ -57,6 +86,7 @@ class SegmentPage(Output):
 class SegmentPreview(Output):
     count: int = Field(description="Contacts matching now.")
     sample: list[ContactOut] = Field(description=f"Up to {SAMPLE} of them, by id.")
+    warnings: list[SegmentWarning] = Field(default_factory=list, description=WARNINGS_DOC)
 
 
 def account_segments():
@@ -83,14 +113,15 @@ def create_segment(body: SegmentCreate):
     segment = Segment(account_id=principal.account_id, name=body.name, filter=checked(body.filter))
     db.session.add(segment)
     db.session.commit()
-    return SegmentOut.model_validate(segment)
+    return SegmentOut.of(segment)
 
 
 @operation(bp, "/segments", "GET", summary="List segments", tag=TAG, query=PageQuery,
            response=SegmentPage, errors=(403,))  # fmt: skip
 def list_segments(query: PageQuery):
     rows, cursor = keyset_page(account_segments(), Segment.id, query)
-    return SegmentPage(items=[SegmentOut.model_validate(row) for row in rows], next_cursor=cursor)
+    columns = latest_columns(current_principal().account_id)
+    return SegmentPage(items=[SegmentOut.of(row, columns) for row in rows], next_cursor=cursor)
 
 
 def get_segment_or_404(segment_id: int) -> Segment:
@@ -100,7 +131,7 @@ def get_segment_or_404(segment_id: int) -> Segment:
 @operation(bp, "/segments/<int:segment_id>", "GET", summary="Get a segment", tag=TAG,
            response=SegmentOut, errors=(403, 404))  # fmt: skip
 def get_segment(segment_id: int):
-    return SegmentOut.model_validate(get_segment_or_404(segment_id))
+    return SegmentOut.of(get_segment_or_404(segment_id))
 
 
 @operation(bp, "/segments/<int:segment_id>", "PATCH", summary="Change a segment", tag=TAG,
@@ -114,7 +145,7 @@ def update_segment(segment_id: int, body: SegmentUpdate):
     if "name" in fields:
         segment.name = fields["name"]
     db.session.commit()
-    return SegmentOut.model_validate(segment)
+    return SegmentOut.of(segment)
 
 
 @operation(bp, "/segments/<int:segment_id>", "DELETE", summary="Delete a segment", tag=TAG,
@@ -133,4 +164,8 @@ def preview_segment(segment_id: int):
     scope = (Contact.account_id == segment.account_id, condition)
     count = db.session.scalar(select(func.count()).select_from(Contact).where(*scope))
     sample = db.session.scalars(select(Contact).where(*scope).order_by(Contact.id).limit(SAMPLE))
-    return SegmentPreview(count=count or 0, sample=[ContactOut.model_validate(c) for c in sample])
+    return SegmentPreview(
+        count=count or 0,
+        sample=[ContactOut.model_validate(c) for c in sample],
+        warnings=warnings_of(segment),
+    )

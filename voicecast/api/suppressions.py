@@ -114,6 +114,7 @@ def list_suppressions(query: SuppressionQuery):
     "DELETE",
     summary="Take a number off the do-not-call list",
     tag=TAG,
+    status=204,
     errors=(403, 404),
 )
 def remove_suppression(suppression_id: int):

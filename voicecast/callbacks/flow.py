@@ -13,8 +13,8 @@ from datetime import datetime
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from voicecast import dialects
 from voicecast.callbacks import twiml
 from voicecast.callbacks.notify import kind_of
 from voicecast.callbacks.routing import Routing, number_to_ring, route_callback
@@ -22,6 +22,7 @@ from voicecast.callbacks.wording import (
     ACCEPT_KEY,
     OPT_OUT_KEY,
     contact_name,
+    spoken_number,
     texts_for,
 )
 from voicecast.extensions import db
@@ -129,8 +130,12 @@ def call_of(call_id: int, params: Mapping[str, str], leg: str = "CallSid") -> In
     return call
 
 
+def account_country(call: InboundCall) -> str:
+    return db.session.get(Account, call.account_id).country
+
+
 def account_texts(call: InboundCall) -> dict[str, str]:
-    return texts_for(db.session.get(Account, call.account_id).country)
+    return texts_for(account_country(call))
 
 
 def move_outcome(call: InboundCall, outcome: CallbackOutcome) -> bool:
@@ -159,18 +164,28 @@ def menu(call_id: int, params: Mapping[str, str]) -> Reply:
     return twiml_reply(twiml.dial_only(call.dialed_number, urls))
 
 
+def opt_out_reason(call: InboundCall, sid: str) -> str:
+    """Why the number is on the list, in the account's language (its contact page shows it)."""
+    country = account_country(call)
+    number = spoken_number(call.to_number, country)
+    return texts_for(country)["opt_out_reason"].format(key=OPT_OUT_KEY, number=number, sid=sid)[
+        :200
+    ]
+
+
 def suppress(call: InboundCall, sid: str) -> None:
     """The caller's number on the account's do-not-call list, at once (kept if already)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     values = {
         "account_id": call.account_id,
         "phone": call.from_number[:16],
         "source": "callback",
-        "reason": f"Pressed {OPT_OUT_KEY} when calling back {call.to_number} (call {sid})."[:200],
+        "reason": opt_out_reason(call, sid),
         "created_at": utcnow(),
         "updated_at": utcnow(),
     }
-    added = db.session.execute(dialect.insert(Suppression).values(values).on_conflict_do_nothing())
+    added = db.session.execute(
+        dialects.insert_for(Suppression).values(values).on_conflict_do_nothing()
+    )
     if added.rowcount:
         events.opt_out(
             call.account_id, values["phone"], "callback", values["reason"],
@@ -185,7 +200,7 @@ def whisper(call_id: int, params: Mapping[str, str]) -> Reply:
         return UNKNOWN_CALL
     texts = account_texts(call)
     contact = db.session.get(Contact, call.contact_id) if call.contact_id else None
-    caller = contact_name(contact, call.from_number)
+    caller = contact_name(contact, call.from_number, account_country(call))
     campaign = db.session.get(Campaign, call.campaign_id) if call.campaign_id else None
     about = texts["whisper_campaign"].format(campaign=campaign.name) if campaign else ""
     text = texts["whisper"].format(caller=caller, campaign=about)

@@ -4,15 +4,21 @@ CALLBACK_NOTIFIER setting): SMS through the carrier today, email can follow."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from datetime import timedelta
 from typing import Protocol
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from voicecast.callbacks.wording import contact_name, local_time, texts_for
+from voicecast.callbacks import sms
+from voicecast.callbacks.wording import contact_name, spoken_number, texts_for
 from voicecast.carrier import carrier_client
 from voicecast.extensions import db
+from voicecast.i18n import account_locale, local_time
 from voicecast.media.public_urls import public_url
 from voicecast.models import Account, Campaign, Contact, InboundCall, Role, User
 from voicecast.models.base import utcnow
@@ -44,20 +50,40 @@ def configured_notifier() -> Notifier:
     return NOTIFIERS[name]()
 
 
+def link_signature(call_id: int) -> str:
+    """16 URL-safe characters (96 bits of HMAC-SHA256) proving we made the link: short, so
+    the text message keeps to one segment."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"{SALT}:{call_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()
+
+
 def voicemail_token(call_id: int) -> str:
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-    return serializer.dumps(call_id)
+    return f"{call_id}.{link_signature(call_id)}"
 
 
-def call_of_token(token: str) -> int | None:
-    """The callback a voicemail link names, None when forged or expired."""
+def call_of_token(token: str) -> InboundCall | None:
+    """The callback a voicemail link names; None when forged, or expired (the link works
+    VOICEMAIL_LINK_DAYS after the call). Links sent before the short form still work."""
+    number, _, signature = token.partition(".")
+    if number.isdigit() and hmac.compare_digest(signature, link_signature(int(number))):
+        call_id: object = int(number)
+    else:
+        call_id = legacy_call_id(token)
+    call = db.session.get(InboundCall, call_id) if isinstance(call_id, int) else None
+    days = timedelta(days=current_app.config["VOICEMAIL_LINK_DAYS"])
+    if call is None or call.started_at + days < utcnow():
+        return None
+    return call
+
+
+def legacy_call_id(token: str) -> object:
+    """The call id of a link of the earlier, longer form (itsdangerous), None if forged."""
     serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-    max_age = current_app.config["VOICEMAIL_LINK_DAYS"] * 86400
     try:
-        call_id = serializer.loads(token, max_age=max_age)
+        return serializer.loads(token)
     except BadSignature:
         return None
-    return call_id if isinstance(call_id, int) else None
 
 
 def recipients(call: InboundCall) -> list[str]:
@@ -75,20 +101,29 @@ def recipients(call: InboundCall) -> list[str]:
 
 
 def notification_text(call: InboundCall) -> str:
+    """The seller's text, in the account's language and in GSM-7: the caller (name and
+    national number), the campaign, when, and the link to the voicemail's page. Details the
+    page repeats (the campaign, then the name) are left out when that keeps it to one SMS."""
     account = db.session.get(Account, call.account_id)
     texts = texts_for(account.country)
     contact = db.session.get(Contact, call.contact_id) if call.contact_id else None
-    who = contact_name(contact, call.from_number)
-    if contact is not None and (contact.first_name or contact.last_name):
-        who += f" ({call.from_number})"
+    number = spoken_number(call.from_number, account.country)
+    name = contact_name(contact, call.from_number, account.country)
+    callers = [f"{name} ({number})", number] if name != number else [number]
     campaign = db.session.get(Campaign, call.campaign_id) if call.campaign_id else None
-    about = texts["sms_campaign"].format(campaign=campaign.name) if campaign else ""
-    when = local_time(call.started_at, account.timezone, texts)
-    text = texts["sms_missed"].format(caller=who, campaign=about, when=when)
+    abouts = [texts["sms_campaign"].format(campaign=campaign.name), ""] if campaign else [""]
+    when = local_time(call.started_at, account.timezone, "short", account_locale(account.country))
     if call.recording_url:
         link = public_url("inbound_pages.voicemail", token=voicemail_token(call.id))
-        return text + texts["sms_voicemail"].format(seconds=call.recording_seconds, link=link)
-    return text + texts["sms_no_voicemail"]
+        end = texts["sms_voicemail"].format(seconds=call.recording_seconds, link=link)
+    else:
+        end = texts["sms_no_voicemail"]
+    wordings = [
+        texts["sms_missed"].format(caller=caller, campaign=about, when=when) + end
+        for caller in callers
+        for about in abouts
+    ]
+    return sms.fitting(wordings)
 
 
 def kind_of(call: InboundCall) -> str:

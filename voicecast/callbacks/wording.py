@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-import phonenumbers
+from voicecast.i18n import account_locale
+from voicecast.phones import for_people
 
 OPT_OUT_KEY = "9"
 ACCEPT_KEY = "1"
@@ -26,11 +24,11 @@ TEXTS = {
         "thanks": "Merci, votre message a bien été transmis. Au revoir.",
         "nothing_heard": "Nous n'avons pas entendu de message. Au revoir.",
         "unknown_number": "Ce numéro n'est pas attribué. Au revoir.",
-        "sms_missed": "Rappel manqué de {caller}{campaign}, le {when}.",
-        "sms_voicemail": " Message vocal ({seconds} s) : {link}",
+        "sms_missed": "Rappel manqué de {caller}{campaign}, {when}.",
+        "sms_voicemail": " Message ({seconds} s) : {link}",
         "sms_no_voicemail": " Pas de message laissé.",
         "sms_campaign": ", campagne {campaign}",
-        "date": "%d/%m à %H:%M",
+        "opt_out_reason": "A tapé {key} en rappelant le {number} (appel {sid}).",
     },
     "en": {
         "voice": "en-US",
@@ -50,36 +48,30 @@ TEXTS = {
         "sms_voicemail": " Voicemail ({seconds} s): {link}",
         "sms_no_voicemail": " No message left.",
         "sms_campaign": ", campaign {campaign}",
-        "date": "%b %d %H:%M",
+        "opt_out_reason": "Pressed {key} when calling back {number} (call {sid}).",
     },
 }
 
 
 def texts_for(country: str | None) -> dict[str, str]:
-    return TEXTS["fr" if country == "FR" else "en"]
+    return TEXTS[account_locale(country)]
 
 
-def spoken_number(number: str) -> str:
-    """A number as people say it: national format, digits in groups."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+def spoken_number(number: str, country: str | None = None) -> str:
+    """A number as people say it: national form, digits in groups."""
+    return for_people(number, country)
 
 
-def caller_name(first_name: str | None, last_name: str | None, number: str) -> str:
+def caller_name(
+    first_name: str | None, last_name: str | None, number: str, country: str | None = None
+) -> str:
     """The contact's name, else their number as spoken."""
     name = " ".join(part for part in (first_name, last_name) if part)
-    return name or spoken_number(number)
+    return name or spoken_number(number, country)
 
 
-def contact_name(contact, number: str) -> str:
+def contact_name(contact, number: str, country: str | None = None) -> str:
     """`caller_name` of a contact (None: an unknown caller, named by their number)."""
     if contact is None:
-        return spoken_number(number)
-    return caller_name(contact.first_name, contact.last_name, number)
-
-
-def local_time(moment: datetime, zone: str, texts: dict[str, str]) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime(texts["date"])
+        return spoken_number(number, country)
+    return caller_name(contact.first_name, contact.last_name, number, country)

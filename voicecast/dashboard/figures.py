@@ -11,8 +11,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Integer, and_, cast, func, select
 
-from voicecast.callbacks.stats import callback_stats, reached_in
+from voicecast import dialects
+from voicecast.callbacks.stats import callback_stats, is_callback, reached_in
 from voicecast.delivery.planning import counts_by_status
+from voicecast.delivery.pricing import amounts_by_currency
 from voicecast.extensions import db
 from voicecast.models import Attempt, Delivery, DeliveryStatus, InboundCall
 from voicecast.models.base import utcnow
@@ -69,8 +71,9 @@ def waiting_by_reason(campaign: Campaign, now: datetime) -> dict[str, dict[str, 
 
 def cost(campaign_id: int, placed: int) -> dict[str, Any]:
     """What the calls cost: the carrier's prices where it gave them (per currency, as it bills
-    them), and the configured estimate for the calls it has not priced yet. `total` adds them
-    up when they share one currency (else None)."""
+    them), the configured estimate for the calls it has not priced yet, and `amounts`: the
+    cost per currency after PRICE_EXCHANGE_RATES, the estimate's currency first. `total` is
+    the cost when that leaves one currency (else None)."""
     rows = db.session.execute(
         select(Attempt.price_unit, func.count(), func.sum(Attempt.price))
         .where(Attempt.campaign_id == campaign_id, Attempt.price.is_not(None))
@@ -81,20 +84,16 @@ def cost(campaign_id: int, placed: int) -> dict[str, Any]:
     estimated_calls = max(0, placed - sum(entry["calls"] for entry in carrier))
     currency = current_app.config["PRICE_CURRENCY"]
     estimate = round(estimated_calls * current_app.config["PRICE_PER_CALL"], 2)
-    units = {entry["unit"] for entry in carrier} | {currency}
-    total = round(estimate + sum(e["amount"] for e in carrier), 2) if len(units) == 1 else None
+    priced = [(currency, estimate)] + [(entry["unit"], entry["amount"]) for entry in carrier]
+    amounts = amounts_by_currency(priced, currency, current_app.config["PRICE_EXCHANGE_RATES"])
     return {
         "carrier": carrier,
         "estimate": {"calls": estimated_calls, "amount": estimate, "currency": currency},
-        "total": total,
+        "amounts": [
+            {"currency": unit, "amount": amount} for unit, amount in amounts.items() if amount
+        ],
+        "total": amounts[currency] if len(amounts) == 1 else None,
     }
-
-
-def epoch_seconds(column) -> Any:
-    """Seconds since 1970 of a timestamp column, in the database's own dialect."""
-    if db.engine.dialect.name == "postgresql":
-        return cast(func.extract("epoch", column), Integer)
-    return cast(func.strftime("%s", column), Integer)
 
 
 def bucket_width(start: datetime, end: datetime) -> int:
@@ -108,7 +107,7 @@ def bucket_width(start: datetime, end: datetime) -> int:
 
 def counts_per_bucket(column, condition, start: datetime, width: int) -> Counter:
     origin = int(start.timestamp())
-    bucket = (epoch_seconds(column) - origin) / width
+    bucket = (dialects.epoch_seconds(column) - origin) / width
     stmt = select(cast(bucket, Integer), func.count()).where(condition, column >= start)
     return Counter(dict(db.session.execute(stmt.group_by(cast(bucket, Integer))).all()))
 
@@ -124,7 +123,10 @@ def timeline(campaign: Campaign, now: datetime) -> dict[str, Any]:
         Attempt.dialed_at, and_(Attempt.campaign_id == campaign.id, reached_carrier()), start, width
     )
     callbacks = counts_per_bucket(
-        InboundCall.started_at, InboundCall.campaign_id == campaign.id, start, width
+        InboundCall.started_at,
+        and_(InboundCall.campaign_id == campaign.id, is_callback()),
+        start,
+        width,
     )
     buckets = max(1, int((max(end, start) - start).total_seconds() // width) + 1)
     buckets = max(buckets, 1 + max([*attempts, *callbacks], default=0))

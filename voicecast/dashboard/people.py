@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from voicecast.callbacks.stats import REACHED
+from voicecast.callbacks.stats import REACHED, is_callback
 from voicecast.extensions import db
 from voicecast.models import (
     CallbackOutcome,
@@ -65,7 +65,7 @@ def seller_lines(account_id: int) -> list[SellerLine]:
                 func.count(InboundCall.from_number.distinct()).label("callers"),
                 func.sum(case((InboundCall.outcome.in_(MISSED), 1), else_=0)).label("missed"),
             )
-            .where(InboundCall.account_id == account_id)
+            .where(InboundCall.account_id == account_id, is_callback())
             .group_by(InboundCall.seller_id)
         )
     }

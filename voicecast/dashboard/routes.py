@@ -10,13 +10,17 @@ from sqlalchemy import select
 
 from voicecast.dashboard import bp
 from voicecast.dashboard.figures import STAGES, campaign_figures
+from voicecast.dashboard.forecast_text import forecast_texts
 from voicecast.dashboard.people import contact_history, search_contacts, seller_lines
-from voicecast.dashboard.wording import cost_note, cost_text, day_names, labels
+from voicecast.dashboard.wording import day_names, labels, page_texts
 from voicecast.delivery import controls
+from voicecast.delivery.forecast import forecast
+from voicecast.exports.deliveries import seller_names
 from voicecast.extensions import db
 from voicecast.i18n import gettext as _
 from voicecast.models import Contact
-from voicecast.models.campaign import Campaign
+from voicecast.models.base import utcnow
+from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.rules.campaigns import rules_of
 
 CONTROLS = {"pause": controls.pause, "resume": controls.resume, "cancel": controls.cancel}
@@ -25,6 +29,16 @@ POLL_SECONDS = 2
 
 class ActionForm(FlaskForm):
     """A button that changes something: a POST with the CSRF token."""
+
+
+@bp.context_processor
+def account_place() -> dict[str, str]:
+    """The zone the pages write times in and the country whose numbers they write nationally:
+    the logged-in user's account's."""
+    if not current_user.is_authenticated:
+        return {}
+    account = current_user.account
+    return {"zone": account.timezone, "country": account.country}
 
 
 def own_campaign(campaign_id: int) -> Campaign:
@@ -52,30 +66,36 @@ def campaigns():
 @login_required
 def campaign(campaign_id: int):
     row = own_campaign(campaign_id)
+    figures = campaign_figures(row)
+    zone = current_user.account.timezone
     return render_template(
         "dashboard/campaign.html",
         campaign=row,
-        figures=campaign_figures(row),
+        figures=figures,
+        texts=page_texts(figures, zone),
+        forecast=draft_forecast(row, zone),
         stages=STAGES,
         labels=labels(),
         form=ActionForm(),
         poll_ms=POLL_SECONDS * 1000,
-        cost_text=cost_text,
-        cost_note=cost_note,
         rules=rules_of(row).describe(),
         day_names=day_names(),
     )
 
 
+def draft_forecast(campaign: Campaign, zone: str) -> dict | None:
+    """A draft's forecast in words (the preview's), None once launched."""
+    if campaign.status != CampaignStatus.DRAFT:
+        return None
+    return forecast_texts(forecast(campaign, utcnow()), campaign, zone)
+
+
 @bp.get("/campaigns/<int:campaign_id>/figures.json")
 @login_required
 def campaign_figures_json(campaign_id: int):
-    """The figures, and the cost in words (the page shows them as they come)."""
+    """The figures, and those written in words (the page shows them as they come)."""
     figures = campaign_figures(own_campaign(campaign_id))
-    figures["cost_text"], figures["cost_note"] = (
-        cost_text(figures["cost"]),
-        cost_note(figures["cost"]),
-    )
+    figures["texts"] = page_texts(figures, current_user.account.timezone)
     return jsonify(figures)
 
 
@@ -98,7 +118,9 @@ def control(campaign_id: int, action: str):
 @bp.get("/sellers")
 @login_required
 def sellers():
-    return render_template("dashboard/sellers.html", lines=seller_lines(current_user.account_id))
+    return render_template(
+        "dashboard/sellers.html", lines=seller_lines(current_user.account_id), labels=labels()
+    )
 
 
 @bp.get("/contacts")
@@ -108,7 +130,8 @@ def contacts():
     after = request.args.get("after", type=int)
     account = current_user.account
     rows, next_after = search_contacts(account.id, account.country, text, after)
-    return render_template("dashboard/contacts.html", contacts=rows, q=text, next_after=next_after)
+    return render_template("dashboard/contacts.html", contacts=rows, q=text, next_after=next_after,
+                           sellers=seller_names(account.id))  # fmt: skip
 
 
 @bp.get("/contacts/<int:contact_id>")
@@ -118,5 +141,9 @@ def contact(contact_id: int):
     if row is None or row.account_id != current_user.account_id:
         abort(404)
     return render_template(
-        "dashboard/contact.html", contact=row, history=contact_history(row), labels=labels()
+        "dashboard/contact.html",
+        contact=row,
+        history=contact_history(row),
+        labels=labels(),
+        sellers=seller_names(row.account_id),
     )

@@ -3,7 +3,10 @@ page's language; the page's script gets them too, for what it redraws."""
 
 from __future__ import annotations
 
+from voicecast.delivery.calls import RETRY_NEVER_PLACED
+from voicecast.delivery.controls import CANCELED_BY_CAMPAIGN
 from voicecast.i18n import gettext as _
+from voicecast.i18n import local_time, money, percent, zone_name
 
 STAGES = {
     "pending": "En attente",
@@ -50,17 +53,72 @@ OUTCOMES = {
     "opted_out": "Désinscrit",
     "in_progress": "En cours",
 }
+# Every reason a delivery can carry: why it waits or was skipped, the outcome that ended it
+# (busy, no_answer...), and the two written ones of delivery/calls.py and controls.py.
+REASONS = {
+    **WAITING,
+    **EXCLUDED,
+    **STAGES,
+    RETRY_NEVER_PLACED: "Nouvel essai : l'appel n'est jamais parti",
+    CANCELED_BY_CAMPAIGN: "Campagne annulée",
+}
+RECORDINGS = {
+    "uploaded": "Reçu",
+    "processing": "En traitement",
+    "ready": "Prêt",
+    "rejected": "Refusé",
+}
+# Who put a number on the do-not-call list (Suppression.source).
+SOURCES = {
+    "api": "ajouté par un responsable",
+    "callback": "demandé par le client en rappelant",
+    "import": "fichier d'opposition importé",
+}
+# The carrier's states of a call (Twilio's CallStatus, DialCallStatus).
+ATTEMPT_STATES = {
+    "created": "Créé",
+    "dialing": "Appel en cours",
+    "queued": "En file chez l'opérateur",
+    "ringing": "Sonne",
+    "in-progress": "En ligne",
+    "completed": "Terminé",
+    "busy": "Occupé",
+    "no-answer": "Pas de réponse",
+    "failed": "Échec",
+    "canceled": "Annulé",
+}
+# Who answered, as the carrier's machine detection says (Twilio's AnsweredBy).
+ANSWERED_BY = {
+    "human": "Une personne",
+    "machine_end_beep": "Messagerie, après le bip",
+    "machine_end_silence": "Messagerie, après un silence",
+    "machine_end_other": "Messagerie, fin non reconnue",
+    "machine_start": "Messagerie, au début du message d'accueil",
+    "fax": "Fax",
+    "unknown": "Inconnu",
+}
+# Why a callback went where it went (callbacks.routing.Route).
+ROUTES = {
+    "seller_line": "Ligne du vendeur",
+    "last_message": "Dernier message reçu",
+    "assigned_seller": "Vendeur attitré",
+    "fallback": "Numéro de repli",
+    "none": "Aucun numéro à faire sonner",
+}
 DONE = {
     "pause": "Campagne mise en pause : plus aucun nouvel appel.",
     "resume": "Campagne relancée.",
     "cancel": "Campagne annulée.",
 }
-CHART = {"attempts": "Appels passés", "callbacks": "Rappels reçus"}
+CHART = {"attempts": "Appels passés", "callbacks": "Rappels reçus", "time": "Heure",
+         "count": "Appels"}  # fmt: skip
 
 
 def labels() -> dict[str, dict[str, str]]:
     groups = {"stage": STAGES, "status": STATUSES, "waiting": WAITING, "excluded": EXCLUDED,
-              "outcome": OUTCOMES, "done": DONE, "chart": CHART}  # fmt: skip
+              "outcome": OUTCOMES, "done": DONE, "chart": CHART, "recording": RECORDINGS,
+              "reason": REASONS,
+              "source": SOURCES}  # fmt: skip
     found = {
         name: {code: _(text) for code, text in group.items()} for name, group in groups.items()
     }
@@ -69,20 +127,39 @@ def labels() -> dict[str, dict[str, str]]:
 
 
 def cost_text(cost: dict) -> str:
-    """ "12.40 EUR", or each currency's amount when the carrier bills in another one."""
-    if cost["total"] is not None:
-        return f"{cost['total']:.2f} {cost['estimate']['currency']}"
-    parts = [f"{entry['amount']:.2f} {entry['unit']}" for entry in cost["carrier"]]
-    if cost["estimate"]["calls"]:
-        parts.append(f"{cost['estimate']['amount']:.2f} {cost['estimate']['currency']}")
-    return " + ".join(parts)
+    """ "12,40 €" in French; one amount per currency when the carrier billed in a currency
+    no rate converts (never added together)."""
+    parts = [money(entry["amount"], entry["currency"]) for entry in cost["amounts"]]
+    return " + ".join(parts) or money(0, cost["estimate"]["currency"])
 
 
 def cost_note(cost: dict) -> str:
     priced = sum(entry["calls"] for entry in cost["carrier"])
-    return _("{priced} appels au prix de Twilio, {estimated} au prix estimé").format(
-        priced=priced, estimated=cost["estimate"]["calls"]
+    text = "{priced} appel{s} au prix de Twilio, {estimated} au prix estimé"
+    return _(text).format(
+        s="s" if priced > 1 else "",  # French: 0 and 1 are singular
+        priced=priced,
+        estimated=cost["estimate"]["calls"],
     )
+
+
+def page_texts(figures: dict, zone: str) -> dict:
+    """The campaign page's figures that are written in words (times in the account's `zone`,
+    percentages, money), the same for the page and for its script's redraws."""
+    rate = figures["callbacks"]["rate"]
+    until, in_zone = _("jusqu'au"), f"({zone_name(zone)})"
+    return {
+        "updated": local_time(figures["updated_at"], zone, "clock"),
+        "callback_rate": "—" if rate is None else percent(rate),
+        "progress": percent(figures["progress"]),
+        "until": {
+            reason: f"{until} {local_time(entry['until'], zone)} {in_zone}"
+            for reason, entry in figures["waiting"].items()
+            if entry["until"]
+        },
+        "cost": cost_text(figures["cost"]),
+        "cost_note": cost_note(figures["cost"]),
+    }
 
 
 DAYS = {"mon": "Lundi", "tue": "Mardi", "wed": "Mercredi", "thu": "Jeudi", "fri": "Vendredi",

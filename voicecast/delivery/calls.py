@@ -1,18 +1,20 @@
-"""A call's life as the carrier reports it, applied to our attempt and delivery.
+"""A call's life as the carrier reports it, applied to our attempt and delivery through the
+ORM (the reconciler, the dial job's rarer cases, the AMD verdicts that need the seller), and
+the TwiML a call is answered with.
 
-Callbacks may arrive twice, late, or out of order: each is applied only if it moves the attempt
-forward (by SequenceNumber, and never out of a final state), so replaying any of them changes
-nothing. The delivery's outcome is decided once, when its attempt ends.
+The rules are `attempt_states`' (which the fast path `reports` reads too): callbacks may arrive
+twice, late, or out of order, each is applied only if it moves the attempt forward, so
+replaying any of them changes nothing; the delivery's outcome is decided once, when its
+attempt ends.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
+from voicecast.delivery import attempt_states
+from voicecast.delivery.attempt_states import CARRIER_STATES, FINAL_STATES, decide, outcome_of
 from voicecast.extensions import db
 from voicecast.media.signing import media_url
 from voicecast.models import (
@@ -30,47 +32,10 @@ from voicecast.observability.metrics import CALL_OUTCOMES, count
 from voicecast.outbound import events
 from voicecast.rules.eligibility import NEVER_PLACED
 
-FINAL_STATES = {
-    AttemptState.COMPLETED,
-    AttemptState.BUSY,
-    AttemptState.NO_ANSWER,
-    AttemptState.FAILED,
-    AttemptState.CANCELED,
-}
-PROGRESS = [
-    AttemptState.CREATED,
-    AttemptState.DIALING,
-    AttemptState.QUEUED,
-    AttemptState.RINGING,
-    AttemptState.IN_PROGRESS,
-]
-CARRIER_STATES = {
-    "queued": AttemptState.QUEUED,
-    "initiated": AttemptState.QUEUED,
-    "ringing": AttemptState.RINGING,
-    "in-progress": AttemptState.IN_PROGRESS,
-    "completed": AttemptState.COMPLETED,
-    "busy": AttemptState.BUSY,
-    "no-answer": AttemptState.NO_ANSWER,
-    "failed": AttemptState.FAILED,
-    "canceled": AttemptState.CANCELED,
-}
 MACHINE = {"machine_end_beep", "machine_end_silence", "machine_end_other", "machine_start"}
-RETRYABLE_OUTCOMES = {DeliveryStatus.NO_ANSWER, DeliveryStatus.BUSY, DeliveryStatus.FAILED}
 # NEVER_PLACED: the outcome of an attempt that never reached the carrier, and the reason of a
 # delivery that ran out of NEVER_PLACED_RETRIES.
 RETRY_NEVER_PLACED = "retry: the call was never placed"
-
-
-def states_before(new: AttemptState) -> list[AttemptState]:
-    """The states an attempt may be in for `new` to be a move forward."""
-    if new in FINAL_STATES:
-        return PROGRESS
-    return PROGRESS[: PROGRESS.index(new)]
-
-
-def moves_forward(attempt: Attempt, new: AttemptState) -> bool:
-    return attempt.state in states_before(new)
 
 
 def plays_message(
@@ -94,52 +59,13 @@ def play_then_hang_up(url: str | None) -> str:
     return str(response)
 
 
-def outcome_of(attempt: Attempt) -> DeliveryStatus:
-    if attempt.state == AttemptState.COMPLETED:
-        if attempt.answered_by == "human":
-            return DeliveryStatus.HUMAN_REACHED
-        if attempt.played_recording_id is not None:
-            return DeliveryStatus.VOICEMAIL_LEFT
-        return DeliveryStatus.FAILED  # a fax, a hang-up before any verdict, or no message
-    return {
-        AttemptState.BUSY: DeliveryStatus.BUSY,
-        AttemptState.NO_ANSWER: DeliveryStatus.NO_ANSWER,
-        AttemptState.CANCELED: DeliveryStatus.CANCELED,
-    }.get(attempt.state, DeliveryStatus.FAILED)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What becomes of a delivery when one of its attempts ends."""
-
-    status: DeliveryStatus
-    reason: str | None
-    next_attempt_at: datetime | None = None
-
-
-def decide(
-    outcome: DeliveryStatus,
-    permanent: bool,
-    attempts_made: int,
-    max_attempts: int,
-    retry_delays_seconds: list[int] | None,
-) -> Decision:
-    """Final, or due again after the retry delay (while attempts remain and it may help)."""
-    if outcome in RETRYABLE_OUTCOMES and not permanent and attempts_made < max_attempts:
-        delays = retry_delays_seconds or [3600]
-        delay = timedelta(seconds=delays[min(attempts_made - 1, len(delays) - 1)])
-        return Decision(DeliveryStatus.PENDING, f"retry after {outcome.value}", utcnow() + delay)
-    reason = None if outcome == DeliveryStatus.VOICEMAIL_LEFT else outcome.value
-    return Decision(outcome, reason)
-
-
 def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: bool) -> None:
     """The attempt ended: record its outcome and decide the delivery: final, or a retry."""
-    outcome = outcome_of(attempt)
+    outcome = outcome_of(attempt.state, attempt.answered_by, attempt.played_recording_id)
     count(CALL_OUTCOMES, outcome.value)
     attempt.outcome = outcome.value
     attempt.ended_at = attempt.ended_at or utcnow()
-    if delivery.status != DeliveryStatus.DIALING:
+    if delivery.status != attempt_states.DELIVERY_IN_FLIGHT:
         return  # already decided (a duplicate or a late report)
     decision = decide(
         outcome,
@@ -160,9 +86,10 @@ def settle_never_placed(attempt: Attempt, delivery: Delivery, retries: int) -> b
     the attempt cap skips its outcome), and the delivery is due again at once, until it has
     had `retries` such retries: then it fails with its own reason. True when it is to be
     dialed again. Does not commit."""
-    attempt.state, attempt.outcome = AttemptState.FAILED, NEVER_PLACED
+    attempt_states.advance(attempt, AttemptState.FAILED)
+    attempt.outcome = NEVER_PLACED
     attempt.ended_at = attempt.ended_at or utcnow()
-    if delivery.status != DeliveryStatus.DIALING:
+    if delivery.status != attempt_states.DELIVERY_IN_FLIGHT:
         return False  # already decided (a duplicate or a late report)
     delivery.attempt_count -= 1
     delivery.unplaced_count += 1
@@ -178,19 +105,11 @@ def settle_never_placed(attempt: Attempt, delivery: Delivery, retries: int) -> b
 def apply_carrier_status(
     attempt: Attempt, status: str, sequence: int | None, error_code: int | None = None
 ) -> bool:
-    """Apply one status report; False when it is stale or a duplicate. Does not commit."""
+    """Apply one status report (`attempt_states.report_applies`), and settle the delivery when
+    it ends the attempt; False when it is stale, a duplicate or not a state. Does not commit."""
     new = CARRIER_STATES.get(status)
-    if new is None:
+    if new is None or not attempt_states.apply_report(attempt, new, sequence, error_code):
         return False
-    if sequence is not None:
-        if sequence <= attempt.last_sequence:
-            return False
-        attempt.last_sequence = sequence
-    if not moves_forward(attempt, new):
-        return False
-    attempt.state = new
-    if error_code:
-        attempt.error_code = error_code
     if new in FINAL_STATES:
         delivery = db.session.get(Delivery, attempt.delivery_id)
         campaign = db.session.get(Campaign, attempt.campaign_id)
@@ -200,13 +119,13 @@ def apply_carrier_status(
 
 def answer_twiml(attempt: Attempt, answered_by: str) -> str:
     """What the call does once answering-machine detection has decided."""
-    attempt.answered_by = attempt.answered_by or answered_by
     campaign = db.session.get(Campaign, attempt.campaign_id)
     delivery = db.session.get(Delivery, attempt.delivery_id)
     play = plays_message(answered_by, campaign.human_policy, campaign.unknown_policy)
     if answered_by == "human" and campaign.human_policy == HumanPolicy.CONNECT:
         seller = db.session.get(User, delivery.seller_id) if delivery.seller_id else None
         if seller is not None and seller.phone:
+            attempt_states.record_answer(attempt, answered_by, None)
             response = VoiceResponse()
             response.dial(seller.phone)
             return str(response)
@@ -215,8 +134,9 @@ def answer_twiml(attempt: Attempt, answered_by: str) -> str:
         delivery, live=answered_by == "human" and campaign.human_policy == HumanPolicy.PLAY_LIVE
     )
     if not play or recording is None:
+        attempt_states.record_answer(attempt, answered_by, None)
         return play_then_hang_up(None)
-    attempt.played_recording_id = recording.id
+    attempt_states.record_answer(attempt, answered_by, recording.id)
     return play_then_hang_up(media_url(recording, "carrier"))
 
 

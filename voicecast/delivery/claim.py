@@ -7,12 +7,11 @@ Plain SQL for `voicecast.hotsql` (portable, named parameters), built once per pr
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from voicecast import hotsql
-from voicecast.extensions import db
+from voicecast import dialects, hotsql
 from voicecast.rules.presets import CONSENT_OR_CONTRACT, WRITTEN_CONSENT, Preset
 
 BASE = (
@@ -58,24 +57,19 @@ def claim_sql(preset: Preset | None) -> str:
 def claim_params(attempt_id: int, preset: Preset | None, now: datetime) -> dict[str, Any]:
     params: dict[str, Any] = {
         "attempt_id": attempt_id,
-        "now": hotsql.bind_datetime(now),
+        "now": dialects.bind_datetime(now),
         "rules": preset.name if preset else "none",
     }
     if preset is None:
         return params
-    params["today"] = bind_date(now.date())
+    params["today"] = dialects.bind_date(now.date())
     if preset.silence_after_refusal_days:
         since = now - timedelta(days=preset.silence_after_refusal_days)
-        params["refused_since"] = hotsql.bind_datetime(since)
+        params["refused_since"] = dialects.bind_datetime(since)
     if preset.attempt_cap:
         params["cap"] = preset.attempt_cap
-        params["cap_since"] = hotsql.bind_datetime(now - timedelta(days=preset.attempt_cap_days))
+        params["cap_since"] = dialects.bind_datetime(now - timedelta(days=preset.attempt_cap_days))
     return params
-
-
-def bind_date(value: date) -> Any:
-    """SQLite keeps dates as ISO text; PostgreSQL takes the date."""
-    return value.isoformat() if db.engine.dialect.name == "sqlite" else value
 
 
 def claim(attempt_id: int, preset: Preset | None, now: datetime) -> bool:

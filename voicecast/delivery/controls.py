@@ -11,6 +11,9 @@ from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.outbound import events
 
+# The reason of the deliveries a campaign's cancellation ends (stored and exported as written).
+CANCELED_BY_CAMPAIGN = "campaign canceled"
+
 
 class NotNow(ValueError):
     """The campaign's status does not allow this; the message says which would."""
@@ -55,7 +58,7 @@ def cancel(campaign: Campaign) -> None:
     db.session.execute(
         update(Delivery)
         .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.CANCELED, reason="campaign canceled")
+        .values(status=DeliveryStatus.CANCELED, reason=CANCELED_BY_CAMPAIGN)
     )
     if newly:
         events.campaign_finished(campaign)

@@ -5,8 +5,9 @@ Each attempt is dialed at most once: it moves `created -> dialing` in a committe
 before its request leaves (and only while its campaign runs), so a worker killed mid-request
 leaves an attempt the reconciler settles with the carrier, and a duplicate job finds nothing to
 claim. Dialing is the busiest path after the webhooks: its statements are built once, the batch
-is read in one query, and a call costs one Redis round trip, two one-statement transactions
-straight on the driver (`voicecast.hotsql`) and the carrier request.
+is read in one query, and a call costs one Redis round trip, two short transactions of
+statements straight on the driver (`voicecast.hotsql`: the claim, and the carrier's answer
+applied as a status report) and the carrier request.
 """
 
 from __future__ import annotations
@@ -17,16 +18,11 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import bindparam, case, func, select
 
-from voicecast import hotsql
 from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import CarrierError
-from voicecast.delivery import claim, dispatch
-from voicecast.delivery.calls import (
-    CARRIER_STATES,
-    apply_carrier_status,
-    settle,
-    settle_never_placed,
-)
+from voicecast.delivery import attempt_states, claim, dispatch, reports
+from voicecast.delivery.attempt_states import CARRIER_STATES
+from voicecast.delivery.calls import settle, settle_never_placed
 from voicecast.delivery.pacing import take_slot, wait_for_admission
 from voicecast.extensions import db
 from voicecast.media.public_urls import public_url
@@ -67,12 +63,6 @@ DIAL_PLANS = (
     .outerjoin(PhoneNumber, PhoneNumber.seller_id == Delivery.seller_id)
     .where(ATTEMPTS.c.id.in_(bindparam("attempt_ids", expanding=True)))
 )
-# The carrier took the call: keep its sid (a callback may have done so already) and its state,
-# unless callbacks have moved the attempt on already.
-RECORD_CALL = (
-    "UPDATE attempts SET call_sid = COALESCE(call_sid, :sid),"
-    " state = CASE WHEN state = 'dialing' THEN :state ELSE state END WHERE id = :attempt_id"
-)
 
 
 def place_calls(attempt_ids: list[int], job_id: str | None = None) -> str:
@@ -84,7 +74,7 @@ def place_calls(attempt_ids: list[int], job_id: str | None = None) -> str:
     results, unsure = [], []
     for attempt_id in attempt_ids:
         plan = plans.get(attempt_id)
-        if plan is None or plan.state != AttemptState.CREATED:
+        if plan is None or plan.state != attempt_states.FIRST_STATE:
             results.append(f"{attempt_id}: already dialed")
             continue
         limits = pace_limits(plan.campaign_id, plan.calls_per_second)
@@ -150,7 +140,7 @@ def outside_hours(attempt_id: int) -> str:
     """The calling window closed between the claim and the dial: the attempt never happened,
     its delivery waits for the dispatcher's round at the next opening. Commits."""
     attempt = locked_attempt(attempt_id)
-    if attempt is None or attempt.state != AttemptState.CREATED:
+    if attempt is None or attempt.state != attempt_states.FIRST_STATE:
         db.session.commit()
         return "already dialed"
     delivery = db.session.get(Delivery, attempt.delivery_id)
@@ -164,7 +154,7 @@ def not_claimed(attempt_id: int, preset: Preset | None, now: datetime) -> str:
     the first case the attempt never happened. Commits."""
     attempt = locked_attempt(attempt_id)
     campaign = db.session.get(Campaign, attempt.campaign_id) if attempt else None
-    if attempt is None or attempt.state != AttemptState.CREATED or campaign is None:
+    if attempt is None or attempt.state != attempt_states.FIRST_STATE or campaign is None:
         db.session.commit()
         return "already dialed"
     delivery = db.session.get(Delivery, attempt.delivery_id)
@@ -197,17 +187,14 @@ def forget_attempt(
 
 
 def record_call(attempt_id: int, sid: str, status: str) -> None:
-    state = CARRIER_STATES.get(status, AttemptState.QUEUED)
-    if state in (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS):
-        params = {"attempt_id": attempt_id, "sid": sid, "state": state.value}
-        hotsql.execute(RECORD_CALL, params)
-        hotsql.commit()
-        return
-    # Ended already (e.g. failed at once): settle it like its callback would.
-    attempt = locked_attempt(attempt_id)
-    attempt.call_sid = attempt.call_sid or sid
-    apply_carrier_status(attempt, status, None)
-    db.session.commit()
+    """The carrier took the call: keep its sid (a callback may have done so already) and the
+    state its answer reports (one it does not name: queued), exactly as a status report
+    without a SequenceNumber would (`reports.apply_status_report`: callbacks may have moved
+    the attempt on already, or the call may have ended at once). Commits."""
+    reported = status if status in CARRIER_STATES else AttemptState.QUEUED.value
+    _, ended_campaign = reports.apply_status_report(attempt_id, reported, None, None, sid)
+    if ended_campaign is not None:
+        dispatch.wake_dispatcher(ended_campaign)
 
 
 def dial_failed(attempt_id: int, error: CarrierError) -> str:
@@ -227,7 +214,8 @@ def dial_failed(attempt_id: int, error: CarrierError) -> str:
         if again:
             dispatch.wake_dispatcher(attempt.campaign_id)
         return f"never placed: {error.reason}"
-    attempt.state, attempt.error_code = AttemptState.FAILED, error.code
+    attempt_states.advance(attempt, AttemptState.FAILED)
+    attempt.error_code = error.code
     settle(attempt, delivery, db.session.get(Campaign, attempt.campaign_id), permanent=True)
     db.session.commit()
     log.warning("attempt %s failed at the carrier: %s", attempt_id, error)

@@ -9,9 +9,11 @@ from datetime import datetime
 from redis.exceptions import RedisError
 from sqlalchemy import func, insert, or_, select, update
 
+from voicecast import dialects
+from voicecast.delivery import attempt_states
 from voicecast.extensions import db
 from voicecast.jobs import DIAL_ATTEMPTS, DIAL_TIMEOUT_S, DISPATCH_CAMPAIGN, PLAN_CAMPAIGN
-from voicecast.models import Attempt, AttemptState, Delivery, DeliveryStatus
+from voicecast.models import Attempt, Delivery, DeliveryStatus
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.observability.metrics import WAKEUPS_MISSED, count
 from voicecast.outbound import DELIVERY_FINISHED, events
@@ -72,9 +74,7 @@ def due_ids(
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
     )
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(dialects.skip_locked(stmt)))
 
 
 def claim_due(
@@ -113,7 +113,7 @@ def claim_due(
         attempt_ids = list(
             db.session.scalars(
                 insert(ATTEMPTS)
-                .values(state=AttemptState.CREATED)
+                .values(state=attempt_states.FIRST_STATE)
                 .returning(ATTEMPTS.c.id, sort_by_parameter_order=True),
                 rows,
             )

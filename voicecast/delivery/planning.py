@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, case, false, func, insert, literal, not_, null, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from voicecast import dialects
 from voicecast.delivery import dispatch
 from voicecast.extensions import db
 from voicecast.models import (
@@ -167,11 +167,10 @@ def insert_deliveries(
     numbers the campaign has already if `skip_planned`); returns how many. Does not commit."""
     rows = delivery_rows(campaign, now, after, through)
     if skip_planned:
-        dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
         # SQLite reads an INSERT ... SELECT ending in a join's ON as ambiguous before ON
         # CONFLICT unless the SELECT has a WHERE.
         statement = (
-            dialect.insert(Delivery)
+            dialects.insert_for(Delivery)
             .from_select(COLUMNS, rows.where(true()))
             .on_conflict_do_nothing()
         )

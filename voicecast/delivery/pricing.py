@@ -21,6 +21,28 @@ BATCH = 100
 AGAIN_IN = timedelta(seconds=60)
 
 
+def amounts_by_currency(
+    priced: list[tuple[str, float]], currency: str, rates: dict[str, float]
+) -> dict[str, float]:
+    """Amounts `(unit, amount)` added up per currency: each in `currency` when it is that
+    currency or `rates` (PRICE_EXCHANGE_RATES) converts it, else kept in its own, so a figure
+    never adds two currencies."""
+    totals: dict[str, float] = {currency: 0.0}
+    for unit, amount in priced:
+        unit, amount = converted(unit, amount, currency, rates)
+        totals[unit] = totals.get(unit, 0.0) + amount
+    return {unit: round(amount, 2) for unit, amount in totals.items()}
+
+
+def converted(
+    unit: str, amount: float, currency: str, rates: dict[str, float]
+) -> tuple[str, float]:
+    """`amount` of `unit` in `currency` when `rates` converts it, else as it is."""
+    if unit != currency and unit in rates:
+        return currency, amount * rates[unit]
+    return unit, amount
+
+
 def unpriced(campaign_id: int, now: datetime, limit: int) -> list[tuple[int, str]]:
     """(attempt id, call sid) of the campaign's calls that ended a while ago without a price."""
     stmt = (

@@ -16,7 +16,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from voicecast import dialects
 from voicecast.carrier import carrier_client
+from voicecast.delivery import attempt_states
+from voicecast.delivery.attempt_states import IN_CALL
 from voicecast.delivery.calls import apply_carrier_status, settle_never_placed
 from voicecast.delivery.dispatch import dial_job_lost, enqueue_dials
 from voicecast.extensions import db
@@ -24,20 +27,13 @@ from voicecast.models import Attempt, AttemptState, Delivery
 from voicecast.models.base import utcnow
 
 CLOCK_MARGIN = timedelta(seconds=30)
-IN_CALL = (AttemptState.QUEUED, AttemptState.RINGING, AttemptState.IN_PROGRESS)
 
 
 def stale(campaign_id: int, states: tuple[AttemptState, ...], column, before: datetime):
     stmt = select(Attempt).where(
         Attempt.campaign_id == campaign_id, Attempt.state.in_(states), column < before
     )
-    return list(
-        db.session.scalars(
-            stmt.with_for_update(skip_locked=True)
-            if db.engine.dialect.name == "postgresql"
-            else stmt
-        )
-    )
+    return list(db.session.scalars(dialects.skip_locked(stmt)))
 
 
 def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[str, int]:
@@ -51,14 +47,14 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
     lost = [
         attempt.id
         for attempt in stale(
-            campaign_id, (AttemptState.CREATED,), Attempt.created_at, now - lost_job_after
+            campaign_id, (attempt_states.FIRST_STATE,), Attempt.created_at, now - lost_job_after
         )
         if dial_job_lost(attempt.id)
     ]
     enqueue_dials(lost)
     done["requeued"] = len(lost)
     for attempt in stale(
-        campaign_id, (AttemptState.DIALING,), Attempt.dialed_at, now - unsure_after
+        campaign_id, (attempt_states.CLAIMED_STATE,), Attempt.dialed_at, now - unsure_after
     ):
         done["adopted" if settle_unsure(attempt) else "never_placed"] += 1
     for attempt in stale(campaign_id, IN_CALL, Attempt.dialed_at, now - silent_after):
@@ -75,7 +71,9 @@ def settle_unsure(attempt: Attempt) -> bool:
     known = set(
         db.session.scalars(
             select(Attempt.call_sid).where(
-                Attempt.delivery_id == delivery.id, Attempt.call_sid.is_not(None)
+                Attempt.delivery_id == delivery.id,
+                Attempt.id != attempt.id,  # a callback may have told us this one's sid
+                Attempt.call_sid.is_not(None),
             )
         )
     )
@@ -84,7 +82,7 @@ def settle_unsure(attempt: Attempt) -> bool:
     if unclaimed:
         call = unclaimed[0]
         attempt.call_sid = call.sid
-        attempt.state = AttemptState.QUEUED
+        attempt_states.advance(attempt, AttemptState.QUEUED)
         apply_carrier_status(attempt, call.status, None)
         return True
     # The carrier never got it: nobody was called, so it was no attempt.

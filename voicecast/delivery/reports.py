@@ -1,10 +1,11 @@
 """The carrier's webhooks applied in as few statements as the rules allow.
 
 Every call sends five webhooks (four status reports and the AMD verdict), so they are the
-service's hottest path. A status report is one conditional UPDATE: it moves the attempt only
-forward (by state and by SequenceNumber) and the database applies it atomically, so duplicates
-and late arrivals change nothing however they interleave. Only the report that ends the
-attempt loads the rows needed to decide the delivery (`calls.settle`).
+service's hottest path. A status report is one conditional UPDATE generated from the state
+machine's declaration (`attempt_states.MOVE_SQL`): it moves the attempt only forward (by state
+and by SequenceNumber) and the database applies it atomically, so duplicates and late arrivals
+change nothing however they interleave. Only the report that ends the attempt loads the rows
+needed to decide the delivery (`calls.settle`, in SQL).
 """
 
 from __future__ import annotations
@@ -13,20 +14,23 @@ import enum
 import json
 from typing import NamedTuple
 
-from voicecast import hotsql
-from voicecast.delivery.calls import (
+from voicecast import dialects, hotsql
+from voicecast.delivery.attempt_states import (
+    ANSWERED_BY_MAX,
     CARRIER_STATES,
+    DECIDE_DELIVERY,
+    DELIVERY_IN_FLIGHT,
     FINAL_STATES,
-    answer_twiml,
+    MOVE_SQL,
+    RECORD_ANSWER,
+    RECORD_OUTCOME,
     decide,
     outcome_of,
-    play_then_hang_up,
-    plays_message,
-    states_before,
 )
+from voicecast.delivery.calls import answer_twiml, play_then_hang_up, plays_message
 from voicecast.extensions import db
 from voicecast.media.signing import file_url
-from voicecast.models import Attempt, AttemptState, DeliveryStatus
+from voicecast.models import Attempt, AttemptState
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import HumanPolicy
 from voicecast.observability.metrics import CALL_OUTCOMES, count
@@ -87,15 +91,6 @@ ENDED_ROW = (
     " JOIN deliveries d ON d.id = a.delivery_id JOIN campaigns c ON c.id = a.campaign_id"
     " WHERE a.id = :attempt_id"
 )
-RECORD_OUTCOME = (
-    "UPDATE attempts SET outcome = :outcome, ended_at = COALESCE(ended_at, :now)"
-    " WHERE id = :attempt_id"
-)
-DECIDE_DELIVERY = (
-    "UPDATE deliveries SET status = :status, reason = :reason, updated_at = :now,"
-    " next_attempt_at = COALESCE(:next_attempt_at, next_attempt_at)"
-    " WHERE id = :delivery_id AND status = 'dialing'"
-)
 
 
 def settle_ended(attempt_id: int) -> tuple[int, bool]:
@@ -104,12 +99,12 @@ def settle_ended(attempt_id: int) -> tuple[int, bool]:
     its campaign's id and whether an event was written. Does not commit."""
     _, rows = hotsql.execute(ENDED_ROW, {"attempt_id": attempt_id})
     row = EndedRow(*rows[0])
-    outcome = outcome_of(row)
+    outcome = outcome_of(row.state, row.answered_by, row.played_recording_id)
     count(CALL_OUTCOMES, outcome.value)
-    now = hotsql.bind_datetime(utcnow())
+    now = dialects.bind_datetime(utcnow())
     params = {"attempt_id": attempt_id, "outcome": outcome.value, "now": now}
     hotsql.execute(RECORD_OUTCOME, params)
-    if row.status == DeliveryStatus.DIALING:
+    if row.status == DELIVERY_IN_FLIGHT:
         delays = row.retry_delays_seconds
         if isinstance(delays, str):  # SQLite hands JSON back as text
             delays = json.loads(delays)
@@ -120,7 +115,7 @@ def settle_ended(attempt_id: int) -> tuple[int, bool]:
             "status": decision.status.value,
             "reason": decision.reason,
             "now": now,
-            "next_attempt_at": hotsql.bind_datetime(due) if due else None,
+            "next_attempt_at": dialects.bind_datetime(due) if due else None,
         }
         decided, _ = hotsql.execute(DECIDE_DELIVERY, params)
         if decided and row.subscribed and decision.status.final:
@@ -159,37 +154,14 @@ def move_forward(
     params = {"attempt_id": attempt_id, "error_code": error_code or None, "sid": sid}
     if sequence is not None:
         params["sequence"] = sequence
-    rowcount, _ = hotsql.execute(MOVE_FORWARD[new, sequence is not None], params)
+    rowcount, _ = hotsql.execute(MOVE_SQL[new, sequence is not None], params)
     return rowcount == 1
 
 
-def move_forward_sql(new: AttemptState, sequenced: bool) -> str:
-    """UPDATE the attempt to `new` if that moves it forward (and, with a SequenceNumber, only
-    past the last one applied)."""
-    before = ", ".join(f"'{state.value}'" for state in states_before(new))
-    sql = (
-        f"UPDATE attempts SET state = '{new.value}', call_sid = COALESCE(call_sid, :sid), "
-        "error_code = COALESCE(:error_code, error_code)"
-    )
-    if sequenced:
-        sql += ", last_sequence = :sequence"
-    sql += f" WHERE id = :attempt_id AND state IN ({before})"
-    return sql + (" AND last_sequence < :sequence" if sequenced else "")
-
-
-MOVE_FORWARD = {
-    (state, sequenced): move_forward_sql(state, sequenced)
-    for state in set(CARRIER_STATES.values())
-    for sequenced in (True, False)
-}
 ANSWER_ROW = (
     "SELECT c.human_policy, c.unknown_policy, r.id, r.carrier_sha256 FROM attempts a"
     " JOIN deliveries d ON d.id = a.delivery_id JOIN campaigns c ON c.id = a.campaign_id"
     " LEFT JOIN recordings r ON r.id = d.recording_id WHERE a.id = :attempt_id"
-)
-RECORD_ANSWER = (
-    "UPDATE attempts SET answered_by = COALESCE(answered_by, :answered_by),"
-    " played_recording_id = COALESCE(:played, played_recording_id) WHERE id = :attempt_id"
 )
 
 
@@ -204,13 +176,18 @@ def answer(attempt_id: int, answered_by: str) -> str | None:
         return None
     human_policy, unknown_policy, recording_id, carrier_sha256 = rows[0]
     if answered_by == "human" and human_policy in (HumanPolicy.CONNECT, HumanPolicy.PLAY_LIVE):
+        hotsql.commit()  # ends the read: the ORM takes it from here
         twiml = answer_twiml(db.session.get(Attempt, attempt_id), answered_by)
         db.session.commit()
         return twiml
     play = plays_message(answered_by, human_policy, unknown_policy)
     url = file_url(recording_id, "carrier", carrier_sha256) if play and recording_id else None
     played = recording_id if url is not None else None
-    params = {"attempt_id": attempt_id, "answered_by": answered_by[:32], "played": played}
+    params = {
+        "attempt_id": attempt_id,
+        "answered_by": answered_by[:ANSWERED_BY_MAX],
+        "played": played,
+    }
     # Committed durably, unlike the status reports: the carrier tells a status again, never
     # what we told the call to play, and it is this mark that makes a completed call a
     # voicemail left rather than a failure to dial again (the message twice).

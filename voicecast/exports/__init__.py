@@ -16,13 +16,14 @@ from flask import Response
 from sqlalchemy import select
 
 from voicecast.errors import ApiError
-from voicecast.exports.callbacks import HEADER as CALLBACK_HEADER
+from voicecast.exports.callbacks import COLUMNS as CALLBACK_COLUMNS
 from voicecast.exports.callbacks import callback_batches
-from voicecast.exports.csvstream import DELIMITERS, csv_response, flavour_named
-from voicecast.exports.deliveries import HEADER as DELIVERY_HEADER
+from voicecast.exports.csvstream import DELIMITERS, Language, csv_response, flavour_named
+from voicecast.exports.deliveries import COLUMNS as DELIVERY_COLUMNS
 from voicecast.exports.deliveries import delivery_batches
 from voicecast.extensions import db
-from voicecast.models import User
+from voicecast.i18n import account_locale
+from voicecast.models import Account, User
 from voicecast.models.campaign import Campaign
 
 __all__ = ["DELIMITERS", "Scope", "callbacks_csv", "deliveries_csv"]
@@ -55,7 +56,16 @@ def campaign_of(scope: Scope, campaign_id: int) -> Campaign:
     return campaign
 
 
-def deliveries_csv(scope: Scope, campaign_id: int, delimiter: str | None = None) -> Response:
+def language_of(scope: Scope, lang: str | None) -> Language:
+    """`lang` ("fr", "en"), else the account's language; French writes the account's times."""
+    account = db.session.get(Account, scope.account_id)
+    locale = lang or account_locale(account.country)
+    return Language(locale, account.timezone if locale == "fr" else None)
+
+
+def deliveries_csv(
+    scope: Scope, campaign_id: int, delimiter: str | None = None, lang: str | None = None
+) -> Response:
     """Every delivery of the campaign: one row per number (managers and admins only, like
     `GET /campaigns/{id}/deliveries`)."""
     flavour = flavour_named(delimiter)
@@ -64,20 +74,24 @@ def deliveries_csv(scope: Scope, campaign_id: int, delimiter: str | None = None)
     campaign = campaign_of(scope, campaign_id)
     return csv_response(
         f"campaign-{campaign.id}-deliveries.csv",
-        DELIVERY_HEADER,
+        DELIVERY_COLUMNS,
         lambda cells: delivery_batches(campaign.id, scope.account_id, cells),
         flavour,
+        language_of(scope, lang),
     )
 
 
-def callbacks_csv(scope: Scope, campaign_id: int, delimiter: str | None = None) -> Response:
+def callbacks_csv(
+    scope: Scope, campaign_id: int, delimiter: str | None = None, lang: str | None = None
+) -> Response:
     """Every callback the campaign's message brought (a seller's scope: their own only, like
     `GET /callbacks`)."""
     flavour = flavour_named(delimiter)
     campaign = campaign_of(scope, campaign_id)
     return csv_response(
         f"campaign-{campaign.id}-callbacks.csv",
-        CALLBACK_HEADER,
+        CALLBACK_COLUMNS,
         lambda cells: callback_batches(campaign.id, scope.account_id, scope.seller_id, cells),
         flavour,
+        language_of(scope, lang),
     )

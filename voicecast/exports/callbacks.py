@@ -7,35 +7,40 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
+from voicecast.dashboard.wording import ATTEMPT_STATES, OUTCOMES, ROUTES
 from voicecast.exports.csvstream import Cells, keyset_batches, text
 from voicecast.exports.deliveries import contact_names, seller_names
 from voicecast.models import InboundCall
 
 BATCH = 2000
 
-HEADER = (
-    "callback_id",
-    "started_at",
-    "caller",
-    "number_called",
-    "contact_id",
-    "contact_first_name",
-    "contact_last_name",
-    "delivery_id",
-    "seller_id",
-    "seller_name",
-    "route",
-    "dialed_number",
-    "dial_status",
-    "outcome",
-    "accepted_at",
-    "ended_at",
-    "duration_seconds",
-    "talk_seconds",
-    "recording_seconds",
-    "notified",
-    "notified_at",
-    "call_sid",
+# Each column's code and French title, as in deliveries.COLUMNS.
+COLUMNS = (
+    ("callback_id", "N° de rappel"),
+    ("started_at", "Appel reçu ({zone})"),
+    ("caller", "Appelant"),
+    ("number_called", "Numéro appelé"),
+    ("contact_id", "N° de contact"),
+    ("contact_first_name", "Prénom"),
+    ("contact_last_name", "Nom"),
+    ("delivery_id", "N° d'envoi"),
+    ("seller_id", "N° de vendeur"),
+    ("seller_name", "Vendeur"),
+    ("route", "Aiguillage (code)"),
+    ("route_label", "Aiguillage"),
+    ("dialed_number", "Numéro sonné"),
+    ("dial_status", "Sonnerie (code)"),
+    ("dial_status_label", "Sonnerie"),
+    ("outcome", "Issue (code)"),
+    ("outcome_label", "Issue"),
+    ("accepted_at", "Pris ({zone})"),
+    ("ended_at", "Fin ({zone})"),
+    ("duration_seconds", "Durée (s)"),
+    ("talk_seconds", "Conversation (s)"),
+    ("recording_seconds", "Message (s)"),
+    ("notified", "Vendeur prévenu"),
+    ("notified_at", "Prévenu ({zone})"),
+    ("call_sid", "Identifiant d'appel Twilio"),
 )
 
 
@@ -75,9 +80,12 @@ def callback_rows(
                 cells(call.seller_id),
                 text(sellers.get(call.seller_id)),
                 call.route,
+                cells.label(ROUTES, call.route),
                 cells(call.dialed_number),
                 cells(call.dial_status),
+                cells.label(ATTEMPT_STATES, call.dial_status),
                 cells(call.outcome),
+                cells.label(OUTCOMES, call.outcome),
                 cells(call.accepted_at),
                 cells(call.ended_at),
                 cells(call.duration_seconds),

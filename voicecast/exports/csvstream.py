@@ -5,8 +5,13 @@ values are written, and the streaming response.
 - `semicolon`: what French Excel opens by double-click: semicolons, decimal comma, and a
   UTF-8 BOM, without which Excel reads the file as Windows-1252 and garbles accents.
 
-Both: a header line, CRLF line ends, times in UTC as `YYYY-MM-DD HH:MM:SS` (a format Excel
-reads as a date), empty cells for unknown values.
+Both: a header line, CRLF line ends, times as `YYYY-MM-DD HH:MM:SS` (a format Excel reads as
+a date), empty cells for unknown values.
+
+The language (`?lang=`, the account's by default): `fr` titles the columns in French, writes
+each code's label beside its code column (`status` `voicemail_left`, `status_label` "Message
+déposé"), yes/no as oui/non and times in the account's zone, named in the titles; `en` titles
+them with their codes (stable, for programs), the labels in English, times in UTC.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, stream_with_context
 
 from voicecast.errors import invalid_field
 from voicecast.extensions import db
+from voicecast.i18n import translate, zone_name
 
 DELIMITERS = ("comma", "semicolon")
 BOM = "\ufeff"
@@ -60,21 +67,50 @@ def text(value: str | None) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-class Cells:
-    """Writes one flavour's values: numbers with its decimal mark, times in UTC."""
+@dataclass(frozen=True)
+class Language:
+    """An export's language: titles and labels in `locale`, times in `zone` (None: UTC)."""
 
-    def __init__(self, flavour: CsvFlavour) -> None:
+    locale: str
+    zone: str | None
+
+    def header(self, columns: Sequence[tuple[str, str]]) -> list[str]:
+        """The titles of `columns` (code, French title with "{zone}" where times are)."""
+        if self.locale != "fr":
+            return [code for code, _ in columns]
+        zone = zone_name(self.zone or "UTC", "fr")
+        return [title.replace("{zone}", zone) for _, title in columns]
+
+
+class Cells:
+    """Writes one flavour's values in one language: numbers with its decimal mark, times in
+    its zone, yes/no and codes' labels in its words."""
+
+    def __init__(self, flavour: CsvFlavour, language: Language) -> None:
         self.flavour = flavour
+        self.language = language
+        self.zone = ZoneInfo(language.zone) if language.zone else None
+
+    def label(self, words: dict[str, str], code: Any) -> str:
+        """The label of `code` (an enum or a string) from `words` (code -> French text)."""
+        code = code.value if isinstance(code, Enum) else code
+        if not code:
+            return ""
+        return translate(words.get(code, code), self.language.locale)
 
     def __call__(self, value: Any) -> str:
         if value is None:
             return ""
         if isinstance(value, bool):
-            return "yes" if value else "no"
+            return translate("oui" if value else "non", self.language.locale)
         if isinstance(value, Enum):
             return str(value.value)
         if isinstance(value, datetime):
-            return value.strftime("%Y-%m-%d %H:%M:%S")
+            return (
+                value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S")
+                if self.zone
+                else (value.strftime("%Y-%m-%d %H:%M:%S"))
+            )
         if isinstance(value, float):
             written = f"{value:.4f}".rstrip("0").rstrip(".")
             return written.replace(".", ",") if self.flavour.decimal_comma else written
@@ -83,9 +119,10 @@ class Cells:
 
 def csv_response(
     filename: str,
-    header: Sequence[str],
+    columns: Sequence[tuple[str, str]],
     batches: Callable[[Cells], Iterable[list[list[str]]]],
     flavour: CsvFlavour,
+    language: Language,
 ) -> Response:
     """A streamed CSV download: the header, then each batch of rows as it is read."""
 
@@ -94,8 +131,8 @@ def csv_response(
         writer = csv.writer(out, delimiter=flavour.delimiter, lineterminator="\r\n")
         if flavour.bom:
             out.write(BOM)
-        writer.writerow(header)
-        for rows in batches(Cells(flavour)):
+        writer.writerow(language.header(columns))
+        for rows in batches(Cells(flavour, language)):
             writer.writerows(rows)
             yield out.getvalue().encode()
             out.seek(0)

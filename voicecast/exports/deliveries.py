@@ -9,35 +9,45 @@ primary and unique keys; sellers are read once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import Row, select
 
+from voicecast.dashboard.wording import ANSWERED_BY, ATTEMPT_STATES, REASONS, STAGES
+from voicecast.delivery.pricing import converted
 from voicecast.exports.csvstream import Cells, keyset_batches, text
 from voicecast.extensions import db
 from voicecast.models import Attempt, Contact, Delivery, User
 
 BATCH = 2000
 
-HEADER = (
-    "delivery_id",
-    "phone",
-    "contact_id",
-    "contact_first_name",
-    "contact_last_name",
-    "seller_id",
-    "seller_name",
-    "status",
-    "reason",
-    "attempts",
-    "last_attempt_at",
-    "last_attempt_state",
-    "last_attempt_outcome",
-    "answered_by",
-    "call_sid",
-    "next_attempt_at",
-    "cost",
-    "cost_currency",
+# Each column's code (the English header, stable for programs) and French title; a code
+# column is followed by its label in the export's language.
+COLUMNS = (
+    ("delivery_id", "N° d'envoi"),
+    ("phone", "Téléphone"),
+    ("contact_id", "N° de contact"),
+    ("contact_first_name", "Prénom"),
+    ("contact_last_name", "Nom"),
+    ("seller_id", "N° de vendeur"),
+    ("seller_name", "Vendeur"),
+    ("status", "Statut (code)"),
+    ("status_label", "Statut"),
+    ("reason", "Motif (code)"),
+    ("reason_label", "Motif"),
+    ("attempts", "Tentatives"),
+    ("last_attempt_at", "Dernier appel ({zone})"),
+    ("last_attempt_state", "État du dernier appel (code)"),
+    ("last_attempt_state_label", "État du dernier appel"),
+    ("last_attempt_outcome", "Issue du dernier appel (code)"),
+    ("last_attempt_outcome_label", "Issue du dernier appel"),
+    ("answered_by", "Répondu par (code)"),
+    ("answered_by_label", "Répondu par"),
+    ("call_sid", "Identifiant d'appel Twilio"),
+    ("next_attempt_at", "Prochain appel ({zone})"),
+    ("cost", "Coût"),
+    ("cost_currency", "Devise du coût"),
 )
 
 
@@ -46,15 +56,24 @@ class Calls:
     """What a delivery's attempts add up to: the last one, and the carrier's prices."""
 
     last: Attempt | None = None
-    cost: float | None = None
-    currency: str | None = None
+    costs: dict[str, float] = field(default_factory=dict)  # currency -> amount
 
     def add(self, attempt: Attempt) -> None:
         if self.last is None or attempt.number > self.last.number:
             self.last = attempt
         if attempt.price is not None:
-            self.cost = (self.cost or 0.0) + attempt.price
-            self.currency = self.currency or attempt.price_unit
+            config = current_app.config
+            currency, rates = config["PRICE_CURRENCY"], config["PRICE_EXCHANGE_RATES"]
+            unit, amount = converted(attempt.price_unit or "?", attempt.price, currency, rates)
+            self.costs[unit] = self.costs.get(unit, 0.0) + amount
+
+    def cost(self, cells: Cells) -> tuple[str, str]:
+        """The cost and its currency; in several currencies (no rate converts one of them),
+        each amount with its own, never added: "0,5 EUR + 0,07 USD" and no currency."""
+        if len(self.costs) == 1:
+            [(unit, amount)] = self.costs.items()
+            return cells(amount), unit
+        return " + ".join(f"{cells(amount)} {unit}" for unit, amount in self.costs.items()), ""
 
 
 def seller_names(account_id: int) -> dict[int, str]:
@@ -102,16 +121,20 @@ def delivery_rows(
                 cells(delivery.seller_id),
                 text(sellers.get(delivery.seller_id)),
                 cells(delivery.status),
+                cells.label(STAGES, delivery.status),
                 cells(delivery.reason),
+                cells.label(REASONS, delivery.reason),
                 cells(delivery.attempt_count),
                 cells(last and (last.dialed_at or last.created_at)),
                 cells(last and last.state),
+                cells.label(ATTEMPT_STATES, last and last.state),
                 cells(last and last.outcome),
+                cells.label(STAGES, last and last.outcome),
                 cells(last and last.answered_by),
+                cells.label(ANSWERED_BY, last and last.answered_by),
                 cells(last and last.call_sid),
                 cells(delivery.next_attempt_at),
-                cells(made.cost),
-                cells(made.currency),
+                *made.cost(cells),
             ]
         )
     return rows

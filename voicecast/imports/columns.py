@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from voicecast.imports.reasons import Reasoned
+
 # Our fields, and the headers (compared without case, accents or punctuation) that name them.
 FIELD_HEADERS = {
     "phone": (
@@ -22,13 +24,39 @@ FIELD_HEADERS = {
     ),
     "postal_code": ("postal code", "postcode", "zip", "zip code", "code postal", "cp"),
     "seller": ("seller", "seller email", "salesperson", "vendeur", "email vendeur", "commercial"),
+    # The legal basis (voicecast.imports.legal): consent and an ongoing contract.
+    "consent": (
+        "consent", "consented", "opt in", "optin", "consentement", "consentement telephone",
+        "consentement appel", "opt in telephone",
+    ),
+    "consent_date": (
+        "consent date", "date of consent", "consent given on", "consented on", "opt in date",
+        "date consentement", "date de consentement", "date du consentement", "date opt in",
+    ),
+    "consent_source": (
+        "consent source", "source of consent", "source consentement", "source du consentement",
+        "source de consentement", "origine consentement", "origine du consentement",
+    ),
+    "consent_proof": (
+        "proof", "consent proof", "proof of consent", "preuve", "preuve consentement",
+        "preuve du consentement", "preuve de consentement",
+    ),
+    "contract_kind": (
+        "contract", "contract kind", "contract type", "contrat", "type de contrat",
+        "nature du contrat", "type contrat",
+    ),
+    "contract_ends_on": (
+        "contract end", "contract end date", "contract ends on", "end of contract",
+        "contract last day", "fin de contrat", "fin du contrat", "date de fin de contrat",
+        "date fin de contrat", "date fin contrat", "fin contrat",
+    ),
 }  # fmt: skip
 FIELDS = tuple(FIELD_HEADERS)
 IGNORE = "ignore"
 ATTRIBUTE_PREFIX = "attr:"
 
 
-class BadMapping(ValueError):
+class BadMapping(Reasoned):
     """The explicit mapping names a column or a field that does not exist."""
 
 
@@ -63,7 +91,7 @@ def map_columns(header: list[str], mapping: dict[str, str] | None = None) -> lis
     mapping = mapping or {}
     unknown = sorted(set(mapping) - set(header))
     if unknown:
-        raise BadMapping(f"The mapping names columns the file does not have: {unknown}.")
+        raise BadMapping("mapping_unknown_columns", columns=unknown)
     columns, taken = [], set()
     for index, title in enumerate(header):
         target = mapping.get(title) or HEADER_FIELD.get(plain(title)) or ATTRIBUTE_PREFIX
@@ -75,8 +103,7 @@ def map_columns(header: list[str], mapping: dict[str, str] | None = None) -> lis
             continue
         if target not in FIELDS:
             raise BadMapping(
-                f"Column {title!r} is mapped to {target!r}: use one of {list(FIELDS)}, "
-                f"'{ATTRIBUTE_PREFIX}<name>' or '{IGNORE}'."
+                "mapping_unknown_target", column=title, target=target, fields=list(FIELDS)
             )
         if target in taken:
             columns.append(Column(index, title, None, attribute_name(title)))  # the first wins
@@ -84,8 +111,5 @@ def map_columns(header: list[str], mapping: dict[str, str] | None = None) -> lis
         taken.add(target)
         columns.append(Column(index, title, target, None))
     if "phone" not in taken:
-        raise BadMapping(
-            "No column holds the phone number: name it 'Téléphone' or 'Phone', or map it "
-            'explicitly, e.g. mapping={"Tel. portable": "phone"}.'
-        )
+        raise BadMapping("no_phone_column")
     return columns

@@ -13,16 +13,18 @@ from queue import Queue
 from threading import Thread
 
 from voicecast.extensions import db
+from voicecast.imports.legal import LEGAL_COLUMNS
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow
 
 COPIED = ("account_id", "phone", "first_name", "last_name", "email", "external_id",
-          "postal_code", "seller_id", "line_type", "timezone", "attributes", "created_at",
-          "updated_at")  # fmt: skip
+          "postal_code", "seller_id", "line_type", "timezone", "attributes", *LEGAL_COLUMNS,
+          "created_at", "updated_at")  # fmt: skip
 COPY_NEW = f"COPY contacts ({', '.join(COPIED)}) FROM STDIN"
 # COPY's text format: these characters are written escaped, and \N is NULL.
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 NULL, TAB = "\\N", "\t"
+NO_LEGAL = TAB.join([NULL] * len(LEGAL_COLUMNS))
 to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 AHEAD = 2  # texts (windows) waiting at most: bounded memory
 
@@ -87,8 +89,11 @@ def copy_text(account_id: int, rows: list[ContactRow], now: datetime) -> str:
     return copy_lines([str(account_id)] * len(rows), rows, now)
 
 
-def copy_lines(firsts: list[str], rows: list[ContactRow], now: datetime) -> str:
-    """COPY text of `rows` in COPIED's order, each line starting with its `firsts` value."""
+def copy_lines(
+    firsts: list[str], rows: list[ContactRow], now: datetime, flagged: bool = False
+) -> str:
+    """COPY text of `rows` in COPIED's order, each line starting with its `firsts` value;
+    `flagged`: each line ends with whether the row sets the legal basis (CHANGES_TABLE)."""
     stamps = f"{now.isoformat()}\t{now.isoformat()}"  # created_at, updated_at
     lines = []
     for first, row in zip(firsts, rows, strict=True):
@@ -99,18 +104,39 @@ def copy_lines(firsts: list[str], rows: list[ContactRow], now: datetime) -> str:
         else:
             plain = [NULL if text is None else text for text in texts]
         seller = NULL if row.seller_id is None else str(row.seller_id)
+        legal = NO_LEGAL if row.legal_values is None else legal_text(row.legal_values)
+        flag = ("\tf" if row.legal_values is None else "\tt") if flagged else ""
         # seller_id goes between postal_code and line_type, as in COPIED
-        lines.append(f"{first}\t{TAB.join(plain[:6])}\t{seller}\t{TAB.join(plain[6:])}\t{stamps}")
+        lines.append(
+            f"{first}\t{TAB.join(plain[:6])}\t{seller}\t{TAB.join(plain[6:])}\t{legal}"
+            f"\t{stamps}{flag}"
+        )
     return "\n".join(lines) + "\n"
+
+
+def legal_text(values: dict) -> str:
+    """The legal-basis columns in COPY text (dates and UTC times in ISO form)."""
+    texts = []
+    for name in LEGAL_COLUMNS:
+        value = values[name]
+        if value is None:
+            texts.append(NULL)
+        elif isinstance(value, str):
+            texts.append(value.translate(COPY_ESCAPES))
+        else:
+            texts.append(value.isoformat())
+    return TAB.join(texts)
 
 
 CHANGES_TABLE = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS contact_changes (id integer, phone text,"
     " first_name text, last_name text, email text, external_id text, postal_code text,"
     " seller_id integer, line_type text, timezone text, attributes jsonb,"
-    " created_at timestamptz, updated_at timestamptz) ON COMMIT DELETE ROWS"
+    " consent_at timestamptz, consent_source text, consent_proof text,"
+    " consent_withdrawn_at timestamptz, contract_kind text, contract_ends_on date,"
+    " created_at timestamptz, updated_at timestamptz, legal boolean) ON COMMIT DELETE ROWS"
 )
-COPY_CHANGES = f"COPY contact_changes (id, {', '.join(COPIED[1:])}) FROM STDIN"
+COPY_CHANGES = f"COPY contact_changes (id, {', '.join(COPIED[1:])}, legal) FROM STDIN"
 # A known contact's new values: what a row leaves empty is kept, its attributes are merged
 # over the contact's.
 NEW_VALUES = {
@@ -119,6 +145,8 @@ NEW_VALUES = {
     "line_type": "t.line_type",
     "timezone": "COALESCE(t.timezone, c.timezone)",
     "attributes": "c.attributes || t.attributes",
+    # the legal basis as voicecast.imports.legal.merged made it, for the rows that set it
+    **{name: f"CASE WHEN t.legal THEN t.{name} ELSE c.{name} END" for name in LEGAL_COLUMNS},
 }
 # A contact the row would not change is not written at all (most of a monthly re-export), and
 # keeps its updated_at.

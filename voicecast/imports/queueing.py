@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from voicecast.extensions import db
-from voicecast.imports.run import STOPPED, finish, read_import
+from voicecast.imports.run import finish, read_import, stopped
 from voicecast.jobs import RUN_IMPORT
 from voicecast.models import ContactImport, ImportStatus
 from voicecast.models.base import utcnow
@@ -67,7 +67,7 @@ def requeue_stranded_imports(now: datetime | None = None) -> list[int]:
         if status == ImportStatus.QUEUED and job_pending(import_job_id(import_id)):
             continue  # waiting for a worker
         if not has_file:
-            finish(import_id, None, STOPPED)
+            finish(import_id, None, stopped(import_id))
             continue
         db.session.execute(
             update(ContactImport)

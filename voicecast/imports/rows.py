@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicecast.imports.columns import Column
-from voicecast.imports.source import Line
-from voicecast.imports.values import PARSERS, infer_type
+from voicecast.imports.legal import LEGAL_FIELDS, LegalCells, as_consent, legal_cells
+from voicecast.imports.reasons import Reasoned
+from voicecast.imports.source import BadLine, Line
+from voicecast.imports.values import MISFIT, PARSERS, as_date, infer_type
 from voicecast.models import Contact
 from voicecast.phones import InvalidPhone, describe
 from voicecast.places import contact_zone
@@ -16,8 +18,13 @@ from voicecast.places import contact_zone
 # The longest text each field holds (its column's length): a longer cell is a bad row.
 MAX_LENGTHS = {
     name: Contact.__table__.c[name].type.length
-    for name in ("first_name", "last_name", "external_id", "postal_code")
-}
+    for name in (
+        "first_name", "last_name", "external_id", "postal_code", "consent_source",
+        "consent_proof", "contract_kind",
+    )
+}  # fmt: skip
+# How the legal basis's cells are read, and the reason for one that does not read so.
+LEGAL_PARSERS = {"consent": (as_consent, "not_a_consent"), "date": (as_date, "not_a_date")}
 # On an update, these stay as the contact has them when the row leaves them empty.
 KEPT_UNLESS_GIVEN = ("first_name", "last_name", "email", "external_id", "postal_code", "seller_id")
 
@@ -37,16 +44,32 @@ class ContactRow:
     postal_code: str | None = None
     seller_id: int | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    legal: LegalCells | None = None  # what the row says of the legal basis
+    # the legal-basis columns once the row is applied (voicecast.imports.legal.merged)
+    legal_values: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Rejected:
+    """A line left out, and why: a code of voicecast.imports.reasons and its params."""
+
     line: int
-    reason: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
-class RowError(ValueError):
-    """Why a row cannot be imported, said so that the file can be fixed."""
+@dataclass(frozen=True, slots=True)
+class CellFailure:
+    """A cell that does not fit its column's type: left empty, its row imported."""
+
+    line: int
+    column: int  # its index in the header
+    value: str
+    code: str
+
+
+class RowError(Reasoned):
+    """Why a row cannot be imported (a code of voicecast.imports.reasons, and its params)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,8 @@ class RowContext:
     attribute_types: dict[int, str]  # column index -> "number", "date", "boolean", "text"
     # column index -> {cell: its value}, what typing the column read (saves reading it again)
     attribute_values: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # the cells that did not fit their column's type, as the rows are read
+    failures: list[CellFailure] = field(default_factory=list)
 
 
 def attribute_types(
@@ -66,7 +91,7 @@ def attribute_types(
     """The type of each attribute column, from all its filled cells (in lines that have no
     more cells than the header: in the others, values may sit under the wrong column), and
     the values its cells were read as."""
-    whole = [line for line in lines if not overflow(line, width)]
+    whole = [line for line in lines if isinstance(line, Line) and not overflow(line, width)]
     types, values = {}, {}
     for column in columns:
         if column.attribute is not None:
@@ -86,7 +111,19 @@ class RowReader:
 
     def __init__(self, columns: list[Column], width: int, context: RowContext) -> None:
         self.width, self.context = width, context
-        self.fields = [(column.field, column.index) for column in columns if column.field]
+        self.failures = context.failures
+        self.headers = {column.field: column.header for column in columns if column.field}
+        self.fields = [
+            (column.field, column.index)
+            for column in columns
+            if column.field and column.field not in LEGAL_FIELDS
+        ]
+        self.legal = [
+            (column.field, column.index, LEGAL_PARSERS.get(LEGAL_FIELDS[column.field]))
+            for column in columns
+            if column.field in LEGAL_FIELDS
+        ]
+        self.legal_seen: dict[tuple, tuple[LegalCells | None, list]] = {}
         self.attributes = [
             (
                 column.attribute,
@@ -95,6 +132,7 @@ class RowReader:
                     context.attribute_types[column.index],
                     context.attribute_values.get(column.index, {}),
                 ),
+                MISFIT.get(context.attribute_types[column.index], ""),
             )
             for column in columns
             if column.attribute
@@ -106,38 +144,74 @@ class RowReader:
         """The contact `line` describes; raises RowError."""
         cells = line.cells
         if len(cells) > self.width and overflow(line, self.width):
-            raise RowError(
-                f"{len(cells)} cells where the header has {self.width}: is there a delimiter "
-                "inside a value that is not quoted?"
-            )
+            raise RowError("too_many_cells", cells=len(cells), width=self.width)
         if len(cells) >= self.full:
             values = {name: cells[index].strip() for name, index in self.fields}
         else:
             values = {name: cell_at(cells, index) for name, index in self.fields}
         row = self.contact(line.number, values)
+        if self.legal:
+            row.legal = self.legal_basis(line)
         whole = len(cells) >= self.width
         attributes = row.attributes
-        for name, index, typed in self.attributes:
+        for name, index, typed, misfit in self.attributes:
             cell = cells[index] if whole else cell_at(cells, index)
             if isinstance(cell, str):
                 cell = cell.strip()
-                if cell:
-                    attributes[name] = typed[cell] if typed is not None else cell
+                if not cell:
+                    continue
+                if typed is None:
+                    attributes[name] = cell
+                elif (value := typed[cell]) is not None:
+                    attributes[name] = value
+                else:
+                    self.failures.append(CellFailure(line.number, index, cell, misfit))
             elif cell is not None:
                 attributes[name] = cell  # a JSON value, as sent
         return row
 
+    def legal_basis(self, line: Line) -> LegalCells | None:
+        """The row's legal-basis cells, typed; a cell that does not read is left empty (and
+        reported). Rows repeat their legal cells: each set is read once."""
+        cells = line.cells
+        width = len(cells)
+        key = tuple(cells[index] if index < width else "" for _, index, _ in self.legal)
+        found = self.legal_seen.get(key)
+        if found is None:
+            found = self.legal_seen[key] = self.read_legal(key)
+        legal, misfits = found
+        for index, cell, code in misfits:
+            self.failures.append(CellFailure(line.number, index, cell, code))
+        return legal
+
+    def read_legal(self, key: tuple) -> tuple[LegalCells | None, list[tuple[int, str, str]]]:
+        """The legal basis of these cells (in self.legal's order), and those that do not read
+        as their field's type: (column index, cell, reason code). Raises RowError."""
+        values: dict[str, Any] = {}
+        misfits = []
+        for (name, index, reading), cell in zip(self.legal, key, strict=True):
+            cell = cell.strip() if isinstance(cell, str) else ""
+            if not cell:
+                continue
+            if reading is None:
+                values[name] = limited({name: cell}, name, self.headers)
+            elif (value := reading[0](cell)) is not None:
+                values[name] = value
+            else:
+                misfits.append((index, cell, reading[1]))
+        return legal_cells(values), misfits
+
     def contact(self, number: int, values: dict[str, Any]) -> ContactRow:
         raw_phone = values.get("phone", "")
         if not raw_phone:
-            raise RowError("No phone number.")
+            raise RowError("no_phone")
         country = self.context.country
         try:
             phone = describe(raw_phone, country)
-        except InvalidPhone as error:
-            raise RowError(str(error)) from None
+        except InvalidPhone:
+            raise RowError("invalid_phone", value=raw_phone, country=country.upper()) from None
         first_name, last_name, external_id, postal_code = (
-            limited(values, name) for name in MAX_LENGTHS
+            limited(values, name, self.headers) for name in CONTACT_TEXTS
         )
         return ContactRow(
             number,
@@ -153,11 +227,15 @@ class RowReader:
         )
 
 
-def limited(values: dict[str, Any], name: str) -> str | None:
+CONTACT_TEXTS = ("first_name", "last_name", "external_id", "postal_code")
+
+
+def limited(values: dict[str, Any], name: str, headers: dict[str, str]) -> str | None:
     """The text of field `name`, None if empty; RowError if too long to keep."""
     text = values.get(name) or None
     if text and len(text) > MAX_LENGTHS[name]:
-        raise RowError(f"{name} is longer than {MAX_LENGTHS[name]} characters.")
+        column = headers.get(name, name)
+        raise RowError("too_long", field=name, column=column, max=MAX_LENGTHS[name])
     return text
 
 
@@ -193,7 +271,7 @@ def checked_email(email: str | None) -> str | None:
     if email is None:
         return None
     if "@" not in email or len(email) > 254 or " " in email:
-        raise RowError(f"{email!r} is not an email address.")
+        raise RowError("invalid_email", value=email)
     return email.lower()
 
 
@@ -202,33 +280,46 @@ def seller_of(name: str | None, context: RowContext) -> int | None:
         return None
     seller_id = context.sellers.get(name.lower())
     if seller_id is None:
-        raise RowError(f"No seller {name!r} in the account (give a seller's email or name).")
+        raise RowError("unknown_seller", value=name)
     return seller_id
 
 
 def read_rows(
-    lines: Iterable[Line], columns: list[Column], width: int, context: RowContext, key: str
+    lines: Iterable[Line | BadLine],
+    columns: list[Column],
+    width: int,
+    context: RowContext,
+    key: str,
 ) -> Iterator[ContactRow | Rejected]:
     """The file's contacts and its refused rows, in file order; a second row with the same
     `key` ("phone" or "external_id") as an earlier one is refused."""
     first_line: dict[tuple[str, str], int] = {}
     reader = RowReader(columns, width, context)
     for line in lines:
+        if isinstance(line, BadLine):
+            yield Rejected(line.number, line.code, line.params)
+            continue
         try:
             row = reader.read(line)
         except RowError as error:
-            yield Rejected(line.number, str(error))
+            yield Rejected(line.number, error.code, error.params)
             continue
         identity = getattr(row, key)
         if identity is None:
-            yield Rejected(line.number, f"No {key.replace('_', ' ')} to match on.")
+            yield Rejected(line.number, "no_external_id")
             continue
         seen = [
             (what, value) for what, value in identities(row, key) if (what, value) in first_line
         ]
         if seen:
             what, value = seen[0]
-            yield Rejected(line.number, f"Same {what} ({value}) as line {first_line[what, value]}.")
+            earlier = first_line[what, value]
+            if what == "number":
+                yield Rejected(line.number, "duplicate_phone", {"phone": value, "line": earlier})
+            else:
+                yield Rejected(
+                    line.number, "duplicate_external_id", {"value": value, "line": earlier}
+                )
             continue
         for identity in identities(row, key):
             first_line[identity] = line.number

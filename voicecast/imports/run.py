@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,8 +12,11 @@ from sqlalchemy import select, update
 
 from voicecast.extensions import db
 from voicecast.imports.columns import BadMapping, Column, map_columns
-from voicecast.imports.rows import Rejected, RowContext, attribute_types, read_rows
-from voicecast.imports.source import Line, UnreadableFile, read_lines
+from voicecast.imports.legal import LEGAL_FIELDS
+from voicecast.imports.reasons import language_of, say
+from voicecast.imports.rows import CellFailure, Rejected, RowContext, attribute_types, read_rows
+from voicecast.imports.source import BadLine, Line, UnreadableFile, read_lines
+from voicecast.imports.standing import standing
 from voicecast.imports.store import upsert_contacts
 from voicecast.models import Account, ContactImport, ImportStatus, Role, User
 from voicecast.models.base import utcnow
@@ -35,10 +39,11 @@ def sellers_by_name(account_id: int) -> dict[str, int]:
     return found
 
 
-STOPPED = (
-    "The import stopped on an error on our side; the contacts stored before it stay. Send the "
-    "file again to finish it (the rows already stored will count as unchanged)."
-)
+def stopped(import_id: int) -> str:
+    """What an import stopped by an error on our side says, in its account's language."""
+    record = db.session.get(ContactImport, import_id)
+    account = db.session.get(Account, record.account_id)
+    return say("stopped", {}, language_of(account.country))
 
 
 def read_import(import_id: int, data: bytes) -> ContactImport:
@@ -52,10 +57,11 @@ def read_import(import_id: int, data: bytes) -> ContactImport:
         error = None
     except (UnreadableFile, BadMapping) as failure:
         db.session.rollback()
-        report, error = None, str(failure)
+        report = None
+        error = say(failure.code, failure.params, language_of(account.country))
     except Exception:
         db.session.rollback()
-        finish(import_id, None, STOPPED)
+        finish(import_id, None, stopped(import_id))
         raise
     return finish(import_id, report, error)
 
@@ -97,10 +103,12 @@ def import_csv(
 ) -> dict[str, Any]:
     """Import a CSV file's contacts into `account`; returns the report. Raises UnreadableFile
     or BadMapping when the file as a whole cannot be read."""
-    header, records, how = read_lines(data)
+    header, records, how, tally = read_lines(data)
     columns = map_columns(header, options.get("mapping"))
     lines = list(records)
-    return import_lines(account, columns, len(header), lines, options, how, heartbeat=heartbeat)
+    report = import_lines(account, columns, len(header), lines, options, how, heartbeat=heartbeat)
+    report["lines"] = tally.describe(report["rows"])
+    return report
 
 
 @collector_paused()
@@ -108,7 +116,7 @@ def import_lines(
     account: Account,
     columns: list[Column],
     width: int,
-    lines: list[Line],
+    lines: list[Line | BadLine],
     options: dict[str, Any],
     how: dict[str, str],
     typed: bool = False,
@@ -126,15 +134,24 @@ def import_lines(
     items = read_rows(drained(lines), columns, width, context, key)
     stored = upsert_contacts(account.id, items, key, heartbeat)
     refused = sorted(stored.rejected, key=lambda item: item.line)
+    language = language_of(account.country)
+    failures = context.failures
+    failed = Counter(failure.column for failure in failures)
+    headers = {column.index: column.header for column in columns}
     return {
         "rows": rows,
         "created": stored.created,
         "updated": stored.updated,
         "unchanged": stored.unchanged,
         "rejected": len(refused),
-        "errors": [error_entry(item) for item in refused[:MAX_LISTED_ERRORS]],
-        "columns": [column_entry(column, types) for column in columns],
+        "errors": [error_entry(item, language) for item in refused[:MAX_LISTED_ERRORS]],
+        "failed_cells": len(failures),
+        "cell_errors": [
+            cell_entry(item, headers, language) for item in failures[:MAX_LISTED_ERRORS]
+        ],
+        "columns": [column_entry(column, types, failed) for column in columns],
         "match_on": key,
+        "calling": standing(account, stored.phones),
         **how,
     }
 
@@ -147,12 +164,25 @@ def drained(lines: list[Line]) -> Iterator[Line]:
         yield line
 
 
-def error_entry(item: Rejected) -> dict[str, Any]:
-    return {"line": item.line, "reason": item.reason}
+def error_entry(item: Rejected, language: str) -> dict[str, Any]:
+    return {"line": item.line, "code": item.code, "reason": say(item.code, item.params, language)}
 
 
-def column_entry(column: Column, types: dict[int, str]) -> dict[str, Any]:
+def cell_entry(item: CellFailure, headers: dict[int, str], language: str) -> dict[str, Any]:
+    reason = say(item.code, {"value": item.value}, language)
+    return {"line": item.line, "column": headers[item.column], "value": item.value,
+            "code": item.code, "reason": reason}  # fmt: skip
+
+
+def column_entry(column: Column, types: dict[int, str], failed: Counter) -> dict[str, Any]:
+    """A column as the report lists it: what it fills, and for a typed one its type and how
+    many of its cells did not fit it (left empty)."""
+    if column.field in LEGAL_FIELDS:
+        kind = LEGAL_FIELDS[column.field]
+        entry = {"header": column.header, "field": column.field, "type": kind}
+        return entry if kind == "text" else {**entry, "failed": failed[column.index]}
     if column.field:
         return {"header": column.header, "field": column.field}
     kind = types[column.index]
-    return {"header": column.header, "attribute": column.attribute, "type": kind}
+    entry = {"header": column.header, "attribute": column.attribute, "type": kind}
+    return entry if kind in ("text", "json") else {**entry, "failed": failed[column.index]}

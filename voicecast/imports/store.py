@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text, update
 
+from voicecast import dialects
 from voicecast.extensions import db
 from voicecast.imports.copying import CopyWriter, copy_lines, copy_text
+from voicecast.imports.legal import LEGAL_COLUMNS, NOTHING, LegalCells, merged
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow, Rejected
 from voicecast.models import Contact
 from voicecast.models.base import utcnow
@@ -22,7 +24,7 @@ from voicecast.models.base import utcnow
 CONTACTS = Contact.__table__
 CHUNK = 1000
 # What an update may change: the other columns stay as the contact has them.
-UPDATED = ("phone", *KEPT_UNLESS_GIVEN, "line_type", "timezone", "attributes")
+UPDATED = ("phone", *KEPT_UNLESS_GIVEN, "line_type", "timezone", "attributes", *LEGAL_COLUMNS)
 UPDATE_KNOWN = (
     update(CONTACTS)
     .where(CONTACTS.c.id == bindparam("_id"))
@@ -41,6 +43,7 @@ class Stored:
     matched: int = 0  # known contacts a row matched
     updated: int = 0  # those of them it changed
     rejected: list[Rejected] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)  # of the contacts created or matched
 
     @property
     def unchanged(self) -> int:
@@ -62,9 +65,11 @@ class Known:
     external_id: str | None
     id: int | None = None
     line: int | None = None
+    legal: dict[str, Any] | None = None  # the legal-basis columns on record (LEGAL_COLUMNS)
 
-    def __str__(self) -> str:
-        return f"id {self.id}" if self.id is not None else f"created from line {self.line}"
+    def who(self) -> dict[str, int]:
+        """Which contact it is, as a reason's params (voicecast.imports.reasons.OTHER)."""
+        return {"contact_id": self.id} if self.id is not None else {"created_line": self.line}
 
 
 class KnownContacts:
@@ -83,11 +88,12 @@ class KnownContacts:
         """Learn the account's contacts with a number or external id of `rows`."""
         if not self.had_contacts:
             return  # a first import: only what it creates itself can clash
-        for contact_id, phone, external_id in existing_contacts(self.account_id, rows):
+        for contact_id, phone, external_id, *legal in existing_contacts(self.account_id, rows):
             taken = phone in self.by_phone or (external_id and external_id in self.by_external)
             if contact_id not in self.seen and not taken:
                 self.seen.add(contact_id)
-                self.note(Known(phone, external_id, id=contact_id))
+                legal_values = dict(zip(LEGAL_COLUMNS, legal, strict=True))
+                self.note(Known(phone, external_id, id=contact_id, legal=legal_values))
 
     def note(self, contact: Known) -> None:
         self.by_phone[contact.phone] = contact
@@ -138,7 +144,7 @@ def upsert_contacts(
     `heartbeat` and commits after each chunk (a window on PostgreSQL)."""
     stored = Stored()
     known = KnownContacts(account_id)
-    writer = CopyWriter() if on_postgresql() else None
+    writer = CopyWriter() if dialects.is_postgresql() else None
     size = WINDOW if writer is not None else CHUNK
     try:
         for window in windows(items, stored):
@@ -154,34 +160,32 @@ def upsert_contacts(
     return stored
 
 
-def on_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 def account_has_contacts(account_id: int) -> bool:
     stmt = select(Contact.id).where(Contact.account_id == account_id).limit(1)
     return db.session.scalar(stmt) is not None
 
 
 EXISTING_ON_POSTGRESQL = text(
-    "SELECT id, phone, external_id FROM contacts WHERE account_id = :account"
+    f"SELECT id, phone, external_id, {', '.join(LEGAL_COLUMNS)} FROM contacts"
+    " WHERE account_id = :account"
     " AND (phone = ANY(:phones) OR external_id = ANY(:external_ids))"
 )
 LOOKUP_CHUNK = 500  # numbers per IN (...) where the driver takes no arrays (SQLite)
 
 
 def existing_contacts(account_id: int, rows: list[ContactRow]) -> list[tuple]:
-    """The account's contacts with a number or an external id of `rows`: one query with two
-    array parameters on PostgreSQL."""
+    """The account's contacts with a number or an external id of `rows`, with their legal
+    basis (LEGAL_COLUMNS): one query with two array parameters on PostgreSQL."""
     phones = [row.phone for row in rows]
     ids = [row.external_id for row in rows if row.external_id is not None]
-    if on_postgresql():
+    if dialects.is_postgresql():
         params = {"account": account_id, "phones": phones, "external_ids": ids}
         return db.session.execute(EXISTING_ON_POSTGRESQL, params).all()
     found = []
     for values, column in ((phones, Contact.phone), (ids, Contact.external_id)):
         for start in range(0, len(values), LOOKUP_CHUNK):
-            stmt = select(Contact.id, Contact.phone, Contact.external_id).where(
+            legal = [CONTACTS.c[name] for name in LEGAL_COLUMNS]
+            stmt = select(Contact.id, Contact.phone, Contact.external_id, *legal).where(
                 Contact.account_id == account_id,
                 column.in_(values[start : start + LOOKUP_CHUNK]),
             )
@@ -201,9 +205,17 @@ def insert_new(
     account_id: int, rows: list[ContactRow], now: datetime, writer: CopyWriter | None
 ) -> None:
     """Insert new contacts: on PostgreSQL by `writer`, one COPY per chunk in the background;
-    else with one executemany INSERT."""
+    else with one executemany INSERT for those with a legal basis and one for the others
+    (binding the legal basis's empty dates costs as much as the rest of a row)."""
     if writer is None:
-        db.session.execute(insert(CONTACTS), [new_contact(account_id, row, now) for row in rows])
+        for part in (
+            [row for row in rows if row.legal_values is not None],
+            [row for row in rows if row.legal_values is None],
+        ):
+            if part:
+                db.session.execute(
+                    insert(CONTACTS), [new_contact(account_id, row, now) for row in part]
+                )
     else:
         writer.insert(copy_text(account_id, rows, now))
 
@@ -217,7 +229,7 @@ def update_known(
     (returns how many it changed; does not commit)."""
     if writer is not None:
         ids = [str(contact_id) for contact_id, _ in changes]
-        writer.update(copy_lines(ids, [row for _, row in changes], now))
+        writer.update(copy_lines(ids, [row for _, row in changes], now, flagged=True))
         return 0
     current = current_values([contact_id for contact_id, _ in changes])
     changed = [
@@ -242,6 +254,7 @@ def upsert_chunk(
     now = utcnow()
     new: list[ContactRow] = []
     changes = []
+    fresh: dict[LegalCells, dict[str, Any]] = {}
     by_phone, by_external = known.by_phone, known.by_external
     for row in chunk:
         owner = by_phone.get(row.phone)
@@ -251,13 +264,22 @@ def upsert_chunk(
             conflict(row, match, owner, known) if owner is not match or row.external_id else None
         )
         if clash:
-            stored.rejected.append(Rejected(row.line, clash))
-        elif match is None:
+            stored.rejected.append(clash)
+            continue
+        if match is None:
             new.append(row)
             known.note(Known(row.phone, row.external_id, line=row.line))
         else:
             changes.append((match.id, row))
             known.change(match, row)
+        if row.legal is not None:
+            if match is None:  # new contacts share the values of equal cells
+                if (values := fresh.get(row.legal)) is None:
+                    values = fresh[row.legal] = merged(NOTHING, row.legal, now)
+                row.legal_values = values
+            else:
+                row.legal_values = merged(match.legal or NOTHING, row.legal, now)
+        stored.phones.append(row.phone)
     if new:
         insert_new(account_id, new, now, writer)
     if changes:
@@ -268,14 +290,14 @@ def upsert_chunk(
 
 def conflict(
     row: ContactRow, match: Known | None, owner: Known | None, known: KnownContacts
-) -> str | None:
+) -> Rejected | None:
     """Why `row` would take another contact's number (`owner` has it) or external id, if it
     would."""
     if owner is not None and owner is not match:
-        return f"The number {row.phone} belongs to another contact ({owner})."
+        return Rejected(row.line, "phone_taken", {"phone": row.phone, **owner.who()})
     other = known.by_external.get(row.external_id) if row.external_id else None
     if other is not None and other is not match:
-        return f"The external id {row.external_id} belongs to another contact ({other})."
+        return Rejected(row.line, "external_id_taken", {"value": row.external_id, **other.who()})
     return None
 
 
@@ -297,7 +319,7 @@ def row_fields(row: ContactRow) -> dict:
 def new_contact(account_id: int, row: ContactRow, now) -> dict:
     fields = row_fields(row)
     return {"account_id": account_id, **fields, "attributes": row.attributes,
-            "created_at": now, "updated_at": now}  # fmt: skip
+            **(row.legal_values or {}), "created_at": now, "updated_at": now}  # fmt: skip
 
 
 def updated_values(current: dict[str, Any], row: ContactRow) -> dict[str, Any]:
@@ -307,6 +329,8 @@ def updated_values(current: dict[str, Any], row: ContactRow) -> dict[str, Any]:
               for name in (*KEPT_UNLESS_GIVEN, "timezone")}  # fmt: skip
     values["phone"], values["line_type"] = row.phone, row.line_type
     values["attributes"] = {**(current["attributes"] or {}), **row.attributes}
+    legal = row.legal_values
+    values.update(legal if legal is not None else {name: current[name] for name in LEGAL_COLUMNS})
     return values
 
 

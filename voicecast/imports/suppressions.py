@@ -11,7 +11,8 @@ from sqlalchemy import insert, select
 
 from voicecast.extensions import db
 from voicecast.imports.columns import HEADER_FIELD, plain
-from voicecast.imports.source import Line, read_lines
+from voicecast.imports.reasons import say
+from voicecast.imports.source import BadLine, Line, read_lines
 from voicecast.models import Account, Suppression
 from voicecast.phones import InvalidPhone, describe
 
@@ -28,7 +29,7 @@ def phone_columns(header: list[str]) -> tuple[int | None, int | None]:
 
 def import_suppressions(account: Account, data: bytes, reason: str | None) -> dict[str, Any]:
     """Add the file's numbers to the account's list (committed); returns the report."""
-    header, lines, how = read_lines(data)
+    header, lines, how, _ = read_lines(data)
     phone_at, reason_at = phone_columns(header)
     if phone_at is None:  # no header: the first line is a number like the others
         lines = chain([Line(1, header)], lines)
@@ -39,6 +40,9 @@ def import_suppressions(account: Account, data: bytes, reason: str | None) -> di
     batch: list[dict[str, Any]] = []
     for line in lines:
         report["rows"] += 1
+        if isinstance(line, BadLine):
+            reject(report, line.number, say(line.code, line.params, "en"))
+            continue
         raw = cell(line, phone_at)
         try:
             phone = describe(raw, account.country).e164

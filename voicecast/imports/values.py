@@ -1,9 +1,11 @@
 """Cell values as people type them: numbers with a decimal comma, dates as JJ/MM/AAAA or ISO,
-oui/non. A free column takes the type all its filled cells agree on, else stays text."""
+oui/non. A free column takes the type most of its filled cells have (one impossible date does
+not turn a date column into text); a cell that does not fit it is left empty and reported."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -43,21 +45,28 @@ def as_boolean(text: str) -> bool | None:
 
 
 PARSERS = {"number": as_number, "date": as_date, "boolean": as_boolean}
+# The reason (voicecast.imports.reasons) for a cell that does not fit its column's type.
+MISFIT = {"number": "not_a_number", "date": "not_a_date", "boolean": "not_a_boolean"}
 
 
 def infer_type(cells: list[str]) -> tuple[str, dict[str, Any]]:
-    """ "number", "date", "boolean" or "text": the first type every filled cell parses as,
-    and each distinct filled cell's value in that type (empty for text)."""
-    filled = {cell for cell in cells if cell}  # each distinct value once
-    if not filled:
-        return "text", {}
+    """ "number", "date", "boolean" or "text": the first type more than half of the filled
+    cells parse as, and each distinct filled cell's value in that type (a cell that does not
+    fit is not in it; empty for text)."""
+    counts = Counter(cells)  # each distinct value once, with how often it comes
+    counts.pop("", None)
+    filled = sum(counts.values())
     for kind, parse in PARSERS.items():
-        values = {}
-        for cell in filled:
+        values, misfits = {}, 0
+        for cell, times in counts.items():
             value = parse(cell)
             if value is None:
-                break
-            values[cell] = value
+                misfits += times
+                if misfits * 2 >= filled:
+                    break
+            else:
+                values[cell] = value
         else:
-            return kind, values
+            if filled:
+                return kind, values
     return "text", {}

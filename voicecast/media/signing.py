@@ -12,6 +12,7 @@ from typing import Literal
 
 from flask import current_app
 
+from voicecast.constant_time import same_secret
 from voicecast.media.public_urls import public_url
 from voicecast.models import Recording
 
@@ -59,6 +60,6 @@ def verify_token(token: str, kind: Kind, lookup) -> Recording | None:
     if recording is None:
         return None
     expected = media_token(recording, kind)
-    if expected is None or not hmac.compare_digest(expected, token):
+    if expected is None or not same_secret(expected, token):
         return None
     return recording

@@ -12,7 +12,6 @@ proxy header: a reverse proxy on the same host would otherwise open it to the wo
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, request
@@ -26,6 +25,7 @@ from prometheus_client.core import (
 from rq import Queue
 from sqlalchemy import func, select
 
+from voicecast.constant_time import same_secret
 from voicecast.extensions import db
 from voicecast.models.campaign import Campaign
 from voicecast.observability import metrics
@@ -43,7 +43,7 @@ def refusal() -> Response | None:
     token = current_app.config.get("METRICS_TOKEN") or ""
     if token:
         scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(sent.strip(), token):
+        if scheme.lower() == "bearer" and same_secret(token, sent.strip()):
             return None
         return Response(
             "Send 'Authorization: Bearer <METRICS_TOKEN>'.\n",

@@ -1,7 +1,10 @@
-"""RQ's own dashboard (the rq-dashboard package) at /admin/rq, for logged-in admins only.
+"""RQ's own dashboard (the rq-dashboard package) at /admin/rq, for the service's operators only.
 
-rq-dashboard has no authentication of its own: every request under its prefix first passes
-`guard` here. Someone not logged in is sent to the login page; a logged-in manager gets 403.
+Its queues hold every account's jobs, so no account's admin may see them: only a user the
+server made an operator (`voicecast operators grant EMAIL`, `User.is_operator`), logged in on
+the web. rq-dashboard has no authentication of its own: every request under its prefix first
+passes `guard` here, and anyone else (not logged in, a manager, an account's admin) gets 404,
+as if there were nothing there.
 Its buttons (requeue, delete, empty) post without our CSRF token, so its blueprint is exempt
 from CSRFProtect; those posts must come from our own pages instead (Origin or Referer of this
 host), on top of the session cookie being SameSite=Lax.
@@ -11,11 +14,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, redirect, request, url_for
+from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
 
 from voicecast.extensions import csrf
-from voicecast.models import Role
 
 PREFIX = "/admin/rq"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -37,16 +39,19 @@ def is_dashboard(path: str) -> bool:
 
 
 def guard() -> Response | None:
-    """Only an admin's session reaches the dashboard."""
+    """Only an operator's session reaches the dashboard; to anyone else it does not exist."""
     if not is_dashboard(request.path):
         return None
-    if not current_user.is_authenticated:
-        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-    if current_user.role != Role.ADMIN:
-        abort(403)
+    if not is_operator():
+        abort(404)
     if request.method not in SAFE_METHODS and not same_origin():
         abort(403)
     return None
+
+
+def is_operator() -> bool:
+    """Whether this request comes from a session of one of the service's operators."""
+    return bool(current_user.is_authenticated and current_user.is_operator)
 
 
 def same_origin() -> bool:

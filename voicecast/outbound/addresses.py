@@ -31,9 +31,31 @@ def addresses_of(host: str) -> list[str]:
         return []
 
 
+# IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits: the well-known
+# NAT64 prefix (RFC 6052) and IPv4-compatible addresses (::a.b.c.d, deprecated, RFC 4291).
+LAST_32_BITS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+# NAT64 for local use (RFC 8215): a network's own translator, never public; Python 3.11 does
+# not know it.
+NOT_PUBLIC = (ipaddress.ip_network("64:ff9b:1::/48"),)
+
+
+def embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a packet to `ip` may end up at: those an IPv6 address embeds
+    (IPv4-mapped or -compatible, NAT64, 6to4, Teredo's server and client)."""
+    if ip.version == 4:
+        return []
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if any(ip in network for network in LAST_32_BITS_IPV4):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [each for each in found if each is not None]
+
+
 def inside(address: str) -> bool:
+    """Whether `address`, or an IPv4 address it leads to, is not public on the internet."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return not ip.is_global or ip.is_multicast
+    if any(ip in network for network in NOT_PUBLIC):
+        return True
+    return any(not each.is_global or each.is_multicast for each in (ip, *embedded_ipv4(ip)))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from voicecast import hotsql
+from voicecast import dialects, hotsql
 from voicecast.extensions import db
 from voicecast.models import Campaign, Delivery, InboundCall, WebhookEndpoint
 from voicecast.models.base import utcnow
@@ -80,7 +80,7 @@ def emit(
         "type": type_,
         "campaign_id": campaign_id,
         "body": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        "now": hotsql.bind_datetime(now),
+        "now": dialects.bind_datetime(now),
         "account_id": account_id,
         "pattern": f"%,{type_},%",
     }

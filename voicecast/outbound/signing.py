@@ -14,6 +14,8 @@ import secrets
 import time
 from collections.abc import Iterable
 
+from voicecast.constant_time import same_secret
+
 SCHEME = "v1"
 SECRET_PREFIX = "whsec_"
 DEFAULT_TOLERANCE_S = 300
@@ -58,4 +60,4 @@ def verify(
     if abs((time.time() if now is None else now) - timestamp) > tolerance_s:
         return False
     expected = signature(secret, timestamp, body)
-    return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
+    return any(same_secret(expected, candidate) for candidate in candidates)

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, String, and_, bindparam, case, cast, func,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import Float
 
-from voicecast.extensions import db
+from voicecast import dialects
 from voicecast.models import Contact
 from voicecast.rules.eligibility import consent_holds, contract_holds
 
@@ -155,7 +155,7 @@ def compare(field: str, op: str, value: Any, path: str) -> ColumnElement[bool]:
         return as_text(field).icontains(value, autoescape=True)
     if isinstance(value, bool) and op not in ("eq", "ne"):
         raise BadFilter(path, "true/false compare with eq or ne only")
-    if op == "eq" and field.startswith(ATTRIBUTE) and is_postgresql():
+    if op == "eq" and field.startswith(ATTRIBUTE) and dialects.is_postgresql():
         # Containment: the attribute holds exactly this JSON value (type included), and the
         # GIN index on attributes finds such contacts without reading the others.
         return Contact.attributes.op("@>", is_comparison=True)(
@@ -184,10 +184,6 @@ def apply(op: str, column, value) -> ColumnElement[bool]:
     return column >= value
 
 
-def is_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 def json_path(name: str) -> str:
     return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -195,13 +191,13 @@ def json_path(name: str) -> str:
 def attribute_type(name: str):
     """The JSON type of the attribute: PostgreSQL's names (string, number, boolean, null);
     SQLite's are text, integer, real, true, false, null."""
-    if is_postgresql():
+    if dialects.is_postgresql():
         return func.jsonb_typeof(Contact.attributes.op("->")(name), type_=String)
     return func.json_type(Contact.attributes, json_path(name), type_=String)
 
 
 def attribute_text(name: str):
-    if is_postgresql():
+    if dialects.is_postgresql():
         return Contact.attributes.op("->>", return_type=String)(name)
     return func.json_extract(Contact.attributes, json_path(name), type_=String)
 
@@ -212,7 +208,7 @@ def as_text(field: str):
         column = COLUMNS[field]
         return cast(column, String) if field == "seller_id" else column
     name = field[len(ATTRIBUTE) :]
-    kind = "string" if is_postgresql() else "text"
+    kind = "string" if dialects.is_postgresql() else "text"
     return case((attribute_type(name) == kind, attribute_text(name)), else_=None)
 
 
@@ -221,7 +217,7 @@ def as_number(field: str):
     if field in COLUMNS:
         return COLUMNS[field]
     name = field[len(ATTRIBUTE) :]
-    kinds = ("number",) if is_postgresql() else ("integer", "real")
+    kinds = ("number",) if dialects.is_postgresql() else ("integer", "real")
     return case((attribute_type(name).in_(kinds), cast(attribute_text(name), Float)), else_=None)
 
 
@@ -229,7 +225,7 @@ def boolean_is(field: str, wanted: bool) -> ColumnElement[bool]:
     if field in COLUMNS:
         raise BadFilter(field, "only attributes hold true/false")
     name = field[len(ATTRIBUTE) :]
-    if is_postgresql():
+    if dialects.is_postgresql():
         return and_(attribute_type(name) == "boolean", attribute_text(name) == str(wanted).lower())
     return attribute_type(name) == ("true" if wanted else "false")
 

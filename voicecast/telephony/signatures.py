@@ -21,6 +21,8 @@ from flask import Request, Response, current_app, g, request
 from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from voicecast.constant_time import same_secret
+
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 # Characters werkzeug leaves unescaped when it builds a path (so `public_url` builds the same).
@@ -74,7 +76,7 @@ def signature_matches(
     """Whether `signature` is Twilio's for a request to `url` with `params`."""
     if not auth_token or not signature:
         return False
-    if hmac.compare_digest(compute_signature(url, params, auth_token), signature):
+    if same_secret(compute_signature(url, params, auth_token), signature):
         return True
     return RequestValidator(auth_token).validate(url, params, signature)
 

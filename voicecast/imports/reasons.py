@@ -1,0 +1,159 @@
+"""Why an import left out a line or a cell, in the account's language: each reason a stable
+code (what the API gives beside the words) and its wording in English and in French."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+
+from voicecast.i18n import account_locale
+
+# code -> (English, French); the params are named in braces.
+WORDING: dict[str, tuple[str, str]] = {
+    "no_phone": ("No phone number.", "Pas de numéro de téléphone."),
+    "invalid_phone": (
+        "{value!r} is not a valid number for {country}.",
+        "« {value} » n'est pas un numéro valide pour {country}.",
+    ),
+    "too_many_cells": (
+        "{cells} cells where the header has {width}: is there a delimiter inside a value that "
+        "is not quoted?",
+        "{cells} cellules alors que l'en-tête en a {width} : un séparateur est-il dans une "
+        "valeur sans guillemets ?",
+    ),
+    "too_long": (
+        "{field} is longer than {max} characters.",
+        "« {column} » dépasse {max} caractères.",
+    ),
+    "invalid_email": (
+        "{value!r} is not an email address.",
+        "« {value} » n'est pas une adresse e-mail.",
+    ),
+    "unknown_seller": (
+        "No seller {value!r} in the account (give a seller's email or name).",
+        "Aucun vendeur « {value} » dans le compte (indiquez l'e-mail ou le nom d'un vendeur).",
+    ),
+    "no_external_id": (
+        "No external id to match on.",
+        "Pas de numéro client pour retrouver le contact.",
+    ),
+    "duplicate_phone": (
+        "Same number ({phone}) as line {line}.",
+        "Même numéro ({phone}) qu'à la ligne {line}.",
+    ),
+    "duplicate_external_id": (
+        "Same external id ({value}) as line {line}.",
+        "Même numéro client ({value}) qu'à la ligne {line}.",
+    ),
+    "phone_taken": (
+        "The number {phone} belongs to another contact ({other}).",
+        "Le numéro {phone} appartient à un autre contact ({other}).",
+    ),
+    "external_id_taken": (
+        "The external id {value} belongs to another contact ({other}).",
+        "Le numéro client {value} appartient à un autre contact ({other}).",
+    ),
+    "unbalanced_quote": (
+        "A quote opened on this line is never closed: the line is left out (close or remove "
+        "the quote); the lines after it are read.",
+        "Un guillemet ouvert sur cette ligne n'est jamais fermé : la ligne est écartée (fermez "
+        "ou retirez le guillemet) ; les lignes suivantes sont lues.",
+    ),
+    # A cell that does not fit its column's type: left empty, the row is imported.
+    "not_a_number": (
+        "{value!r} is not a number: the cell is left empty.",
+        "« {value} » n'est pas un nombre : la cellule est laissée vide.",
+    ),
+    "not_a_date": (
+        "{value!r} is not a date (DD/MM/YYYY or YYYY-MM-DD): the cell is left empty.",
+        "« {value} » n'est pas une date (JJ/MM/AAAA) : la cellule est laissée vide.",
+    ),
+    "not_a_boolean": (
+        "{value!r} is not yes or no: the cell is left empty.",
+        "« {value} » n'est ni oui ni non : la cellule est laissée vide.",
+    ),
+    # The file as a whole cannot be read (the import fails with what to fix).
+    "not_text": (
+        "This is not a text file: export the sheet as CSV.",
+        "Ce n'est pas un fichier texte : exportez la feuille en CSV.",
+    ),
+    "empty_file": (
+        "The file is empty: it needs a header line naming its columns.",
+        "Le fichier est vide : il lui faut une ligne d'en-tête nommant ses colonnes.",
+    ),
+    "header_unbalanced_quote": (
+        "Line {line}, the header, opens a quote it never closes.",
+        "La ligne {line}, l'en-tête, ouvre un guillemet qu'elle ne ferme jamais.",
+    ),
+    "mapping_unknown_columns": (
+        "The mapping names columns the file does not have: {columns}.",
+        "La correspondance nomme des colonnes que le fichier n'a pas : {columns}.",
+    ),
+    "mapping_unknown_target": (
+        "Column {column!r} is mapped to {target!r}: use one of {fields}, 'attr:<name>' or "
+        "'ignore'.",
+        "La colonne « {column} » est associée à « {target} » : utilisez l'un de {fields}, "
+        "'attr:<nom>' ou 'ignore'.",
+    ),
+    "no_phone_column": (
+        "No column holds the phone number: name it 'Téléphone' or 'Phone', or map it "
+        'explicitly, e.g. mapping={{"Tel. portable": "phone"}}.',
+        "Aucune colonne ne contient le numéro de téléphone : nommez-la « Téléphone », ou "
+        'associez-la explicitement, par ex. mapping={{"Tel. portable": "phone"}}.',
+    ),
+    "stopped": (
+        "The import stopped on an error on our side; the contacts stored before it stay. Send "
+        "the file again to finish it (the rows already stored will count as unchanged).",
+        "L'import s'est arrêté sur une erreur de notre côté ; les contacts déjà enregistrés "
+        "restent. Envoyez de nouveau le fichier pour le terminer (les lignes déjà enregistrées "
+        "compteront comme inchangées).",
+    ),
+    "not_a_consent": (
+        "{value!r} is not yes, no or a date: the cell is left empty.",
+        "« {value} » n'est ni oui, ni non, ni une date : la cellule est laissée vide.",
+    ),
+}
+# Who the other contact is: one the account had, or one this file created.
+OTHER = {
+    "contact_id": ("id {contact_id}", "n° {contact_id}"),
+    "created_line": ("created from line {created_line}", "créé par la ligne {created_line}"),
+}
+
+
+class Reasoned(ValueError):
+    """A failure said by a reason's code and params; its message is the English wording."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(say(code, params, "en"))
+        self.code, self.params = code, params
+
+
+def language_of(country: str) -> str:
+    """The language of an account's import reports (i18n's rule for what people read outside
+    a page: French for French accounts)."""
+    return account_locale(country.upper())
+
+
+def national(phone: str) -> str:
+    """A French report's number in national form (06 12 34 56 78)."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def say(code: str, params: dict[str, Any], language: str) -> str:
+    """The reason `code` in words, in `language` ("fr" or "en")."""
+    french = language == "fr"
+    values = dict(params)
+    for key, (english, in_french) in OTHER.items():
+        if key in params:
+            values["other"] = (in_french if french else english).format(**params)
+    if french and "phone" in values:
+        values["phone"] = national(values["phone"])
+    if french and "country" in values:
+        values["country"] = "la France" if values["country"] == "FR" else values["country"]
+    english, in_french = WORDING[code]
+    return (in_french if french else english).format(**values)
