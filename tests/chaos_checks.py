@@ -44,7 +44,9 @@ def api_deliveries(client, url: str, headers: dict) -> dict[str, dict]:
 
 
 def exported(client, url: str, headers: dict) -> dict[str, dict]:
-    text = client.get(f"{url}/deliveries.csv", headers=headers).get_data(as_text=True)
+    # In English: the columns titled by their codes (a French account's export is in French).
+    export = client.get(f"{url}/deliveries.csv?lang=en", headers=headers)
+    text = export.get_data(as_text=True)
     return {row["phone"]: row for row in csv.DictReader(io.StringIO(text))}
 
 
