@@ -107,13 +107,13 @@ def check_run(run, web, client, url: str, headers: dict, carrier: FaultyCarrier,
     longest = longest_waits(run.samples)
     worst = max((seconds for seconds, _ in longest.values()), default=0.0)
     bound = 2 * run.plan.reconcile_unsure_s
+    by_id = {delivery["id"]: delivery for delivery in deliveries.values()}
+    over = [
+        f"{by_id[i]['phone']} {seconds} s {state}, attempts {timeline(by_id[i])}"
+        for i, (seconds, state) in sorted(longest.items(), key=lambda item: -item[1][0])[:5]
+    ]
     if worst > bound:
-        by_id = {delivery["id"]: delivery for delivery in deliveries.values()}
-        over = sorted(longest.items(), key=lambda item: -item[1][0])[:5]
-        problems.append(f"deliveries due or dialing over {bound} s: " + "; ".join(
-            f"{by_id[i]['phone']} {seconds} s {state}, attempts {timeline(by_id[i])}"
-            for i, (seconds, state) in over
-        ))  # fmt: skip
+        problems.append(f"deliveries due or dialing over {bound} s: " + "; ".join(over))
     problems += chaos_dealt(run, carrier, workers)
     calls = [call for calls in ledger.values() for call in calls]
     return {
@@ -128,6 +128,7 @@ def check_run(run, web, client, url: str, headers: dict, carrier: FaultyCarrier,
             "redis restarts from disk": run.redis_restarts,
             "retry late after the scheduler's death (s)": run.quiet_kill.get("late_s"),
             "longest due or dialing (s)": round(worst, 1),
+            "the five longest": over,
             "numbers dialed more than their attempts": sum("times for" in p for p in problems),
             "customers never dialed": sum("never dialed" in p for p in problems),
             "deliveries by status": dict(statuses),

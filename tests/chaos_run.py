@@ -133,6 +133,10 @@ def run_chaos(plan: Plan, folder: Path, setenv: Callable[[str, str], None]) -> d
     try:
         workers.fill()
         client, url, headers = launch(web, folder, phones, plan)
+        # The first dials meet the kills in mid-request, which spare the last worker up: all
+        # must be up by then (a fast set-up, on an idle machine, launched before they were).
+        until(lambda: len(workers.up()) == plan.workers, 60, "the workers to be up")
+        assert client.post(f"{url}/launch", headers=headers).status_code == 202
         run.url, run.setup_s = url, time.monotonic() - run.started
         run.started = time.monotonic()
         drive(run, web, client, url, headers, workers, redis, carrier, rng)
@@ -151,7 +155,7 @@ def run_chaos(plan: Plan, folder: Path, setenv: Callable[[str, str], None]) -> d
 
 
 def launch(web, folder: Path, phones: list[str], plan: Plan):
-    """An account, a seller, a ready recording, a contact per number, a launched campaign."""
+    """An account, a seller, a ready recording, a contact per number, a campaign to launch."""
     client, runner = web.test_client(), web.test_cli_runner()
     admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
     runner.invoke(args=["account", "set-caller-id", str(admin.account_id), "+33159000000"])
@@ -182,9 +186,7 @@ def launch(web, folder: Path, phones: list[str], plan: Plan):
     with web.app_context():
         db.session.get(Campaign, campaign["id"]).retry_delays_seconds = list(plan.retry_delays_s)
         db.session.commit()
-    url = f"{API}/campaigns/{campaign['id']}"
-    assert client.post(f"{url}/launch", headers=admin.headers).status_code == 202
-    return client, url, admin.headers
+    return client, f"{API}/campaigns/{campaign['id']}", admin.headers
 
 
 def until(condition, timeout: float, what: str, tick=None) -> None:
@@ -206,10 +208,13 @@ def drive(run: Run, web, client, url, headers, workers, redis, carrier, rng) -> 
         elapsed = time.monotonic() - run.started
         workers.fill()
         quiet = run.quiet_kill.get("phase") == "waiting"
-        # A tick is about 0.2 s; the first kill comes by `kill_every_s` at the latest, so a
-        # short run (an idle machine) meets one too.
-        overdue = not workers.kills["random"] and elapsed > plan.kill_every_s
-        if not quiet and (overdue or rng.random() < 0.2 / plan.kill_every_s):
+        # A tick is about 0.2 s. The first kill comes by `kill_every_s` at the latest, sparing
+        # no ready worker if the kills in mid-request left only one: a short run (an idle
+        # machine) meets one too.
+        overdue = not quiet and not workers.kills["random"] and elapsed > plan.kill_every_s
+        if overdue:
+            workers.kill_random(rng, spare=False)
+        elif not quiet and rng.random() < 0.2 / plan.kill_every_s:
             workers.kill_random(rng)
         if (
             plan.redis_persistence == "rdb"
