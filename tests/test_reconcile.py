@@ -160,3 +160,19 @@ def test_a_lost_dial_job_is_queued_again_and_a_running_one_is_not(app, unsure_at
 
         get_redis().flushdb()  # Redis lost: the job and what it knew are gone
         assert reconcile_campaign(campaign_id)["requeued"] == 1
+
+
+def test_a_round_that_died_holding_its_lock_does_not_hold_back_stuck_attempts(
+    app, unsure_attempt
+):
+    """A worker killed mid-round (or Redis lost under it) leaves the round's lock: the next
+    rounds wait for it to expire, but the stuck attempts are settled meanwhile."""
+    campaign_id, attempt_id = unsure_attempt
+    from voicecast.delivery.rounds import run_round
+    from voicecast.redis_client import get_redis
+
+    time_passes(app, attempt_id, minutes=5)
+    with app.app_context():
+        get_redis().set(f"dispatch:lock:{campaign_id}", "a dead round", ex=30)
+        assert run_round(campaign_id) == "another round is running"
+    assert attempt_and_delivery(app, attempt_id) == ("failed", None, "pending")
