@@ -162,9 +162,7 @@ def test_a_lost_dial_job_is_queued_again_and_a_running_one_is_not(app, unsure_at
         assert reconcile_campaign(campaign_id)["requeued"] == 1
 
 
-def test_a_round_that_died_holding_its_lock_does_not_hold_back_stuck_attempts(
-    app, unsure_attempt
-):
+def test_a_round_that_died_holding_its_lock_does_not_hold_back_stuck_attempts(app, unsure_attempt):
     """A worker killed mid-round (or Redis lost under it) leaves the round's lock: the next
     rounds wait for it to expire, but the stuck attempts are settled meanwhile."""
     campaign_id, attempt_id = unsure_attempt
