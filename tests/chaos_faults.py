@@ -127,13 +127,12 @@ class Workers:
             self.kills[why] += 1
             self.fill()
 
-    def kill_random(self, rng: random.Random, min_age_s: float = 20.0, spare: bool = True) -> None:
-        """SIGKILL a worker up for `min_age_s` at least, while another is up too (unless not
-        `spare`: another is starting): a worker takes 10-15 s to start on a loaded 2-core
-        machine, and killing each as it gets ready would measure the machine, not the
-        recovery."""
+    def kill_random(self, rng: random.Random, min_age_s: float = 20.0) -> None:
+        """SIGKILL a worker up for `min_age_s` at least, while another is up too: a worker
+        takes 10-15 s to start on a loaded 2-core machine, and killing each as it gets ready
+        would measure the machine, not the recovery."""
         pids = self.up(min_age_s)
-        if len(pids) > 1 or (pids and not spare and len(self.pids()) > 1):
+        if len(pids) > 1:
             self.kill(rng.choice(pids), "random")
 
     def up(self, min_age_s: float = 20.0) -> list[int]:

@@ -208,12 +208,13 @@ def drive(run: Run, web, client, url, headers, workers, redis, carrier, rng) -> 
         elapsed = time.monotonic() - run.started
         workers.fill()
         quiet = run.quiet_kill.get("phase") == "waiting"
-        # A tick is about 0.2 s. The first kill comes by `kill_every_s` at the latest, sparing
-        # no ready worker if the kills in mid-request left only one: a short run (an idle
-        # machine) meets one too.
+        # A tick is about 0.2 s. The first kill comes by `kill_every_s` at the latest, of a
+        # worker up 10 s with another (the kills in mid-request may have left only one up
+        # 20 s): a short run (an idle machine) meets one too. Killing the last one ready
+        # left none for 16 s at load 7 (a worker also quits when Redis goes).
         overdue = not quiet and not workers.kills["random"] and elapsed > plan.kill_every_s
         if overdue:
-            workers.kill_random(rng, spare=False)
+            workers.kill_random(rng, min_age_s=10.0)
         elif not quiet and rng.random() < 0.2 / plan.kill_every_s:
             workers.kill_random(rng)
         if (
