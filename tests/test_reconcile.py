@@ -13,7 +13,7 @@ API = "/api/v1"
 pytest_plugins = ["tests.carrier_fixtures"]  # carrier, public_app
 
 
-def time_passes(app, attempt_id: int, minutes: int) -> None:
+def time_passes(app, attempt_id: int, minutes: float) -> None:
     """Set-up: move the attempt's clock back, as if `minutes` had gone by since it was sent."""
     from voicecast.extensions import db
     from voicecast.models import Attempt
@@ -104,6 +104,32 @@ def test_a_call_the_carrier_never_got_is_retried(app, unsure_attempt):
     assert (state, sid, delivery) == ("failed", None, "pending")
 
 
+def test_a_dead_dial_jobs_call_is_looked_up_once_its_request_is_over_not_minutes_later(
+    app, unsure_attempt
+):
+    """A worker killed mid-request: its delivery is dialed again (or its call adopted) once the
+    request is over (2 x TWILIO_HTTP_TIMEOUT + 5 s: 25 s), not after RECONCILE_UNSURE_SECONDS
+    (60 s); while its dial job is alive, or the request may still be on its way, it waits."""
+    campaign_id, attempt_id = unsure_attempt
+    from voicecast.delivery import dispatch
+    from voicecast.delivery.reconcile import reconcile_campaign
+    from voicecast.redis_client import get_redis
+
+    job_id = dispatch.dial_job_id(attempt_id)
+    with app.app_context():
+        get_redis().set(f"dial:job:{attempt_id}", job_id)
+        get_redis().set(dispatch.dial_alive_key(job_id), 1, ex=30)  # its job runs
+    time_passes(app, attempt_id, minutes=0.2)  # 12 s: the request may still be on its way
+    with app.app_context():
+        assert reconcile_campaign(campaign_id)["never_placed"] == 0
+    time_passes(app, attempt_id, minutes=0.5)  # 30 s, its job still running
+    with app.app_context():
+        assert reconcile_campaign(campaign_id)["never_placed"] == 0
+        get_redis().delete(dispatch.dial_alive_key(job_id))  # its worker was killed
+        assert reconcile_campaign(campaign_id)["never_placed"] == 1
+    assert attempt_and_delivery(app, attempt_id) == ("failed", None, "pending")
+
+
 def test_a_lost_dial_job_is_queued_again_and_a_running_one_is_not(app, unsure_attempt):
     campaign_id, attempt_id = unsure_attempt
     from voicecast.delivery import dispatch
@@ -134,3 +160,17 @@ def test_a_lost_dial_job_is_queued_again_and_a_running_one_is_not(app, unsure_at
 
         get_redis().flushdb()  # Redis lost: the job and what it knew are gone
         assert reconcile_campaign(campaign_id)["requeued"] == 1
+
+
+def test_a_round_that_died_holding_its_lock_does_not_hold_back_stuck_attempts(app, unsure_attempt):
+    """A worker killed mid-round (or Redis lost under it) leaves the round's lock: the next
+    rounds wait for it to expire, but the stuck attempts are settled meanwhile."""
+    campaign_id, attempt_id = unsure_attempt
+    from voicecast.delivery.rounds import run_round
+    from voicecast.redis_client import get_redis
+
+    time_passes(app, attempt_id, minutes=5)
+    with app.app_context():
+        get_redis().set(f"dispatch:lock:{campaign_id}", "a dead round", ex=30)
+        assert run_round(campaign_id) == "another round is running"
+    assert attempt_and_delivery(app, attempt_id) == ("failed", None, "pending")

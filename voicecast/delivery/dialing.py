@@ -102,7 +102,8 @@ def pace_limits(campaign_id: int, calls_per_second: float) -> list[tuple[str, fl
 def wait_for_slot(job_id: str, limits: list[tuple[str, float]]) -> None:
     """Say the job is alive, then take the call's start slot under `limits` and wait for it."""
     alive = dispatch.dial_alive_key(job_id)
-    wait = take_slot(get_redis(), limits, alive_key=alive, alive_seconds=dispatch.DIAL_ALIVE_S)
+    after = dispatch.dial_alive_after_slot(current_app.config["TWILIO_HTTP_TIMEOUT"])
+    wait = take_slot(get_redis(), limits, alive_key=alive, alive_seconds=after)
     observe(RATE_LIMIT_WAIT, max(wait, 0.0), "slot")
     time.sleep(wait)
 

@@ -229,15 +229,23 @@ def dial_job_id(first_attempt_id: int) -> str:
     return f"dial-{first_attempt_id}"
 
 
-# A running dial job says it is alive for this long, again before each call it places (it then
-# waits at most for its pace slot); an attempt still `created` whose job is neither waiting nor
-# alive has lost it.
-DIAL_ALIVE_S = 30
+# A running dial job says it is alive before each call it places, until that call's slot and
+# `dial_alive_after_slot` more; an attempt still `created` whose job is neither waiting nor
+# alive has lost it. (A fixed 30 s mark held a killed job's other attempts, and their places
+# in max_in_flight, 30 s whatever RECONCILE_LOST_JOB_SECONDS said: test_campaign_chaos.py.)
+DIAL_ALIVE_S = 30  # how long a dial job's id is kept past its timeout
+DIAL_ALIVE_MARGIN_S = 5
 DIAL_BATCH_MAX = 10
 
 
+def dial_alive_after_slot(http_timeout_s: float) -> float:
+    """How long a dial job is taken for alive after its call's slot: the admission window, the
+    claim, and the carrier request (a connect and a read, each up to the HTTP timeout)."""
+    return 2 * http_timeout_s + DIAL_ALIVE_MARGIN_S
+
+
 def dial_alive_key(job_id: str) -> str:
-    """Set (for DIAL_ALIVE_S) by a running dial job before each call it places."""
+    """Set by a running dial job before each call it places (`dial_alive_after_slot`)."""
     return f"dial:alive:{job_id}"
 
 

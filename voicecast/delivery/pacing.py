@@ -19,16 +19,20 @@ from collections.abc import Sequence
 
 from redis import Redis
 
-# KEYS: the limits' keys. ARGV: each limit's interval (s). Returns the wait before our slot (s).
+# KEYS: the caller's alive mark, then the limits' keys. ARGV: how long the mark lasts past the
+# slot (s; 0: no mark), then each limit's interval (s). Returns the wait before our slot (s).
 TAKE_SLOT = """
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
 local slot = now
-for i, key in ipairs(KEYS) do
-  slot = math.max(slot, tonumber(redis.call('GET', key) or '0'))
+for i = 2, #KEYS do
+  slot = math.max(slot, tonumber(redis.call('GET', KEYS[i]) or '0'))
 end
-for i, key in ipairs(KEYS) do
-  redis.call('SET', key, tostring(slot + tonumber(ARGV[i])), 'EX', 3600)
+for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], tostring(slot + tonumber(ARGV[i])), 'EX', 3600)
+end
+if tonumber(ARGV[1]) > 0 then
+  redis.call('SET', KEYS[1], 1, 'EX', math.ceil(slot - now + tonumber(ARGV[1])))
 end
 return tostring(slot - now)
 """
@@ -70,18 +74,16 @@ def take_slot(
     redis: Redis,
     limits: Sequence[tuple[str, float]],
     alive_key: str | None = None,
-    alive_seconds: int = 30,
+    alive_seconds: float = 30,
 ) -> float:
     """Reserve the next start slot under every `(key, calls per second)` limit at once; returns
-    the seconds to wait for it. `alive_key`, if given, is set (for `alive_seconds`) in the same
-    round trip: the caller's "I am alive" mark."""
-    keys = [key for key, _ in limits]
+    the seconds to wait for it. `alive_key`, if given, is set in the same script: the caller's
+    "I am alive" mark, lasting the wait and `alive_seconds` more (so a dead caller is known
+    for dead that long after its slot, however near or far the slot was)."""
+    keys = [alive_key or "cps:no-mark", *(key for key, _ in limits)]
     intervals = [repr(1.0 / (rate * HEADROOM)) for _, rate in limits]
-    with redis.pipeline(transaction=False) as pipe:
-        if alive_key:
-            pipe.set(alive_key, 1, ex=alive_seconds)
-        pipe.eval(TAKE_SLOT, len(keys), *keys, *intervals)
-        return float(pipe.execute()[-1])
+    after = repr(float(alive_seconds)) if alive_key else "0"
+    return float(redis.eval(TAKE_SLOT, len(keys), *keys, after, *intervals))
 
 
 def admit(redis: Redis, limits: Sequence[tuple[str, float]], call_id: str) -> float:

@@ -1,8 +1,9 @@
 """Settling attempts the webhooks did not: the carrier is asked, never guessed at.
 
 - `created` for long: its dial job was lost (Redis emptied): queue it again (it dials once).
-- `dialing` for long: the worker died or the request timed out between the carrier taking the
-  call and our recording its sid. Look the call up by number since just before the dial:
+- `dialing` for long (RECONCILE_UNSURE_SECONDS), or as soon as its dial job is dead and its
+  request over (`unsure`): the worker died or the request timed out between the carrier
+  taking the call and our recording its sid. Look the call up by number since just before the dial:
   adopt it if it exists, else the call was never placed: no attempt was made, and the delivery
   is due again at once (within NEVER_PLACED_RETRIES).
 - queued/ringing/in progress for long: callbacks were lost (e.g. a queued call canceled, which
@@ -21,7 +22,7 @@ from voicecast.carrier import carrier_client
 from voicecast.delivery import attempt_states
 from voicecast.delivery.attempt_states import IN_CALL
 from voicecast.delivery.calls import apply_carrier_status, settle_never_placed
-from voicecast.delivery.dispatch import dial_job_lost, enqueue_dials
+from voicecast.delivery.dispatch import dial_alive_after_slot, dial_job_lost, enqueue_dials
 from voicecast.extensions import db
 from voicecast.models import Attempt, AttemptState, Delivery
 from voicecast.models.base import utcnow
@@ -53,9 +54,7 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
     ]
     enqueue_dials(lost)
     done["requeued"] = len(lost)
-    for attempt in stale(
-        campaign_id, (attempt_states.CLAIMED_STATE,), Attempt.dialed_at, now - unsure_after
-    ):
+    for attempt in unsure(campaign_id, now, unsure_after):
         done["adopted" if settle_unsure(attempt) else "never_placed"] += 1
     for attempt in stale(campaign_id, IN_CALL, Attempt.dialed_at, now - silent_after):
         call = carrier_client().fetch_call(attempt.call_sid)
@@ -63,6 +62,26 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
         done["fetched"] += 1
     db.session.commit()
     return done
+
+
+def unsure(campaign_id: int, now: datetime, unsure_after: timedelta) -> list[Attempt]:
+    """The attempts left `dialing` whose request is over, so the carrier can say whether it
+    took the call: those dialed `unsure_after` ago, and, sooner, those whose dial job is dead
+    (killed, or failed on the request) once the longest a request can take has passed: a
+    killed worker's attempt need not wait out RECONCILE_UNSURE_SECONDS (issue 16's chaos
+    acceptance: nothing left dialing longer than twice that)."""
+    request_over = timedelta(
+        seconds=dial_alive_after_slot(current_app.config["TWILIO_HTTP_TIMEOUT"])
+    )
+    claimed = (attempt_states.CLAIMED_STATE,)
+    candidates = stale(
+        campaign_id, claimed, Attempt.dialed_at, now - min(request_over, unsure_after)
+    )
+    return [
+        attempt
+        for attempt in candidates
+        if attempt.dialed_at < now - unsure_after or dial_job_lost(attempt.id)
+    ]
 
 
 def settle_unsure(attempt: Attempt) -> bool:

@@ -19,18 +19,25 @@ from voicecast.rules.eligibility import CALLING
 
 ROUND_SECONDS = 1.0
 MAX_IDLE_ROUND = timedelta(seconds=60)
-RECONCILE_EVERY_S = 5
+# How often a round settles stuck attempts: a dead dial job's attempts are settled within
+# this of its death being known (`reconcile.unsure`), so a few seconds, not every round.
+RECONCILE_EVERY_S = 2
+PRICING_EVERY_S = 5
+# A round takes milliseconds (reconciling is outside it); a round that died (its worker
+# killed, Redis lost under it) held the next ones back 30 s when this was 30.
+ROUND_LOCK_S = 10
 PRICING_SETTLE = timedelta(seconds=30)  # the carrier writes prices a while after the end
 
 
 def run_round(campaign_id: int) -> str:
-    """One dispatcher round, unless another is running (one at a time per campaign, so
-    max_in_flight holds): then the round is booked a second later."""
+    """Settle stuck work, then one dispatcher round, unless another is running (one at a time
+    per campaign, so max_in_flight holds): then the round is booked a second later."""
     redis = get_redis()
-    lock = redis.lock(f"dispatch:lock:{campaign_id}", timeout=30, blocking=False)
+    lock = redis.lock(f"dispatch:lock:{campaign_id}", timeout=ROUND_LOCK_S, blocking=False)
     # Wake-ups asked from now on (a call ending) must start another round: this one may have
     # read the state before they happened.
     redis.delete(dispatch.wake_key(campaign_id))
+    settle_stuck(campaign_id)
     if not lock.acquire():
         dispatch.schedule_round(campaign_id, utcnow() + timedelta(seconds=ROUND_SECONDS))
         return "another round is running"
@@ -38,6 +45,22 @@ def run_round(campaign_id: int) -> str:
         return dispatch_round(campaign_id)
     finally:
         lock.release()
+
+
+def settle_stuck(campaign_id: int) -> None:
+    """Every RECONCILE_EVERY_S, settle the running campaign's stuck attempts, and have its
+    ended calls priced every PRICING_EVERY_S. Outside the round's lock: both ask the carrier
+    (seconds, at worst), each settles only the rows it locks, and a round held back by the
+    lock of a round that died (its worker killed, or Redis lost under it) must not hold back
+    the attempts that died with it too."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status != CampaignStatus.RUNNING:
+        return
+    redis = get_redis()
+    if redis.set(f"reconcile:{campaign_id}", 1, nx=True, ex=RECONCILE_EVERY_S):
+        reconcile_campaign(campaign_id)
+    if redis.set(f"pricing:asked:{campaign_id}", 1, nx=True, ex=PRICING_EVERY_S):
+        request_pricing(campaign_id)
 
 
 def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
@@ -49,9 +72,6 @@ def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
     rules = rules_of(campaign)
     zones = campaign.zones or [rules.account_zone]
     open_zones = [zone for zone in zones if rules.schedule.is_open(zone, now)]
-    if get_redis().set(f"reconcile:{campaign_id}", 1, nx=True, ex=RECONCILE_EVERY_S):
-        reconcile_campaign(campaign_id, now)  # stuck means minutes: no need to look every round
-        request_pricing(campaign_id)
     if open_zones:
         claimed = dispatch.claim_due(
             campaign, now, campaign.max_in_flight, open_zones, rules.account_zone, rules.preset
