@@ -144,7 +144,11 @@ def test_a_worker_started_after_a_crash_takes_over_the_dead_schedulers_lock(app,
     queued_at = time.monotonic()
     took = seconds_until_run(workers.redis, schedule(app, 5), queued_at, 20)
     print(f"scheduled 5 s ahead, ran after {took} s")
-    assert took is not None and took < 7, f"ran after {took} s\n{workers.logs()}"
+    # The dead scheduler's lock may outlive it by a whole lease, and the new worker must start
+    # (seconds on a loaded machine): at most a lease and 2 s late (9.1 s seen at load 5; 400 s
+    # before schedulers were supervised).
+    due_by = 5 + SCHEDULER_LEASE_S + 2
+    assert took is not None and took < due_by, f"ran after {took} s\n{workers.logs()}"
 
 
 @pytest.mark.parametrize("scheduler_too", [False, True], ids=["worker", "worker-and-scheduler"])
