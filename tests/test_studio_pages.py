@@ -21,11 +21,11 @@ from werkzeug.test import encode_multipart
 from tests.audio import Sounds, make_sounds
 from tests.helpers import Tenant, assert_error, create_tenant
 from voicecast.extensions import db
-from voicecast.i18n import EN
 from voicecast.models import RecordingLink
 from voicecast.models.base import utcnow
 from voicecast.studio.messages import GENERIC, REJECTIONS, rejection_message
 from voicecast.studio.routes import limits
+from voicecast.translations import EN
 
 API = "/api/v1"
 TEMPLATES = Path(__file__).parent.parent / "voicecast" / "templates" / "studio"
