@@ -155,6 +155,8 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "MAX_CONTENT_LENGTH": parse_int(env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, 1024),
         "API_MAX_JSON_BYTES": parse_int(env, "API_MAX_JSON_BYTES", DEFAULT_MAX_JSON_BYTES, 1024),
         "IMPORT_INLINE_BYTES": parse_int(env, "IMPORT_INLINE_BYTES", 256 * 1024, 0),
+        # Processes that read the rows of a file of 20,000 lines or more (1: the worker's own).
+        "IMPORT_PROCESSES": parse_int(env, "IMPORT_PROCESSES", 2, 1),
         "SESSION_COOKIE_SECURE": public_base_url.startswith("https://"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

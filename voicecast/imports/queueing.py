@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from voicecast.extensions import db
@@ -40,7 +41,8 @@ def run_queued_import(import_id: int) -> str:
         return "nothing to import"
     record.status = ImportStatus.RUNNING
     db.session.commit()
-    record = read_import(import_id, record.data or b"")
+    processes = current_app.config["IMPORT_PROCESSES"]
+    record = read_import(import_id, record.data or b"", processes)
     if record.error:
         return f"failed: {record.error}"
     counts = {key: record.report[key] for key in ("rows", "created", "updated", "rejected")}

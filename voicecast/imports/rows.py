@@ -293,20 +293,32 @@ def read_rows(
 ) -> Iterator[ContactRow | Rejected]:
     """The file's contacts and its refused rows, in file order; a second row with the same
     `key` ("phone" or "external_id") as an earlier one is refused."""
-    first_line: dict[tuple[str, str], int] = {}
     reader = RowReader(columns, width, context)
-    for line in lines:
-        if isinstance(line, BadLine):
-            yield Rejected(line.number, line.code, line.params)
+    return deduplicated((read_line(reader, line) for line in lines), key)
+
+
+def read_line(reader: RowReader, line: Line | BadLine) -> ContactRow | Rejected:
+    """The contact `line` gives, or why it gives none (the file's duplicates apart)."""
+    if isinstance(line, BadLine):
+        return Rejected(line.number, line.code, line.params)
+    try:
+        return reader.read(line)
+    except RowError as error:
+        return Rejected(line.number, error.code, error.params)
+
+
+def deduplicated(
+    items: Iterable[ContactRow | Rejected], key: str
+) -> Iterator[ContactRow | Rejected]:
+    """`items` in order, a row repeating an earlier row's number (or external id, when `key`
+    is "external_id") refused; a row without the key refused too."""
+    first_line: dict[tuple[str, str], int] = {}
+    for row in items:
+        if isinstance(row, Rejected):
+            yield row
             continue
-        try:
-            row = reader.read(line)
-        except RowError as error:
-            yield Rejected(line.number, error.code, error.params)
-            continue
-        identity = getattr(row, key)
-        if identity is None:
-            yield Rejected(line.number, "no_external_id")
+        if getattr(row, key) is None:
+            yield Rejected(row.line, "no_external_id")
             continue
         seen = [
             (what, value) for what, value in identities(row, key) if (what, value) in first_line
@@ -315,14 +327,12 @@ def read_rows(
             what, value = seen[0]
             earlier = first_line[what, value]
             if what == "number":
-                yield Rejected(line.number, "duplicate_phone", {"phone": value, "line": earlier})
+                yield Rejected(row.line, "duplicate_phone", {"phone": value, "line": earlier})
             else:
-                yield Rejected(
-                    line.number, "duplicate_external_id", {"value": value, "line": earlier}
-                )
+                yield Rejected(row.line, "duplicate_external_id", {"value": value, "line": earlier})
             continue
         for identity in identities(row, key):
-            first_line[identity] = line.number
+            first_line[identity] = row.line
         yield row
 
 

@@ -13,8 +13,9 @@ from sqlalchemy import select, update
 from voicecast.extensions import db
 from voicecast.imports.columns import BadMapping, Column, map_columns
 from voicecast.imports.legal import LEGAL_FIELDS
+from voicecast.imports.parallel import read_rows_in_processes
 from voicecast.imports.reasons import language_of, say
-from voicecast.imports.rows import CellFailure, Rejected, RowContext, attribute_types, read_rows
+from voicecast.imports.rows import CellFailure, Rejected, RowContext, attribute_types
 from voicecast.imports.source import BadLine, Line, UnreadableFile, read_lines
 from voicecast.imports.standing import standing
 from voicecast.imports.store import upsert_contacts
@@ -46,14 +47,15 @@ def stopped(import_id: int) -> str:
     return say("stopped", {}, language_of(account.country))
 
 
-def read_import(import_id: int, data: bytes) -> ContactImport:
+def read_import(import_id: int, data: bytes, processes: int = 1) -> ContactImport:
     """Import `data`, the file of import `import_id`, and finish its record: done with the
     report, or failed with what to fix (what was stored before the failure stays). Commits.
-    An unexpected error fails the record too, then is raised."""
+    An unexpected error fails the record too, then is raised. `processes` may read the rows
+    of a big file (a worker's job: a web request never forks)."""
     record = db.session.get(ContactImport, import_id)
     account = db.session.get(Account, record.account_id)
     try:
-        report = import_csv(account, data, record.options, lambda: touch(import_id))
+        report = import_csv(account, data, record.options, lambda: touch(import_id), processes)
         error = None
     except (UnreadableFile, BadMapping) as failure:
         db.session.rollback()
@@ -99,14 +101,21 @@ def collector_paused() -> Iterator[None]:
 
 @collector_paused()
 def import_csv(
-    account: Account, data: bytes, options: dict[str, Any], heartbeat: Heartbeat | None = None
+    account: Account,
+    data: bytes,
+    options: dict[str, Any],
+    heartbeat: Heartbeat | None = None,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Import a CSV file's contacts into `account`; returns the report. Raises UnreadableFile
     or BadMapping when the file as a whole cannot be read."""
     header, records, how, tally = read_lines(data)
     columns = map_columns(header, options.get("mapping"))
     lines = list(records)
-    report = import_lines(account, columns, len(header), lines, options, how, heartbeat=heartbeat)
+    report = import_lines(
+        account, columns, len(header), lines, options, how, heartbeat=heartbeat,
+        processes=processes,
+    )  # fmt: skip
     report["lines"] = tally.describe(report["rows"])
     return report
 
@@ -121,9 +130,11 @@ def import_lines(
     how: dict[str, str],
     typed: bool = False,
     heartbeat: Heartbeat | None = None,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Import `lines` read as `columns` (the list is emptied as they are read); `typed` when
-    their attribute cells are JSON values (kept as sent) rather than text (typed by column)."""
+    their attribute cells are JSON values (kept as sent) rather than text (typed by column);
+    `processes`: how many processes may read a big file's rows (voicecast.imports.parallel)."""
     key = options.get("match_on") or "phone"
     if typed:
         types, values = {column.index: "json" for column in columns if column.attribute}, {}
@@ -131,7 +142,7 @@ def import_lines(
         types, values = attribute_types(columns, lines, width)
     context = RowContext(account.country, sellers_by_name(account.id), types, values)
     rows = len(lines)
-    items = read_rows(drained(lines), columns, width, context, key)
+    items = read_rows_in_processes(lines, columns, width, context, key, processes)
     stored = upsert_contacts(account.id, items, key, heartbeat)
     refused = sorted(stored.rejected, key=lambda item: item.line)
     language = language_of(account.country)
@@ -154,14 +165,6 @@ def import_lines(
         "calling": standing(account, stored.phones),
         **how,
     }
-
-
-def drained(lines: list[Line]) -> Iterator[Line]:
-    """The lines in order, each let go once read: the records of a big file are freed while
-    what matching remembers grows, instead of both being held at once."""
-    for index, line in enumerate(lines):
-        lines[index] = None  # type: ignore[call-overload]
-        yield line
 
 
 def error_entry(item: Rejected, language: str) -> dict[str, Any]:
