@@ -4,8 +4,10 @@ sniffing, and no Referer leaving a page whose URL is its own authorisation.
 Our pages hold no inline script, style or event handler (their code and styles are files under
 `static/`; data for a script travels in `<script type="application/json">` blocks, which never
 run), so the policy allows our own origin only, and neither 'unsafe-inline' nor 'unsafe-eval'.
-A response that set a header itself keeps it. The Twilio webhooks that `telephony.fastpath`
-serves before Flask send `WEBHOOK_HEADERS`.
+A response that set a header itself keeps it (RQ's dashboard, which cannot run under this
+policy, sets its own in `observability/rq_admin.py`). The Twilio webhooks that
+`telephony.fastpath` serves before Flask send `WEBHOOK_HEADERS`: TwiML for the carrier, which
+nothing may run, frame or sniff; no Referrer-Policy (no page, no link).
 """
 
 from __future__ import annotations
