@@ -12,10 +12,20 @@ an inline style into a page: both must be refused and reported.
 
 from __future__ import annotations
 
+import io
+import ssl
+import subprocess
+import threading
+import wave
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
+from werkzeug.serving import make_server
 
 from tests.browser import CHROMIUM_ARGS, DESKTOP
 from tests.test_web_login import PASSWORD
@@ -137,4 +147,69 @@ def test_every_page_passes_the_content_security_policy(
     assert page.evaluate("window.inlineRan") is None
     directives = {event["directive"] for event in violations.events}
     assert {"script-src-elem", "style-src-attr"} <= directives, violations.all()
+    context.close()
+
+
+@pytest.fixture
+def tls_server(app: Flask, tmp_path: Path) -> Iterator[str]:
+    """The app served over HTTPS on loopback (a self-signed certificate), as in production,
+    where Flask-WTF's CSRF check also wants a same-origin Referer on every POST."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base_url = f"https://127.0.0.1:{server.server_port}"
+    app.config.update(PUBLIC_BASE_URL=base_url, SESSION_COOKIE_SECURE=True)
+    yield base_url
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+def tone_wav(seconds: float = 6.0) -> bytes:
+    """A 440 Hz tone, 8 kHz mono 16-bit: a file a seller could pick."""
+    import math
+
+    frames = b"".join(
+        int(8000 * math.sin(2 * math.pi * 440 * n / 8000)).to_bytes(2, "little", signed=True)
+        for n in range(int(8000 * seconds))
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(8000)
+        file.writeframes(frames)
+    return out.getvalue()
+
+
+def test_the_recording_page_sends_over_https_without_telling_its_token(
+    app, client, shop, tls_server, browser, tmp_path
+):
+    """The page sends no Referer (its URL is its key), yet its upload must pass the CSRF check,
+    which over HTTPS refuses a POST without a same-origin Referer: the upload names our origin
+    alone, never the page's path."""
+    assert app.config["WTF_CSRF_ENABLED"] is not False
+    token_pages = make_token_pages(app, client, shop)
+    context = browser.new_context(base_url=tls_server, ignore_https_errors=True)
+    page = context.new_page()
+    response = page.goto(token_pages.recording_page)
+    assert response.headers["referrer-policy"] == "no-referrer"
+    sound = tmp_path / "message.wav"
+    sound.write_bytes(tone_wav())
+    page.locator("#file").set_input_files(str(sound))
+    with page.expect_response(lambda r: r.request.method == "POST") as upload:
+        page.get_by_role("button", name="Envoyer le fichier").click()
+    sent = upload.value
+    assert sent.status == 202, sent.text()
+    referer = sent.request.headers.get("referer", "")
+    assert referer == tls_server + "/", referer
+    assert urlsplit(token_pages.recording_page).path.rsplit("/", 1)[1] not in referer
     context.close()
