@@ -112,7 +112,8 @@ def test_the_development_server_s_request_log_holds_no_token(live_server, token_
         assert secret not in caplog.text, caplog.text
 
 
-def test_our_log_lines_hold_no_token_in_text_or_json(caplog):
+def test_our_log_lines_hold_no_token_in_text_or_json(app, caplog):
+    """In a process that built the app (a web or worker process)."""
     log = logging.getLogger("voicecast.somewhere")
     url = "https://hooks.example.com/in?token=s3cr3t&account=7"
     with caplog.at_level(logging.INFO):
@@ -126,6 +127,17 @@ def test_our_log_lines_hold_no_token_in_text_or_json(caplog):
     assert json.loads(JsonFormatter().format(webhook))["message"] == webhook.getMessage()
     assert redis.getMessage() == f"redis at redis://default:{REDACTED}@cache:6379/0"
     assert "s3cr3t" not in caplog.text and "hunter2" not in caplog.text
+    caplog.clear()
+    try:
+        raise ValueError("no such link: /r/Ab_c-12345678901234567890")
+    except ValueError:
+        log.exception("unhandled error on %s %s", "GET", "/r/Ab_c-12345678901234567890")
+    [error] = caplog.records
+    assert "Ab_c-12345678901234567890" not in caplog.text, caplog.text
+    assert f"ValueError: no such link: /r/{REDACTED}" in caplog.text
+    entry = json.loads(JsonFormatter().format(error))
+    assert entry["message"] == f"unhandled error on GET /r/{REDACTED}"
+    assert "Ab_c-" not in entry["exception"] and "ValueError" in entry["exception"]
 
 
 @pytest.mark.parametrize(

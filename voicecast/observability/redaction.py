@@ -5,7 +5,7 @@ link (`/voicemails/<token>`), a signed recording file (`/recordings/<id>-<signat
 any `token=`/`sig=`/`signature=` query value. Whoever reads a log must not be able to follow
 them. `redact` is the one function that hides them; `install` has every log record of the
 process pass through it (gunicorn's access log, werkzeug's request log, ours and the
-libraries'), whatever handler or format writes it.
+libraries'), their tracebacks included, whatever handler or format writes them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ SECRET_QUERY_NAMES = ("token", "access_token", "sig", "signature", "api_key", "p
 SECRET_QUERY = re.compile(
     r"(?P<name>[?&;](?:" + "|".join(SECRET_QUERY_NAMES) + r")=)[^&;#\s\"']+", re.IGNORECASE
 )
+TRACEBACKS = logging.Formatter()
 # `scheme://user:password@host`: a password in a connection URL.
 URL_PASSWORD = re.compile(r"(?P<user>://[^/\s:@\"']*:)[^/\s@\"']+(?=@)")
 
@@ -69,6 +70,8 @@ def install() -> None:
             return record
         # Formatted once here, so the handlers do not format it again.
         record.msg, record.args = redact(message), ()
+        if record.exc_info and not record.exc_text:  # formatters write exc_text when it is set
+            record.exc_text = redact(TRACEBACKS.formatException(record.exc_info))
         return record
 
     redacting_factory.redacts = True  # type: ignore[attr-defined]
