@@ -19,8 +19,11 @@ CHATTY_LOGGERS = ("twilio.http_client",)
 
 def configure_logging(level: str, log_format: str = "text") -> None:
     """Log at `level` (as JSON lines with `log_format` "json"), except the chattiest libraries,
-    which only say more at DEBUG."""
+    which only say more at DEBUG; secrets in URLs redacted from every line."""
+    from voicecast.observability import redaction
+
     logging.basicConfig(level=level)
+    redaction.install()
     if log_format == "json":
         from voicecast.observability.logs import use_json_logs
 
@@ -45,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from voicecast.telephony.inbound import bp as inbound_bp
     from voicecast.telephony.routes import bp as twilio_bp
     from voicecast.web import bp as web_bp
+    from voicecast.web import headers
 
     app = Flask(__name__, instance_path=os.environ.get("VOICECAST_INSTANCE_PATH") or None)
     app.config.from_mapping(load_settings(os.environ, app.instance_path))
@@ -74,6 +78,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.wsgi_app = TwilioWebhooks(app, app.wsgi_app)  # type: ignore[method-assign]
     csrf.exempt(api_bp)  # the API authenticates with bearer keys, not cookies
     register_error_handlers(app)
+    headers.init_app(app)
     cli.register(app)
     observability.init_app(app)  # last: its request-id middleware wraps every other layer
     return app

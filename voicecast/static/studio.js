@@ -254,6 +254,9 @@
       method: "POST",
       body: form,
       credentials: "same-origin",
+      // The page sends no Referer (its URL is its key), but over HTTPS the CSRF check wants a
+      // same-origin one on a POST: this request names our origin alone, never the page's path.
+      referrerPolicy: "strict-origin",
       headers: { "X-CSRFToken": csrfToken, Accept: "application/json" },
     }).then(function (response) {
       return readJson(response).then(function (body) {

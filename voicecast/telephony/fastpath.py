@@ -29,6 +29,7 @@ from voicecast.telephony.signatures import (
     refusal_reason,
     signature_matches,
 )
+from voicecast.web.headers import WEBHOOK_HEADERS
 
 log = logging.getLogger(__name__)
 ROUTE = re.compile(r"/twilio/attempts/([0-9]{1,12})/(answer|status)")
@@ -60,7 +61,11 @@ class TwilioWebhooks:
         data = body.encode()
         start_response(
             STATUS_TEXT[status],
-            [("Content-Type", f"{mimetype}; charset=utf-8"), ("Content-Length", str(len(data)))],
+            [
+                ("Content-Type", f"{mimetype}; charset=utf-8"),
+                ("Content-Length", str(len(data))),
+                *WEBHOOK_HEADERS,
+            ],
         )
         return [data]
 
