@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV)
 	touch $(STAMP)
 
-run: $(STAMP)  ## run the whole service on this machine (Ctrl-C stops it); RUN_ARGS="--port 5001"
-	$(BIN)/voicecast dev $(RUN_ARGS)
+run: $(STAMP)  ## run the whole service on this machine (Ctrl-C stops it); RUN_ARGS="--port 5001"; WHEN="2026-12-07 10:30" (Paris time) runs it under that clock
+	$(if $(WHEN),VENV=$(VENV) scripts/at.sh "$(WHEN)") $(BIN)/voicecast dev $(RUN_ARGS)
 
 test: $(STAMP)  ## lint, then the whole suite on SQLite (and PostgreSQL when it answers)
 	VENV=$(VENV) scripts/test.sh $(TESTS)

@@ -6,12 +6,15 @@ finds exactly the right customers (and warns of the column's failed cell). Both 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 
 from tests.helpers import create_tenant
 from tests.test_contact_import import API, finished_import, upload
+from tests.test_web_login import PASSWORD, log_in
 
 MONDAY = datetime(2026, 12, 7, 10, 30, tzinfo=UTC)  # 11:30 in Paris
 HEADER = (
@@ -173,6 +176,50 @@ def test_bought_over_2_years_ago_finds_exactly_them_and_warns_of_the_failed_cell
         "attr.date_d_achat", "failed_cells", 1
     )  # fmt: skip
     assert made.json["warnings"] == preview.json["warnings"]
+
+
+def test_a_campaign_on_that_segment_warns_in_its_preview_and_on_its_page(
+    runner, client, fr_admin, imported
+):
+    made = client.post(f"{API}/segments", headers=fr_admin.headers, json={
+        "name": "Achat il y a plus de 2 ans",
+        "filter": {"all": [
+            {"field": "attr.date_d_achat", "op": "before", "value": {"years_ago": 2}},
+            {"field": "attr.modele", "op": "contains", "value": "c"}]},
+    })  # fmt: skip
+    assert made.status_code == 201, made.json
+    body = {"name": "Reprise", "audience": {"kind": "segment", "segment_id": made.json["id"]}}
+    campaign = client.post(f"{API}/campaigns", headers=fr_admin.headers, json=body).json
+    preview = client.get(f"{API}/campaigns/{campaign['id']}/preview", headers=fr_admin.headers)
+    assert preview.status_code == 200, preview.json
+    # Only the date column had a failed cell: one warning, the API's in English.
+    (warning,) = preview.json["warnings"]
+    assert warning == {
+        "segment_id": made.json["id"], "segment": "Achat il y a plus de 2 ans",
+        "field": "attr.date_d_achat", "header": "Date d'achat", "code": "failed_cells",
+        "failed_cells": 1, "import_id": made.json["warnings"][0]["import_id"],
+        "message": made.json["warnings"][0]["message"],
+    }  # fmt: skip
+    # The draft's page (its preview in words) says it in French, the column by its header.
+    runner.invoke(args=["user", "set-password", "chef@dupont.example"],
+                  input=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    assert log_in(client, "chef@dupont.example", PASSWORD).status_code == 302
+    page = client.get(f"/campaigns/{campaign['id']}").text
+    said = re.findall(r'<p class="warning" role="alert" data-forecast="warning">([^<]*)</p>', page)
+    assert [unescape(text) for text in said] == [
+        f"Le segment « Achat il y a plus de 2 ans » filtre sur la colonne « Date d'achat », "
+        f"dont 1 cellule n'avait pas le bon type à l'importation n° "
+        f"{warning['import_id']} : ce contact n'y a pas de valeur et aucune condition "
+        f"sur cette colonne ne le retient."
+    ]
+    for english in ("failed_cells", "attr.", "cells", "import ", "date_d_achat"):
+        assert english not in " ".join(said), english
+    # A campaign on everyone warns of nothing.
+    everyone = client.post(f"{API}/campaigns", headers=fr_admin.headers,
+                           json={"name": "Tous", "audience": {"kind": "all"}}).json  # fmt: skip
+    assert 'data-forecast="warning"' not in client.get(f"/campaigns/{everyone['id']}").text
+    url = f"{API}/campaigns/{everyone['id']}/preview"
+    assert client.get(url, headers=fr_admin.headers).json["warnings"] == []
 
 
 def test_a_later_file_without_the_columns_keeps_the_legal_basis(

@@ -17,6 +17,7 @@ from tests.callback_world import (
     record_drop,
 )
 from voicecast.callbacks import sms
+from voicecast.callbacks.wording import caller_name, texts_for
 from voicecast.config import ConfigError, parse_rates
 from voicecast.delivery.pricing import amounts_by_currency
 from voicecast.i18n import local_time, money, number, percent, zone_name
@@ -74,6 +75,15 @@ def test_numbers_are_written_nationally_for_the_account_s_country():
     assert for_people("+12025550123", "US") == "(202) 555-0123"
     assert for_people("+33612345671") == "06 12 34 56 71"
     assert for_people("anonymous", "FR") == "anonymous"
+    # The seller's whisper names a caller the file gave no name by their number, nationally
+    # (the README walkthrough's customers now have names, so it no longer shows this).
+    whisper = texts_for("FR")["whisper"].format(
+        caller=caller_name(None, None, "+33612345610", "FR"), campaign=", campagne Entretien"
+    )
+    assert (
+        whisper
+        == "Rappel de 06 12 34 56 10, campagne Entretien. Appuyez sur 1 pour prendre l'appel."
+    )
 
 
 def test_costs_in_two_currencies_are_converted_or_kept_apart():

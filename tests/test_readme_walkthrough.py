@@ -29,10 +29,12 @@ import pytest
 
 from tests.audio import PAD_SECONDS, SPEECH, speech_wav
 from tests.test_dev_server import ROOT, DevServer, dev_environment, free_port
+from voicecast.rules.holidays_by_zone import holiday_name
 
 README = ROOT / "README.md"
 VENV_BIN = Path(sys.executable).parent  # .venv/bin when run the usual way
 BLOCK = re.compile(r"<!-- walkthrough:begin -->\n```sh\n(.*?)```\n<!-- walkthrough:end -->", re.S)
+PRINTED = re.compile(r"summary lines it printed read:\n\n```\n(.*?)```", re.S)
 CALLBACK = re.compile(r"<!-- callback:begin -->\n```sh\n(.*?)```\n<!-- callback:end -->", re.S)
 LAUNCH_TO_COMPLETED_SECONDS = 60
 SCRIPT_TIMEOUT_SECONDS = 240  # start-up, the recording's processing and 50 contacts included
@@ -97,6 +99,13 @@ def readme_account_create() -> list[str]:
     return [str(VENV_BIN / "voicecast"), *argv[1:]]
 
 
+def readme_printed() -> list[str]:
+    """The lines the README shows the walkthrough printing, but those it shortens (…)."""
+    found = PRINTED.findall(README.read_text())
+    assert len(found) == 1, "README.md needs the walkthrough's printed lines after it"
+    return [line for line in found[0].splitlines() if line.strip() and "…" not in line]
+
+
 def runnable(block: str, key: str, web_port: int, sim_port: int) -> str:
     """The block with only what differs from a developer's machine put in."""
     script, keys = re.subn(r"^KEY=\.\.\..*$", f"KEY={shlex.quote(key)}", block, flags=re.M)
@@ -109,12 +118,14 @@ def runnable(block: str, key: str, web_port: int, sim_port: int) -> str:
     return script
 
 
-def wait_out_the_closed_minute(zone: str = "Europe/Paris") -> None:
-    """The walkthrough's window is 00:00-23:59 in the account's zone: closed for one minute."""
-    now = datetime.now(ZoneInfo(zone))
-    if now.hour == 23 and now.minute >= 57:
-        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=2, microsecond=0)
-        time.sleep((midnight - now).total_seconds())
+def next_open_morning(zone: str = "Europe/Paris") -> str:
+    """A moment the French calling rules are open for the walkthrough's customers, as
+    `scripts/at.sh` takes it: 10:30 in Paris on the next Tuesday, Wednesday or Thursday that is
+    no public holiday of the zone (the preset's own calendar, Alsace-Moselle's included)."""
+    day = datetime.now(ZoneInfo(zone)).date() + timedelta(days=1)
+    while day.weekday() not in (1, 2, 3) or holiday_name("FR", zone, day):
+        day += timedelta(days=1)
+    return f"{day.isoformat()} 10:30 {zone}"
 
 
 def all_deliveries(base: str, key: str) -> list[dict]:
@@ -142,9 +153,14 @@ def settled_ledger(sim_url: str, timeout: float = 15) -> list[dict]:
 
 @pytest.fixture
 def dev(tmp_path: Path) -> Iterator[tuple[DevServer, dict[str, str], int]]:
+    """`make run WHEN=...` at an hour the French rules let calls out (the README's way to try
+    the walkthrough at night): `voicecast dev` and all it starts under that clock."""
     instance = tmp_path / "instance"
     env = fresh_environment(instance)
-    server = DevServer(instance, free_port(), env)
+    port = free_port()
+    at = [str(ROOT / "scripts" / "at.sh"), next_open_morning()]
+    command = [*at, sys.executable, "-m", "voicecast", "dev", "--port", str(port)]
+    server = DevServer(instance, port, {**env, "VENV": str(VENV_BIN.parent)}, command)
     yield server, env, int(env["SIMULATOR_PORT"])
     try:
         if server.process.poll() is None:
@@ -184,12 +200,11 @@ def test_the_readme_walkthrough_delivers_50_calls_within_a_minute(dev, tmp_path:
     block = readme_block()
     workdir = tmp_path / "walkthrough"
     workdir.mkdir()
-    (upload_name,) = re.findall(r"file=@(\S+)", block)
+    (upload_name,) = re.findall(r"file=@(\S+) \$B/recordings", block)  # the message
     speech_wav(workdir / upload_name, SPEECH, PAD_SECONDS, PAD_SECONDS)
     script = workdir / "walkthrough.sh"
     script.write_text(runnable(block, key, web_port, sim_port))
 
-    wait_out_the_closed_minute()
     try:
         ran = subprocess.run(
             ["bash", "-eu", str(script)],
@@ -217,10 +232,21 @@ def test_the_readme_walkthrough_delivers_50_calls_within_a_minute(dev, tmp_path:
     printed = re.search(r"finished (\d+) s after launch", ran.stdout)
     assert printed and int(printed.group(1)) < LAUNCH_TO_COMPLETED_SECONDS, shown
 
-    deliveries = all_deliveries(base, key)
+    # The figures the README shows are the ones its commands print.
+    for line in readme_printed():
+        assert line in ran.stdout.splitlines(), f"the README shows {line!r}{shown}"
+
+    # The 10 customers of the file without a legal basis (06 12 34 56 60 to 69) are left
+    # out, and say why; the 50 others are called.
+    everyone = all_deliveries(base, key)
+    excluded = [d for d in everyone if d["status"] == "excluded"]
+    assert sorted(d["phone"] for d in excluded) == [f"+336123456{n}" for n in range(60, 70)]
+    assert {d["reason"] for d in excluded} == {"no_legal_basis"}, excluded
+    deliveries = [d for d in everyone if d["status"] != "excluded"]
     phones = [d["phone"] for d in deliveries]
     assert len(phones) == len(set(phones)) == 50, phones
     counts = {state: n for state, n in campaign["counts"].items() if n}
+    assert counts.pop("excluded") == 10, counts
     assert set(counts) == {"voicemail_left", "human_reached", "busy", "no_answer", "failed"}, (
         f"the README's numbers should give every kind of outcome: {counts}"
     )
@@ -281,8 +307,9 @@ def test_the_readme_walkthrough_delivers_50_calls_within_a_minute(dev, tmp_path:
     )  # fmt: skip
     shown = f"\n--- the callback printed ---\n{ran.stdout}{ran.stderr}{log_tail()}"
     assert ran.returncode == 0, shown
-    assert "Rappel de +33612345610" not in ran.stdout  # a contact is named by their number...
-    assert "Rappel de 06 12 34 56 10, campagne Entretien 2 ans." in ran.stdout, shown
+    # The seller hears who calls by the name the customer file gave (never a raw number).
+    assert "Rappel de +33612345610" not in ran.stdout
+    assert "Rappel de Camille Client 10, campagne Entretien 2 ans." in ran.stdout, shown
     [callback] = http_json(f"{base}/api/v1/callbacks", key)["items"]
     assert (callback["route"], callback["outcome"], callback["campaign_id"]) == (
         "last_message", "connected", 1), shown  # fmt: skip

@@ -6,6 +6,8 @@ code elsewhere asks here rather than reading `dialect.name` itself.
 - `insert_for(model)`: the dialect's INSERT, which has ON CONFLICT DO NOTHING.
 - `skip_locked(select)`: FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has no row locks (one
   writer at a time), where the statement's own guards keep a claim atomic.
+- `for_writing(select)`: rows read to be written from what they say (a read-modify-write):
+  FOR UPDATE on PostgreSQL, the database's write lock taken first on SQLite.
 - `bind_datetime` / `bind_date`: a timestamp or a date as the driver takes it, for the plain
   SQL of `voicecast.hotsql` (what SQLAlchemy would send: SQLite keeps them as text).
 - `epoch_seconds(column)`: seconds since 1970 of a timestamp column, in SQL.
@@ -19,7 +21,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, cast, func
+from sqlalchemy import Integer, Select, cast, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 
@@ -52,6 +54,19 @@ def skip_locked(stmt: Select) -> Select:
     """`stmt` locking the rows it reads, skipping those another transaction holds, where the
     database has row locks (PostgreSQL)."""
     return stmt.with_for_update(skip_locked=True) if is_postgresql() else stmt
+
+
+def for_writing(stmt: Select) -> Select:
+    """`stmt`, whose rows this transaction will write from what it reads, so that no other
+    writer commits a change to them in between (which the write would undo): FOR UPDATE on
+    PostgreSQL (order the rows by id, so two such readers never wait on each other in a
+    cycle); SQLite locks the whole database for a writer, so its write lock is taken now, by a
+    write of nothing to the statement's table, and held until the transaction ends."""
+    if is_postgresql():
+        return stmt.with_for_update()
+    table = stmt.get_final_froms()[0]
+    db.session.execute(text(f"UPDATE {table.name} SET id = id WHERE 0"))
+    return stmt
 
 
 def epoch_seconds(column: Any) -> Any:

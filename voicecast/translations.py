@@ -338,4 +338,18 @@ EN: dict[str, str] = {
     "{count} appels : le dernier premier appel {when}.": (
         "{count} calls: the last first attempt {when}."
     ),
+    "Le segment « {segment} » filtre sur la colonne « {column} », dont 1 cellule n'avait pas le "
+    "bon type à l'importation n° {import_id} : ce contact n'y a pas de valeur et aucune condition "
+    "sur cette colonne ne le retient.": (
+        'Segment "{segment}" filters on the column "{column}", 1 cell of which did not fit its '
+        "type in import {import_id}: that contact has no value there and no condition on the "
+        "column matches it."
+    ),
+    "Le segment « {segment} » filtre sur la colonne « {column} », dont {count} cellules "
+    "n'avaient pas le bon type à l'importation n° {import_id} : ces contacts n'y ont pas de "
+    "valeur et aucune condition sur cette colonne ne les retient.": (
+        'Segment "{segment}" filters on the column "{column}", {count} cells of which did not '
+        "fit its type in import {import_id}: those contacts have no value there and no "
+        "condition on the column matches them."
+    ),
 }

@@ -19,6 +19,7 @@ from voicecast.models import Account
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import CampaignStatus
 from voicecast.rules.waiting import local_text as local
+from voicecast.segments.warnings import campaign_warnings
 
 
 class LimitOut(Output):
@@ -62,6 +63,17 @@ class EtaOut(Output):
     )
 
 
+class AudienceWarning(Output):
+    segment_id: int
+    segment: str = Field(description="The segment's name.")
+    field: str = Field(description="The attribute its filter reads, e.g. attr.date_d_achat.")
+    header: str = Field(description="That column's header in the import's file.")
+    code: str = Field(description="failed_cells")
+    failed_cells: int = Field(description="Its cells that did not fit the column's type.")
+    import_id: int = Field(description="The import they failed in (see its cell_errors).")
+    message: str
+
+
 class PreviewOut(Output):
     audience: int = Field(description="Contacts in the audience now.")
     to_call: int = Field(description="How many would be called.")
@@ -85,6 +97,12 @@ class PreviewOut(Output):
     )
     max_cost_text: str = Field(description="max_cost, written the same way.")
     calling_rules: dict
+    warnings: list[AudienceWarning] = Field(
+        default_factory=list,
+        description="The audience segment's warnings (as GET /segments/{id} gives them): a "
+        "filter on a column some of whose cells did not fit its type, whose contacts match no "
+        "comparison there.",
+    )
     assumptions: list[str]
 
 
@@ -113,6 +131,7 @@ def preview_campaign(campaign_id: int):
         estimated_cost_text=money(result.estimated_cost, result.currency, locale),
         max_cost_text=money(result.max_cost, result.currency, locale),
         calling_rules=result.rules.describe(),
+        warnings=[AudienceWarning(**found) for found in campaign_warnings(campaign)],
         assumptions=[
             "the pace is the lowest of the limits in pace.limits",
             "no other campaign shares the carrier account's pace",

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pydantic import Field, model_validator
 from sqlalchemy import select
 
+from voicecast import dialects
 from voicecast.api import bp
 from voicecast.api.auth import current_principal
 from voicecast.api.contacts import ContactOut, get_visible_contact
@@ -211,7 +212,23 @@ def contacts_of(account, items: list[ConsentItem]):
         seen[contact.id] = index
         found[index] = contact
     errors.sort(key=lambda error: error.index)
+    locked(sorted(seen))
     return found, errors
+
+
+def locked(contact_ids: list[int]) -> None:
+    """Lock the contacts (`dialects.for_writing`, in the order of their ids) and read their
+    legal basis again: an import writing the same contacts meanwhile waits for this
+    transaction, or this one for it, so neither undoes the other's consent (`merged` sees
+    what the other wrote)."""
+    for start in range(0, len(contact_ids), 500):
+        stmt = (
+            select(Contact)
+            .where(Contact.id.in_(contact_ids[start : start + 500]))
+            .order_by(Contact.id)
+            .execution_options(populate_existing=True)
+        )
+        db.session.scalars(dialects.for_writing(stmt)).all()
 
 
 def account_contacts(account_id: int, column, values: list) -> dict:

@@ -75,3 +75,22 @@ def forecast_texts(result: Forecast, campaign: Campaign, account_zone: str) -> d
             "Dernière relance au plus tard {when}, si toutes les tentatives servent."
         ).format(when=moment(result.eta.last_retry, account_zone))
     return {"pace": pace, "last_call": last, "pauses": [pause_text(p) for p in result.eta.pauses]}
+
+
+def warning_text(warning: dict[str, object]) -> str:
+    """A segment warning (`voicecast.segments.warnings.campaign_warnings`) in the page's
+    words, the column named by its header in the file."""
+    count = int(warning["failed_cells"])  # type: ignore[call-overload]
+    text = (
+        _("Le segment « {segment} » filtre sur la colonne « {column} », dont 1 cellule n'avait "
+          "pas le bon type à l'importation n° {import_id} : ce contact n'y a pas de valeur et "
+          "aucune condition sur cette colonne ne le retient.")
+        if count == 1
+        else _("Le segment « {segment} » filtre sur la colonne « {column} », dont {count} "
+               "cellules n'avaient pas le bon type à l'importation n° {import_id} : ces contacts "
+               "n'y ont pas de valeur et aucune condition sur cette colonne ne les retient.")
+    )  # fmt: skip
+    return text.format(
+        segment=warning["segment"], column=warning["header"], count=count,
+        import_id=warning["import_id"],
+    )  # fmt: skip

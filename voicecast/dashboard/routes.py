@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from voicecast.dashboard import bp
 from voicecast.dashboard.figures import STAGES, campaign_figures
-from voicecast.dashboard.forecast_text import forecast_texts
+from voicecast.dashboard.forecast_text import forecast_texts, warning_text
 from voicecast.dashboard.people import contact_history, search_contacts, seller_lines
 from voicecast.dashboard.wording import day_names, labels, page_texts
 from voicecast.delivery import controls
@@ -22,6 +22,7 @@ from voicecast.models import Contact
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.rules.campaigns import rules_of
+from voicecast.segments.warnings import campaign_warnings
 
 CONTROLS = {"pause": controls.pause, "resume": controls.resume, "cancel": controls.cancel}
 POLL_SECONDS = 2
@@ -87,7 +88,9 @@ def draft_forecast(campaign: Campaign, zone: str) -> dict | None:
     """A draft's forecast in words (the preview's), None once launched."""
     if campaign.status != CampaignStatus.DRAFT:
         return None
-    return forecast_texts(forecast(campaign, utcnow()), campaign, zone)
+    texts = forecast_texts(forecast(campaign, utcnow()), campaign, zone)
+    texts["warnings"] = [warning_text(found) for found in campaign_warnings(campaign)]
+    return texts
 
 
 @bp.get("/campaigns/<int:campaign_id>/figures.json")

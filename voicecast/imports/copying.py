@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from queue import Queue
 from threading import Thread
+from typing import Any
 
 from voicecast.extensions import db
-from voicecast.imports.legal import LEGAL_COLUMNS
+from voicecast.imports.legal import LEGAL_COLUMNS, LegalCells, merged
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow
 
 COPIED = ("account_id", "phone", "first_name", "last_name", "email", "external_id",
@@ -37,7 +39,7 @@ class CopyWriter:
 
     def __init__(self) -> None:
         self.connection = db.engine.raw_connection()
-        self.pending: Queue[tuple[bool, str] | None] = Queue(maxsize=AHEAD)
+        self.pending: Queue[tuple[bool, str, Changes | None] | None] = Queue(maxsize=AHEAD)
         self.failure: BaseException | None = None
         self.changed = 0
         self.thread = Thread(target=self.run, name="contacts-copy", daemon=True)
@@ -47,25 +49,26 @@ class CopyWriter:
         """Create contacts from COPY text in COPIED's order."""
         self.put(False, text)
 
-    def update(self, text: str) -> None:
-        """Change known contacts from COPY text in COPIED's order, ids first."""
-        self.put(True, text)
+    def update(self, text: str, changes: Changes) -> None:
+        """Change known contacts from COPY text in COPIED's order, ids first; `changes`: the
+        same contacts' ids and the legal basis their rows give (see `apply_changes`)."""
+        self.put(True, text, changes)
 
-    def put(self, updating: bool, text: str) -> None:
+    def put(self, updating: bool, text: str, changes: Changes | None = None) -> None:
         if self.failure is not None:
             self.close()
-        self.pending.put((updating, text))
+        self.pending.put((updating, text, changes))
 
     def run(self) -> None:
         connection = self.connection.driver_connection
         while (item := self.pending.get()) is not None:
             if self.failure is not None:
                 continue  # drain what is queued: the first failure is what counts
-            updating, text = item
+            updating, text, changes = item
             try:
                 with connection.cursor() as cursor:
                     if updating:
-                        self.changed += apply_changes(cursor, text)
+                        self.changed += apply_changes(cursor, text, changes)
                     else:
                         with cursor.copy(COPY_NEW) as copy:
                             copy.write(text)
@@ -165,14 +168,52 @@ UPDATE_FROM_CHANGES = (
 BY_PRIMARY_KEY = ("SET LOCAL enable_hashjoin = off", "SET LOCAL enable_mergejoin = off")
 
 
-def apply_changes(cursor, text: str) -> int:
+@dataclass
+class Changes:
+    """What a text of changes does, beside its text: the contacts it changes (`ids`), and for
+    those whose row gives a legal basis, the row's cells and the columns the text writes
+    (`voicecast.imports.legal.merged` of the contact as the window found it)."""
+
+    ids: list[int]
+    now: datetime
+    legal: list[tuple[int, LegalCells, dict[str, Any]]] = field(default_factory=list)
+
+
+LOCK_CHANGED = (
+    f"SELECT id, {', '.join(LEGAL_COLUMNS)} FROM contacts WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+)
+SET_LEGAL = (
+    f"UPDATE contacts SET {', '.join(f'{name} = %s' for name in LEGAL_COLUMNS)} WHERE id = %s"
+)
+
+
+def apply_changes(cursor, text: str, changes: Changes) -> int:
     """Apply COPY text of changes (ids first) to the contacts they name: COPYed into a
     temporary table, then one UPDATE ... FROM it (an UPDATE per contact cost 35 s for 200,000)
-    of the contacts they change. Returns how many were changed; does not commit."""
+    of the contacts they change. Returns how many were changed; does not commit.
+
+    The contacts are locked first (in the order of their ids, as `POST /contacts/consents`
+    locks them), and the legal basis of each row that gives one is joined again to what the
+    contact has now: one written since the window was looked up (a consent the API recorded
+    meanwhile) is kept as `merged` keeps it, never overwritten."""
+    cursor.execute(LOCK_CHANGED, (changes.ids,))
+    now_on_record = {
+        contact_id: dict(zip(LEGAL_COLUMNS, legal, strict=True))
+        for contact_id, *legal in cursor.fetchall()
+    }
+    again = [
+        (*(values[name] for name in LEGAL_COLUMNS), contact_id)
+        for contact_id, cells, written in changes.legal
+        if contact_id in now_on_record
+        and (values := merged(now_on_record[contact_id], cells, changes.now)) != written
+    ]
     cursor.execute(CHANGES_TABLE)
     with cursor.copy(COPY_CHANGES) as copy:
         copy.write(text)
     for setting in BY_PRIMARY_KEY:  # until the transaction ends
         cursor.execute(setting)
     cursor.execute(UPDATE_FROM_CHANGES)
-    return cursor.rowcount
+    changed = cursor.rowcount
+    if again:  # rare: written by another while this window was read
+        cursor.executemany(SET_LEGAL, again)
+    return changed

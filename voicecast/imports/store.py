@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 
 from voicecast import dialects
 from voicecast.extensions import db
-from voicecast.imports.copying import CopyWriter, copy_lines, copy_text
+from voicecast.imports.copying import Changes, CopyWriter, copy_lines, copy_text
 from voicecast.imports.legal import LEGAL_COLUMNS, NOTHING, LegalCells, merged
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow, Rejected
 from voicecast.models import Contact
@@ -194,9 +194,12 @@ def existing_contacts(account_id: int, rows: list[ContactRow]) -> list[tuple]:
 
 
 def current_values(contact_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """What an update may change of each contact, by id."""
+    """What an update may change of each contact, by id, read to be written
+    (`dialects.for_writing`: no other writer, `POST /contacts/consents` say, changes them
+    before this transaction ends)."""
     columns = [CONTACTS.c[name] for name in UPDATED]
     stmt = select(CONTACTS.c.id, *columns).where(CONTACTS.c.id.in_(contact_ids))
+    stmt = dialects.for_writing(stmt.order_by(CONTACTS.c.id))
     return {contact_id: dict(zip(UPDATED, values, strict=True))
             for contact_id, *values in db.session.execute(stmt)}  # fmt: skip
 
@@ -229,14 +232,20 @@ def update_known(
     (returns how many it changed; does not commit)."""
     if writer is not None:
         ids = [str(contact_id) for contact_id, _ in changes]
-        writer.update(copy_lines(ids, [row for _, row in changes], now, flagged=True))
+        told = Changes(
+            [contact_id for contact_id, _ in changes],
+            now,
+            [(contact_id, row.legal, row.legal_values) for contact_id, row in changes
+             if row.legal is not None and row.legal_values is not None],
+        )  # fmt: skip
+        writer.update(copy_lines(ids, [row for _, row in changes], now, flagged=True), told)
         return 0
     current = current_values([contact_id for contact_id, _ in changes])
     changed = [
         {"_id": contact_id, **values, "updated_at": now}
         for contact_id, row in changes
         if contact_id in current
-        and not same(values := updated_values(current[contact_id], row), current[contact_id])
+        and not same(values := updated_values(current[contact_id], row, now), current[contact_id])
     ]
     if changed:
         db.session.execute(UPDATE_KNOWN, changed)
@@ -322,15 +331,17 @@ def new_contact(account_id: int, row: ContactRow, now) -> dict:
             **(row.legal_values or {}), "created_at": now, "updated_at": now}  # fmt: skip
 
 
-def updated_values(current: dict[str, Any], row: ContactRow) -> dict[str, Any]:
+def updated_values(current: dict[str, Any], row: ContactRow, now: datetime) -> dict[str, Any]:
     """A known contact's values once `row` is applied: what the row leaves empty is kept, its
-    attributes are merged over the contact's (as `copying.NEW_VALUES` on PostgreSQL)."""
+    attributes are merged over the contact's (as `copying.NEW_VALUES` on PostgreSQL), its legal
+    basis joins the contact's as it is now (`current`, read locked: not as it was when the
+    window was looked up, which another writer may have changed since)."""
     values = {name: current[name] if (given := getattr(row, name)) is None else given
               for name in (*KEPT_UNLESS_GIVEN, "timezone")}  # fmt: skip
     values["phone"], values["line_type"] = row.phone, row.line_type
     values["attributes"] = {**(current["attributes"] or {}), **row.attributes}
-    legal = row.legal_values
-    values.update(legal if legal is not None else {name: current[name] for name in LEGAL_COLUMNS})
+    on_record = {name: current[name] for name in LEGAL_COLUMNS}
+    values.update(on_record if row.legal is None else merged(on_record, row.legal, now))
     return values
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from voicecast.extensions import db
-from voicecast.models import ContactImport, ImportStatus
+from voicecast.models import Campaign, ContactImport, ImportStatus, Segment
 from voicecast.segments.filters import ATTRIBUTE
 
 RECENT_IMPORTS = 20  # how far back the imports are read for an attribute's column
@@ -30,9 +30,10 @@ def attribute_names(node: Any) -> Iterator[str]:
         yield field[len(ATTRIBUTE) :]
 
 
-def latest_columns(account_id: int) -> dict[str, dict[str, int]]:
+def latest_columns(account_id: int) -> dict[str, dict[str, Any]]:
     """Each attribute column of the account's recent imports, as the latest import giving it
-    left it: `import_id` and `failed` (its cells that did not fit its type)."""
+    left it: `import_id`, `failed` (its cells that did not fit its type) and `header` (the
+    column's header in that file)."""
     found: dict[str, dict[str, int]] = {}
     stmt = (
         select(ContactImport.id, ContactImport.report)
@@ -44,12 +45,13 @@ def latest_columns(account_id: int) -> dict[str, dict[str, int]]:
         for column in (report or {}).get("columns", ()):
             name = column.get("attribute")
             if name and name not in found:
-                found[name] = {"import_id": import_id, "failed": column.get("failed", 0)}
+                found[name] = {"import_id": import_id, "failed": column.get("failed", 0),
+                               "header": column.get("header") or name}  # fmt: skip
     return found
 
 
 def failed_cell_warnings(
-    filter_: dict[str, Any], columns: dict[str, dict[str, int]]
+    filter_: dict[str, Any], columns: dict[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """For each attribute the filter reads whose column had cells that did not fit its type
     (`columns`: `latest_columns`), a warning naming it."""
@@ -69,3 +71,26 @@ def failed_cell_warnings(
         for name in wanted
         if name in columns and columns[name]["failed"]
     ]
+
+
+def audience_segment(campaign: Campaign) -> Segment | None:
+    """The segment a campaign's audience is, if it is one of its account's."""
+    audience = campaign.audience or {}
+    if audience.get("kind") != "segment":
+        return None
+    segment = db.session.get(Segment, audience.get("segment_id"))
+    return segment if segment is not None and segment.account_id == campaign.account_id else None
+
+
+def campaign_warnings(campaign: Campaign) -> list[dict[str, Any]]:
+    """The warnings of the segment a campaign calls (none for another audience): its preview
+    shows them, in the API and on the draft's page."""
+    segment = audience_segment(campaign)
+    if segment is None:
+        return []
+    columns = latest_columns(campaign.account_id)
+    return [
+        {**warning, "segment_id": segment.id, "segment": segment.name,
+         "header": columns[warning["field"].removeprefix(ATTRIBUTE)]["header"]}
+        for warning in failed_cell_warnings(segment.filter, columns)
+    ]  # fmt: skip
