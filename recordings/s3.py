@@ -45,15 +45,20 @@ BAD_CREDENTIALS = {
     "SignatureDoesNotMatch",
     "InvalidToken",
     "ExpiredToken",
-    "AuthorizationHeaderMalformed",
 }
-# Short connect timeouts and few retries: a wrong endpoint stops the start within seconds.
-CLIENT_CONFIG = Config(
-    connect_timeout=5,
-    read_timeout=60,
-    retries={"max_attempts": 3, "mode": "standard"},
-    s3={"addressing_style": "path"},  # MinIO and most others; AWS accepts it too
-)
+WRONG_REGION = {"AuthorizationHeaderMalformed", "PermanentRedirect", "301"}
+
+
+def client_config(endpoint_url: str | None) -> Config:
+    """Short connect timeouts and few retries, so a wrong endpoint stops the start within
+    seconds; bucket names in the path for another service's endpoint (MinIO and others need no
+    wildcard DNS then), AWS's own choice for AWS."""
+    return Config(
+        connect_timeout=5,
+        read_timeout=60,
+        retries={"max_attempts": 3, "mode": "standard"},
+        s3={"addressing_style": "path" if endpoint_url else "auto"},
+    )
 
 
 def error_code(error: ClientError) -> str:
@@ -76,7 +81,10 @@ class S3Storage:
         self.endpoint_url = endpoint_url
         try:
             self.client = boto3.session.Session().client(
-                "s3", endpoint_url=endpoint_url, region_name=region, config=CLIENT_CONFIG
+                "s3",
+                endpoint_url=endpoint_url,
+                region_name=region,
+                config=client_config(endpoint_url),
             )
         except ValueError as error:  # botocore's word for an endpoint that is not a URL
             raise StorageMisconfigured("AWS_ENDPOINT_URL", str(error)) from None
@@ -192,6 +200,10 @@ class S3Storage:
                 )
             if code in NOT_FOUND:
                 return ObjectNotFound(key)
+            if code in WRONG_REGION:
+                return StorageMisconfigured(
+                    "AWS_REGION", f"the bucket {self.bucket!r} is in another region ({code})"
+                )
             if code in BAD_CREDENTIALS:
                 return StorageMisconfigured(
                     "AWS_ACCESS_KEY_ID",

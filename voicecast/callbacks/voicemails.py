@@ -10,6 +10,7 @@ import logging
 from redis.exceptions import RedisError
 
 from voicecast.carrier import carrier_client
+from voicecast.carrier.errors import PermanentCarrierError
 from voicecast.extensions import db
 from voicecast.jobs import KEEP_VOICEMAIL
 from voicecast.media.store import get_storage, voicemail_key
@@ -34,11 +35,17 @@ def keep(call: InboundCall) -> str:
 
 
 def keep_voicemail(call_id: int) -> str:
-    """The job's body: keep callback `call_id`'s voicemail."""
+    """The job's body: keep callback `call_id`'s voicemail. One the carrier no longer has (it
+    refuses for good) is given up: trying again cannot bring it back. A passing failure raises,
+    and the voicemail's page copies it when first played."""
     call = db.session.get(InboundCall, call_id)
     if call is None or not call.recording_url:
         return "no voicemail"
-    return keep(call)
+    try:
+        return keep(call)
+    except PermanentCarrierError as error:
+        log.warning("callback %s: the carrier refused its voicemail (%s)", call_id, error)
+        return f"not at the carrier: {error}"
 
 
 def request_copy(call: InboundCall) -> None:
