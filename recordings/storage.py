@@ -85,7 +85,8 @@ class Storage(Protocol):
         ...
 
     def sha256(self, key: str) -> str | None:
-        """The stored object's SHA-256 (hex); None when the store does not know it."""
+        """The stored object's SHA-256 (hex), None when the store does not know it (an object
+        written by another tool); raises ObjectNotFound."""
         ...
 
     def list_keys(self) -> Iterator[str]:
