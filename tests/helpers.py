@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 
 from flask import Flask
@@ -117,3 +118,14 @@ def one_contact_campaign(runner: FlaskCliRunner, client: FlaskClient) -> dict:
         headers=admin.headers,
         json={"name": "X", "audience": {"kind": "all"}, "max_attempts": 2},
     ).json
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a process a test started: SIGTERM, then SIGKILL if it is still there after
+    `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

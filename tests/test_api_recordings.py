@@ -74,6 +74,9 @@ def test_a_sellers_upload_becomes_a_telephone_ready_active_recording(
     assert abs(integrated_loudness(carrier.data) - (-19.0)) <= 1.0
     again = client.get(ready["carrier_url"], headers={"If-None-Match": carrier.headers["ETag"]})
     assert again.status_code == 304
+    first = client.get(ready["carrier_url"], headers={"Range": "bytes=0-43"})  # a player
+    assert first.status_code == 206 and first.data == carrier.data[:44]
+    assert first.headers["Content-Range"] == f"bytes 0-43/{len(carrier.data)}"
     preview = client.get(ready["preview_url"])
     assert preview.status_code == 200 and preview.mimetype == "audio/mpeg"
 

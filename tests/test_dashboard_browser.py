@@ -18,7 +18,7 @@ import pytest
 
 from tests.audio import Sounds, make_sounds
 from tests.browser import DESKTOP, PHONE, logged_in_page, screenshot
-from tests.helpers import create_tenant
+from tests.helpers import create_tenant, stop_process
 from tests.test_campaign_delivery import upload
 from voicecast.i18n import NNBSP
 
@@ -42,12 +42,7 @@ def worker(app, carrier, public_app, tmp_path) -> Iterator[subprocess.Popen]:
         [sys.executable, "-m", "workers"], env=dict(os.environ), stdout=log, stderr=log
     )
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_process(process)
     log.close()
 
 

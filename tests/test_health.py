@@ -22,11 +22,12 @@ def app_with(**config) -> Iterator[Flask]:
             db.engine.dispose()
 
 
-def test_healthz_reports_database_and_redis(client):
+def test_healthz_reports_database_redis_and_storage(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json["status"] == "ok"
     assert response.json["database"]["ok"] and response.json["redis"]["ok"]
+    assert response.json["storage"]["ok"]  # the recordings folder, writable
 
 
 def test_healthz_is_503_when_redis_is_down(app, tmp_path):

@@ -65,7 +65,8 @@ def fresh_environment(instance: Path) -> dict[str, str]:
     Redis, SQLite and simulator with their defaults (the simulator on a free port)."""
     env = dev_environment(instance)
     prefixes = ("TWILIO_", "RECORDING_", "RECONCILE_")
-    names = {"SIMULATOR_CPS", "RECORDINGS_DIR", "SECRET_KEY", "MAX_UPLOAD_BYTES"}
+    names = {"SIMULATOR_CPS", "RECORDINGS_DIR", "RECORDINGS_STORAGE_URL", "SECRET_KEY"}
+    names |= {"MAX_UPLOAD_BYTES", "AWS_ENDPOINT_URL"}
     names |= {"API_MAX_JSON_BYTES", "LOG_LEVEL"}
     return {k: v for k, v in env.items() if not k.startswith(prefixes) and k not in names}
 

@@ -42,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from voicecast.errors import register_error_handlers
     from voicecast.extensions import csrf, db, login_manager, migrate
     from voicecast.health.routes import bp as health_bp
+    from voicecast.media import store
     from voicecast.media.routes import bp as media_bp
     from voicecast.studio import bp as studio_bp
     from voicecast.telephony.fastpath import TwilioWebhooks
@@ -64,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     redis_client.init_app(app)
     hotsql.init_app(app)
     i18n.init_app(app)
+    store.init_app(app)  # a wrong bucket, endpoint or credentials stop the start here
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)

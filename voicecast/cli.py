@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from voicecast.extensions import db
+from voicecast.media.migrate import storage_cli
 from voicecast.models import Role, User
 from voicecast.simulator.cli import simulator_command
 
@@ -312,5 +313,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(operators_cli)
     app.cli.add_command(seller_cli)
     app.cli.add_command(recordings_cli)
+    app.cli.add_command(storage_cli)
     app.cli.add_command(numbers_cli)
     app.cli.add_command(dev_command)

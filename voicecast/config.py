@@ -152,6 +152,13 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         # How long the link to a callback's voicemail in that notification works.
         "VOICEMAIL_LINK_DAYS": parse_int(env, "VOICEMAIL_LINK_DAYS", 30, 1),
         "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
+        # Where recordings and voicemails are kept: RECORDINGS_DIR's folder unless this names
+        # another folder or a bucket (s3://bucket/prefix); media/store.py.
+        "RECORDINGS_STORAGE_URL": env.get("RECORDINGS_STORAGE_URL") or None,
+        # The S3 API's address (MinIO, Scaleway, OVH...) and region; AWS's own when unset.
+        # Credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY...).
+        "AWS_ENDPOINT_URL": env.get("AWS_ENDPOINT_URL") or None,
+        "AWS_REGION": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
         "MAX_CONTENT_LENGTH": parse_int(env, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, 1024),
         "API_MAX_JSON_BYTES": parse_int(env, "API_MAX_JSON_BYTES", DEFAULT_MAX_JSON_BYTES, 1024),
         "IMPORT_INLINE_BYTES": parse_int(env, "IMPORT_INLINE_BYTES", 256 * 1024, 0),

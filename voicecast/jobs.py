@@ -86,6 +86,7 @@ PLAN_TIMEOUT_S = 3600
 
 MARK_KEY_USED = declare("workers.accounts.mark_key_used", DEFAULT)
 NOTIFY_MISSED_CALLBACK = declare("workers.callbacks.notify_missed_callback", DEFAULT)
+KEEP_VOICEMAIL = declare("workers.callbacks.keep_voicemail", DEFAULT)
 PLAN_CAMPAIGN = declare("workers.campaigns.plan_campaign", PLANNING, PLAN_TIMEOUT_S)
 DISPATCH_CAMPAIGN = declare("workers.campaigns.dispatch_campaign", DIALING)
 DIAL_ATTEMPTS = declare("workers.dialing.dial_attempts", DIALING, DIAL_TIMEOUT_S)

@@ -17,6 +17,7 @@ from recordings import (
     StorageNotAvailable,
     storage_from_url,
 )
+from recordings.storage import StorageMisconfigured
 
 
 @pytest.fixture
@@ -121,9 +122,28 @@ def test_storage_from_a_path_or_file_url(tmp_path: Path):
     assert storage_from_url(f"file://{tmp_path}/x").get("k") == b"v"
 
 
-def test_s3_is_not_available_yet():
-    with pytest.raises(StorageNotAvailable, match="not available yet"):
-        storage_from_url("s3://bucket/recordings")
+def test_an_s3_url_names_the_bucket_and_the_prefix():
+    from recordings.s3 import S3Storage
+
+    storage = storage_from_url("s3://recordings/voicecast/prod/", endpoint_url="http://[::1]:9")
+    assert isinstance(storage, S3Storage) and isinstance(storage, Storage)
+    assert (storage.bucket, storage.object_key("a/b.wav")) == (
+        "recordings", "voicecast/prod/a/b.wav")  # fmt: skip
+    with pytest.raises(StorageMisconfigured, match=r"^RECORDINGS_STORAGE_URL: no bucket"):
+        storage_from_url("s3:///voicecast")
+    with pytest.raises(StorageMisconfigured, match=r"^AWS_ENDPOINT_URL: "):
+        storage_from_url("s3://recordings", endpoint_url="not a url")
+
+
+def test_reads_stream_a_byte_range_and_listing_skips_writes_in_progress(storage: LocalStorage):
+    data = bytes(range(256)) * 1000
+    storage.put("a/b.wav", data, "audio/wav")
+    (storage.root / "a/.b.wav.tmp123").write_bytes(b"half")  # a write cut short
+    assert b"".join(storage.read("a/b.wav", 1000, 70_000)) == data[1000:71_000]
+    assert max(len(chunk) for chunk in storage.read("a/b.wav")) <= 64 * 1024
+    assert list(storage.list_keys()) == ["a/b.wav"]
+    with pytest.raises(ObjectNotFound):
+        storage.read("a/missing.wav")
 
 
 @pytest.mark.parametrize("url", ["", "https://example.invalid/x", "file://otherhost/x"])

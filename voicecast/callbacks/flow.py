@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from voicecast import dialects
-from voicecast.callbacks import twiml
+from voicecast.callbacks import twiml, voicemails
 from voicecast.callbacks.notify import kind_of
 from voicecast.callbacks.routing import Routing, number_to_ring, route_callback
 from voicecast.callbacks.wording import (
@@ -263,6 +263,7 @@ def recorded(call_id: int, params: Mapping[str, str]) -> Reply:
     if move_outcome(call, CallbackOutcome.VOICEMAIL_LEFT) and call.ended_at is not None:
         events.callback_received(call)  # the outcome changed after the end was reported
     db.session.commit()
+    voicemails.request_copy(call)
     request_notification(call)
     return twiml_reply(twiml.say_then_hang_up(texts["thanks"], texts))
 
@@ -278,6 +279,7 @@ def recording_ready(call_id: int, params: Mapping[str, str]) -> Reply:
             events.callback_received(call)  # the outcome changed after the end was reported
         db.session.commit()
         if newly:
+            voicemails.request_copy(call)
             request_notification(call)
     return 204, "text/plain", ""
 

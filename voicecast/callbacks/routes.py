@@ -1,19 +1,22 @@
 """`/voicemails/<token>`: a callback's voicemail, for the seller following the link in their
 notification: a page with a player, the caller, the campaign and a call-back button, and the
 audio behind it. The signed, expiring token is the authorisation (a phone's browser has no
-session); the audio is fetched from the carrier with the account's credentials."""
+session); the audio is streamed from the recordings storage, where a job copies it from the
+carrier (`voicemails.py`; copied here on first play when that job has not run yet)."""
 
 from __future__ import annotations
 
-import io
+from flask import Blueprint, Response, abort, g, render_template, request, url_for
 
-from flask import Blueprint, Response, abort, g, render_template, request, send_file, url_for
-
+from recordings.storage import StorageError
+from voicecast.callbacks import voicemails
 from voicecast.callbacks.notify import call_of_token
 from voicecast.callbacks.wording import contact_name, spoken_number
-from voicecast.carrier import CarrierError, carrier_client
+from voicecast.carrier import CarrierError
 from voicecast.extensions import db
 from voicecast.i18n import LOCALES, account_locale
+from voicecast.media.serving import stream_file
+from voicecast.media.store import get_storage
 from voicecast.models import Account, Campaign, Contact, InboundCall
 
 bp = Blueprint("inbound_pages", __name__, url_prefix="/voicemails")
@@ -57,10 +60,18 @@ def voicemail_audio(token: str) -> Response:
     """The recording as WAV, with byte ranges (a player reads its length, and seeks)."""
     call = voicemail_of(token)
     try:
-        audio = carrier_client().recording_audio(call.recording_url)
+        voicemails.keep(call)
     except CarrierError:
         abort(502)
-    response = send_file(io.BytesIO(audio), mimetype="audio/wav", conditional=True)
+    except StorageError:
+        abort(503)
+    etag = call.recording_sid or f"voicemail-{call.id}"
+    return stream_file(
+        get_storage(), voicemails.key_of(call), "audio/wav", etag, call.started_at, private_hour
+    )
+
+
+def private_hour(response: Response) -> None:
+    """The seller's browser may keep it an hour; no shared cache may."""
     response.cache_control.private = True
     response.cache_control.max_age = 3600
-    return response

@@ -1,4 +1,5 @@
-"""`GET /healthz`: is the service able to work? 200 when the database and Redis answer, else 503."""
+"""`GET /healthz`: is the service able to work? 200 when the database, Redis and the recordings
+storage (folder or bucket) answer, else 503."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from recordings.storage import StorageError
 from voicecast.extensions import db
+from voicecast.media.store import get_storage
 from voicecast.redis_client import get_redis
 
 bp = Blueprint("health", __name__)
@@ -37,6 +40,7 @@ def healthz():
     checks = {
         "database": probe(check_database, (SQLAlchemyError,)),
         "redis": probe(lambda: get_redis().ping(), (RedisError, OSError)),
+        "storage": probe(lambda: get_storage().check(), (StorageError, OSError)),
     }
     healthy = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if healthy else "unavailable", **checks}
