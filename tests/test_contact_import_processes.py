@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import workers.context
+from tests.conftest import close_job_app
 from tests.helpers import create_tenant
 from tests.test_contact_import import API, finished_import, upload
 from tests.test_contact_import_trust import LINES, MONDAY, french_excel
@@ -33,7 +33,7 @@ def big_file(rows: int) -> list[str]:
 
 
 def import_as(client, tenant, data: bytes, run_jobs) -> dict:
-    workers.context._app = None  # the job's application reads IMPORT_PROCESSES again
+    close_job_app()  # the job's application reads IMPORT_PROCESSES again
     state = finished_import(client, tenant, upload(client, tenant, data), run_jobs)
     assert state["status"] == "done", state
     return state["report"]

@@ -98,23 +98,31 @@ def copy_lines(
     """COPY text of `rows` in COPIED's order, each line starting with its `firsts` value;
     `flagged`: each line ends with whether the row sets the legal basis (CHANGES_TABLE)."""
     stamps = f"{now.isoformat()}\t{now.isoformat()}"  # created_at, updated_at
+    legal_texts: dict[int, str] = {}  # new contacts with equal cells share their values
     lines = []
     for first, row in zip(firsts, rows, strict=True):
-        texts = [row.phone, row.first_name, row.last_name, row.email, row.external_id,
-                 row.postal_code, row.line_type, row.timezone, to_json(row.attributes)]  # fmt: skip
-        if NEEDS_ESCAPE.search("".join([text for text in texts if text])):  # rare
-            plain = [NULL if text is None else text.translate(COPY_ESCAPES) for text in texts]
-        else:
-            plain = [NULL if text is None else text for text in texts]
-        seller = NULL if row.seller_id is None else str(row.seller_id)
-        legal = NO_LEGAL if row.legal_values is None else legal_text(row.legal_values)
-        flag = ("\tf" if row.legal_values is None else "\tt") if flagged else ""
-        # seller_id goes between postal_code and line_type, as in COPIED
-        lines.append(
-            f"{first}\t{TAB.join(plain[:6])}\t{seller}\t{TAB.join(plain[6:])}\t{legal}"
-            f"\t{stamps}{flag}"
-        )
+        values = row.legal_values
+        if values is None:
+            legal = NO_LEGAL
+        elif (legal := legal_texts.get(id(values))) is None:
+            legal = legal_texts[id(values)] = legal_text(values)
+        flag = ("\tf" if values is None else "\tt") if flagged else ""
+        lines.append(f"{first}\t{row.copied or contact_text(row)}\t{legal}\t{stamps}{flag}")
     return "\n".join(lines) + "\n"
+
+
+def contact_text(row: ContactRow) -> str:
+    """A row's columns from phone to attributes, in COPIED's order and COPY's text format (a
+    reader process writes it as it reads the row: `voicecast.imports.parallel`)."""
+    texts = [row.phone, row.first_name, row.last_name, row.email, row.external_id,
+             row.postal_code, row.line_type, row.timezone, to_json(row.attributes)]  # fmt: skip
+    if NEEDS_ESCAPE.search("".join([text for text in texts if text])):  # rare
+        plain = [NULL if text is None else text.translate(COPY_ESCAPES) for text in texts]
+    else:
+        plain = [NULL if text is None else text for text in texts]
+    seller = NULL if row.seller_id is None else str(row.seller_id)
+    # seller_id goes between postal_code and line_type, as in COPIED
+    return f"{TAB.join(plain[:6])}\t{seller}\t{TAB.join(plain[6:])}"
 
 
 def legal_text(values: dict) -> str:

@@ -29,6 +29,7 @@ from dataclasses import fields
 from operator import attrgetter
 
 from voicecast.imports.columns import Column
+from voicecast.imports.copying import contact_text
 from voicecast.imports.rows import (
     CellFailure,
     ContactRow,
@@ -60,14 +61,16 @@ def read_rows_in_processes(
     context: RowContext,
     key: str,
     processes: int,
+    copied: bool = False,
 ) -> Iterator[ContactRow | Rejected]:
     """What `rows.read_rows` gives for `lines`, in the same order, read by `processes`
-    processes when the file is big enough; the list is emptied as it is read."""
+    processes when the file is big enough; the list is emptied as it is read. `copied`: the
+    readers write each row's COPY text too (PostgreSQL's bulk path), off the main process."""
     reader = RowReader(columns, width, context)
     if processes < 2 or len(lines) < PARALLEL_FROM or not hasattr(os, "fork"):
         items = (read_line(reader, line) for line in drained(lines))
     else:
-        items = read_in_processes(reader, lines, context, processes)
+        items = read_in_processes(reader, lines, context, processes, copied)
     return deduplicated(items, key)
 
 
@@ -80,12 +83,16 @@ def drained(lines: list[Line | BadLine]) -> Iterator[Line | BadLine]:
 
 
 def read_in_processes(
-    reader: RowReader, lines: list[Line | BadLine], context: RowContext, processes: int
+    reader: RowReader,
+    lines: list[Line | BadLine],
+    context: RowContext,
+    processes: int,
+    copied: bool,
 ) -> Iterator[ContactRow | Rejected]:
     """The readers are forked here, at once (not when the first row is asked for), before
     the caller starts storing with a thread of its own."""
     batches = [(start, min(start + BATCH, len(lines))) for start in range(0, len(lines), BATCH)]
-    readers = [fork_reader(reader, lines, batches[k::processes]) for k in range(processes)]
+    readers = [fork_reader(reader, lines, batches[k::processes], copied) for k in range(processes)]
     return batches_read(readers, batches, lines, context)
 
 
@@ -105,7 +112,9 @@ def batches_read(readers: list[tuple[int, int]], batches, lines, context: RowCon
             os.waitpid(pid, 0)
 
 
-def fork_reader(reader: RowReader, lines, batches: list[tuple[int, int]]) -> tuple[int, int]:
+def fork_reader(
+    reader: RowReader, lines, batches: list[tuple[int, int]], copied: bool
+) -> tuple[int, int]:
     """Fork a reader of `batches`; its pid, and the pipe to read its batches from."""
     readable, writable = os.pipe()
     on_parent_death = parent_death_signal_setter(load_prctl())
@@ -119,7 +128,7 @@ def fork_reader(reader: RowReader, lines, batches: list[tuple[int, int]]) -> tup
         if on_parent_death is not None:
             on_parent_death()
         for bounds in batches:
-            send(writable, read_batch(reader, lines, bounds))
+            send(writable, read_batch(reader, lines, bounds, copied))
     except BaseException:  # the importing process raises it, with this traceback
         status = 1
         send(writable, ReaderFailed(traceback.format_exc()))
@@ -127,15 +136,21 @@ def fork_reader(reader: RowReader, lines, batches: list[tuple[int, int]]) -> tup
         os._exit(status)  # nothing of the parent's (atexit, buffers, connections) runs here
 
 
-def read_batch(reader: RowReader, lines, bounds: tuple[int, int]) -> tuple[list, list[tuple]]:
-    """The rows of lines [start, end) (tuples, or Rejected) and the cells among them that did
-    not fit their column (as tuples)."""
+def read_batch(
+    reader: RowReader, lines, bounds: tuple[int, int], copied: bool
+) -> tuple[list, list[tuple]]:
+    """The rows of lines [start, end) (tuples, or Rejected; `copied`: with their COPY text)
+    and the cells among them that did not fit their column (as tuples)."""
     failures = reader.failures
     before = len(failures)
     rows = []
     for index in range(*bounds):
         row = read_line(reader, lines[index])
-        rows.append(as_tuple(row) if isinstance(row, ContactRow) else row)
+        if isinstance(row, ContactRow):
+            if copied:
+                row.copied = contact_text(row)
+            row = as_tuple(row)
+        rows.append(row)
     found = [(f.line, f.column, f.value, f.code) for f in failures[before:]]
     del failures[before:]
     return rows, found

@@ -47,6 +47,8 @@ class ContactRow:
     legal: LegalCells | None = None  # what the row says of the legal basis
     # the legal-basis columns once the row is applied (voicecast.imports.legal.merged)
     legal_values: dict[str, Any] | None = None
+    # its columns in COPY text, when a reader process wrote them (copying.contact_text)
+    copied: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,7 +314,9 @@ def deduplicated(
 ) -> Iterator[ContactRow | Rejected]:
     """`items` in order, a row repeating an earlier row's number (or external id, when `key`
     is "external_id") refused; a row without the key refused too."""
-    first_line: dict[tuple[str, str], int] = {}
+    first_phone: dict[str, int] = {}
+    first_external: dict[str, int] = {}
+    by_external = key == "external_id"
     for row in items:
         if isinstance(row, Rejected):
             yield row
@@ -320,25 +324,16 @@ def deduplicated(
         if getattr(row, key) is None:
             yield Rejected(row.line, "no_external_id")
             continue
-        seen = [
-            (what, value) for what, value in identities(row, key) if (what, value) in first_line
-        ]
-        if seen:
-            what, value = seen[0]
-            earlier = first_line[what, value]
-            if what == "number":
-                yield Rejected(row.line, "duplicate_phone", {"phone": value, "line": earlier})
-            else:
-                yield Rejected(row.line, "duplicate_external_id", {"value": value, "line": earlier})
+        earlier = first_phone.get(row.phone)
+        if earlier is not None:
+            yield Rejected(row.line, "duplicate_phone", {"phone": row.phone, "line": earlier})
             continue
-        for identity in identities(row, key):
-            first_line[identity] = row.line
+        if by_external:
+            earlier = first_external.get(row.external_id)
+            if earlier is not None:
+                params = {"value": row.external_id, "line": earlier}
+                yield Rejected(row.line, "duplicate_external_id", params)
+                continue
+            first_external[row.external_id] = row.line
+        first_phone[row.phone] = row.line
         yield row
-
-
-def identities(row: ContactRow, key: str) -> list[tuple[str, str]]:
-    """What must be unique in a file: the number, and the external id when matching on it."""
-    found = [("number", row.phone)]
-    if key == "external_id" and row.external_id is not None:
-        found.append(("external id", row.external_id))
-    return found

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from voicecast import dialects
 from voicecast.extensions import db
 from voicecast.imports.columns import BadMapping, Column, map_columns
 from voicecast.imports.legal import LEGAL_FIELDS
@@ -142,7 +143,8 @@ def import_lines(
         types, values = attribute_types(columns, lines, width)
     context = RowContext(account.country, sellers_by_name(account.id), types, values)
     rows = len(lines)
-    items = read_rows_in_processes(lines, columns, width, context, key, processes)
+    copied = dialects.is_postgresql()  # the COPY text too, in the reader processes
+    items = read_rows_in_processes(lines, columns, width, context, key, processes, copied)
     stored = upsert_contacts(account.id, items, key, heartbeat)
     refused = sorted(stored.rejected, key=lambda item: item.line)
     language = language_of(account.country)
