@@ -85,10 +85,10 @@ def operation_object(op: Operation, registry: SchemaRegistry) -> dict[str, Any]:
     elif op.response is None:
         responses[str(op.status)] = {"description": "Done; no content."}
     else:
-        responses[str(op.status)] = {
-            "description": "Success.",
-            "content": json_content(registry.ref(op.response, mode="serialization")),
-        }
+        body = json_content(registry.ref(op.response, mode="serialization"))
+        responses[str(op.status)] = {"description": "Success.", "content": body}
+        for status, when in op.also:
+            responses[str(status)] = {"description": when, "content": body}
     errors = set(op.errors) | ({422} if op.query or op.body or op.form else set())
     errors |= {400, 413, 415} if op.body else set()
     errors |= {413, 415} if op.form else set()
