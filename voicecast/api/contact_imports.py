@@ -26,6 +26,8 @@ from voicecast.models import ContactImport
 
 TAG = "Contacts"
 MAX_BULK = 10_000
+READ_AT_ONCE = "A file up to IMPORT_INLINE_BYTES was read at once: the import with its report."
+READ_AT_ONCE = "A file up to IMPORT_INLINE_BYTES was read at once: the import with its report."
 BULK_FIELDS = ("phone", "first_name", "last_name", "email", "external_id", "postal_code", "seller")
 
 
@@ -114,8 +116,7 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
     form=ImportForm,
     response=ImportOut,
     status=202,
-    also=((201, "A file up to IMPORT_INLINE_BYTES was read at once: the import, done or "
-           "failed, with its report."),),  # fmt: skip
+    also=((201, READ_AT_ONCE),),
     errors=(403, 413),
 )
 def import_contacts(form: ImportForm, upload):

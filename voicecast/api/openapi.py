@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from voicecast.api.schemas import ErrorOut
+from voicecast.api.schemas import UNSTATED_RULES, ErrorOut
 from voicecast.api.spec import OPERATIONS, PATH_PARAM, Operation
 from voicecast.api.validation import UPLOAD_FIELD
 from voicecast.errors import CODES
@@ -21,7 +21,10 @@ ERROR_DESCRIPTIONS = {
     409: "The object conflicts with an existing one.",
     413: "The body is too large.",
     415: "The body is not JSON.",
-    422: "A field is missing, of the wrong type, unknown or invalid.",
+    422: "A field is missing, of the wrong type, unknown or invalid; or, with the detail's "
+    "type, a rule this document does not state: "
+    + "; ".join(f"{kind}: {rule}" for kind, rule in UNSTATED_RULES.items())
+    + ".",
 }
 
 
@@ -53,6 +56,16 @@ def path_parameters(rule: str) -> list[dict[str, Any]]:
     return params
 
 
+def without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A form field or query parameter is left out to mean null: a text cannot say null."""
+    options = prop.get("anyOf")
+    if not options or {"type": "null"} not in options:
+        return prop
+    kept = [option for option in options if option != {"type": "null"}]
+    rest = {key: value for key, value in prop.items() if key not in {"anyOf", "default"}}
+    return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
+
+
 def query_parameters(op: Operation) -> list[dict[str, Any]]:
     if op.query is None:
         return list(op.extra_query)
@@ -64,7 +77,9 @@ def query_parameters(op: Operation) -> list[dict[str, Any]]:
             "in": "query",
             "required": name in required,
             "description": prop.get("description", ""),
-            "schema": {k: v for k, v in prop.items() if k not in {"description", "title"}},
+            "schema": without_null(
+                {k: v for k, v in prop.items() if k not in {"description", "title"}}
+            ),
         }
         for name, prop in schema.get("properties", {}).items()
     ]
@@ -120,9 +135,10 @@ def multipart_content(form: type[BaseModel]) -> dict[str, Any]:
     """A multipart upload: the form model's fields plus the binary `file` part."""
     schema = form.model_json_schema(ref_template=REF)
     schema.pop("title", None)
+    fields = {name: without_null(prop) for name, prop in schema.get("properties", {}).items()}
     schema["properties"] = {
         UPLOAD_FIELD: {"type": "string", "format": "binary", "description": "The audio file."},
-        **schema.get("properties", {}),
+        **fields,
     }
     schema["required"] = [UPLOAD_FIELD, *schema.get("required", [])]
     return {"multipart/form-data": {"schema": schema}}

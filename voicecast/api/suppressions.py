@@ -45,7 +45,9 @@ class SuppressionPage(Output):
 
 
 class SuppressionQuery(PageQuery):
-    phone: str | None = Field(default=None, description="Only this number (any written form).")
+    phone: PhoneInput | None = Field(
+        default=None, description="Only this number (any written form)."
+    )
 
 
 def account_suppressions():
