@@ -25,6 +25,11 @@ UNSTATED_RULES = {
     "user": "user_id names no user of the account",
     "seller": "seller_id names no seller of the account, or a manager's upload names none",
     "segment": "segment_id names no segment of the account",
+    "contact": "contact_ids name contacts that are not the account's",
+    "recording": "recording_id names no ready recording of the account, or goes with "
+    "message_policy per_seller",
+    "caller_id": "the account's preset forbids this number as caller ID",
+    "no_preset": "the account has no calling-rule preset to narrow",
     "wider_than_preset": "the change would widen the calling rules of the account's preset",
     "cursor": "the cursor is not one the API issued",
     "phone": "the number is not valid in its country's numbering plan (format phone)",
