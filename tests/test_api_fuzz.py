@@ -174,7 +174,9 @@ def run_operation(
         run.unsatisfiable += 1
 
 
-def test_generated_requests_get_documented_answers_and_no_5xx(app, client, roles):
+def test_generated_requests_get_documented_answers_and_no_5xx(
+    app, client, roles, record_property, database_url
+):
     UNSTATED_SEEN.clear()
     schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -186,11 +188,14 @@ def test_generated_requests_get_documented_answers_and_no_5xx(app, client, roles
             for mode in MODES:
                 run_operation(client, operation, mode, role, current, run)
     elapsed = time.monotonic() - started
-    print(
-        f"\nschemathesis: {run.operations} operations, {len(roles)} roles, {len(MODES)} modes, "
+    backend = database_url.split(":", 1)[0]
+    record_property(  # printed at the end of the run by conftest, with or without xdist
+        "summary",
+        f"schemathesis on {backend}: {run.operations} operations, {len(roles)} roles, "
+        f"{len(MODES)} modes, "
         f"{EXAMPLES} examples each at most: {run.requests} requests in {elapsed:.1f} s, "
         f"{len(run.failures)} failures; 422s for rules the document does not state: "
-        f"{UNSTATED_SEEN or 'none'}"
+        f"{UNSTATED_SEEN or 'none'}",
     )
     shown = "\n\n".join(run.failures[:SHOWN_FAILURES])
     assert not run.failures, f"{len(run.failures)} failures, the first ones:\n\n{shown}"
