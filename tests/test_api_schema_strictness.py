@@ -140,3 +140,17 @@ def test_form_fields_and_query_parameters_are_never_null_in_the_document(doc):
         for op in item.values():
             for param in op.get("parameters", []):
                 assert "null" not in str(param["schema"]), param
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"phone": "0612345678", "first_name": "Zo\u0000é"},
+        {"phone": "0612345678", "attributes": {"vil\u0000le": "Lyon"}},
+        {"phone": "0612345678", "attributes": {"ville": "Ly\u0000on"}},
+    ],
+)
+def test_a_nul_character_the_server_refuses_is_refused_by_the_document(client, admin, doc, body):
+    error = assert_error(client.post(f"{API}/contacts", headers=admin.headers, json=body), 422)
+    assert [item["type"] for item in error["details"]] == ["nul"]
+    assert not body_schema(doc, "ContactCreate").is_valid(body)

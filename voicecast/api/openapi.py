@@ -8,10 +8,11 @@ from pydantic import BaseModel
 
 from voicecast.api.schemas import UNSTATED_RULES, ErrorOut
 from voicecast.api.spec import OPERATIONS, PATH_PARAM, Operation
-from voicecast.api.validation import UPLOAD_FIELD
+from voicecast.api.validation import NUL_PATTERN, UPLOAD_FIELD
 from voicecast.errors import CODES
 
 REF = "#/components/schemas/{model}"
+NO_NUL = {"pattern": NUL_PATTERN}
 
 ERROR_DESCRIPTIONS = {
     400: "The body is not valid JSON or the request is malformed.",
@@ -36,10 +37,31 @@ class SchemaRegistry:
 
     def ref(self, model: type[BaseModel], mode: str = "validation") -> dict[str, str]:
         schema = model.model_json_schema(ref_template=REF, mode=mode)
+        if mode == "validation":
+            schema = without_nul(schema)
         for name, definition in schema.pop("$defs", {}).items():
             self.schemas[name] = definition
         self.schemas[model.__name__] = schema
         return {"$ref": REF.format(model=model.__name__)}
+
+
+def without_nul(schema: Any) -> Any:
+    """Every text a request sends refuses the NUL character, as `validation.reject_nul_characters`
+    does (PostgreSQL cannot store it): strings and object keys get `not: {pattern: NUL}`."""
+    if isinstance(schema, list):
+        return [without_nul(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    found = {key: value if key in {"properties", "$defs"} else without_nul(value)
+             for key, value in schema.items()}  # fmt: skip
+    for key in ("properties", "$defs"):
+        if key in schema:
+            found[key] = {name: without_nul(item) for name, item in schema[key].items()}
+    if schema.get("type") == "string" and schema.get("format") != "binary":
+        found["not"] = NO_NUL
+    if schema.get("type") == "object" and schema.get("additionalProperties") not in (None, False):
+        found["propertyNames"] = {**found.get("propertyNames", {}), "not": NO_NUL}  # keys: text
+    return found
 
 
 def openapi_path(rule: str) -> str:
@@ -77,8 +99,8 @@ def query_parameters(op: Operation) -> list[dict[str, Any]]:
             "in": "query",
             "required": name in required,
             "description": prop.get("description", ""),
-            "schema": without_null(
-                {k: v for k, v in prop.items() if k not in {"description", "title"}}
+            "schema": without_nul(
+                without_null({k: v for k, v in prop.items() if k not in {"description", "title"}})
             ),
         }
         for name, prop in schema.get("properties", {}).items()
@@ -135,7 +157,9 @@ def multipart_content(form: type[BaseModel]) -> dict[str, Any]:
     """A multipart upload: the form model's fields plus the binary `file` part."""
     schema = form.model_json_schema(ref_template=REF)
     schema.pop("title", None)
-    fields = {name: without_null(prop) for name, prop in schema.get("properties", {}).items()}
+    fields = {
+        name: without_nul(without_null(prop)) for name, prop in schema.get("properties", {}).items()
+    }
     schema["properties"] = {
         UPLOAD_FIELD: {"type": "string", "format": "binary", "description": "The audio file."},
         **fields,

@@ -38,7 +38,8 @@ UNSTATED_RULES = {
     "file": "the uploaded file is not a readable text file",
     "filter": "the segment filter breaks its grammar (see the filter's description)",
     "mapping": "the import's mapping is not a JSON object of strings",
-    "nul": "a text holds the NUL character, which the database cannot store",
+    "nul": "a text inside a free-form value (a segment filter) holds the NUL character, "
+    "which the database cannot store (the document refuses it in every other text)",
 }
 
 

@@ -49,6 +49,9 @@ def raise_too_large(limit: int):
     raise ApiError(413, f"The JSON body is larger than {limit} bytes.", details={"limit": limit})
 
 
+NUL_PATTERN = "\\u0000"  # the document's pattern for a text holding NUL (openapi.without_nul)
+
+
 def find_nul(value: object, where: str) -> str | None:
     """The field at or under `where` whose text holds a NUL character, if any."""
     if isinstance(value, str):
