@@ -276,3 +276,19 @@ def close_job_app() -> None:
         with context._app.app_context():
             db.engine.dispose()
         context._app = None
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The lines tests recorded with `record_property("summary", line)` (a run's size and
+    time), at the end of the run: pytest-xdist shows no test's own output."""
+    lines = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        for name, value in getattr(report, "user_properties", ())
+        if name == "summary" and getattr(report, "when", "call") == "call"
+    ]
+    if lines:
+        terminalreporter.section("summaries")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from voicecast.api.schemas import Id, Input, Name, Output, PageQuery, not_null
 from voicecast.models.campaign import (
@@ -17,7 +17,7 @@ from voicecast.models.campaign import (
     UnknownPolicy,
 )
 
-HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+HourMinute = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 DEFAULT_RETRY_DELAYS = [4 * 3600, 24 * 3600]
 
 
@@ -47,20 +47,13 @@ class CallingWindow(Input):
         max_length=7,
         description="Days of the week, Monday = 0.",
     )
-    start: str = Field(default="10:00", description="HH:MM local time.")
-    end: str = Field(default="20:00", description="HH:MM local time, after start.")
-
-    @field_validator("start", "end")
-    @classmethod
-    def is_hhmm(cls, value: str) -> str:
-        if not HHMM.match(value):
-            raise ValueError("use HH:MM, e.g. 09:30")
-        return value
+    start: HourMinute = Field(default="10:00", description="HH:MM local time.")
+    end: HourMinute = Field(default="20:00", description="HH:MM local time, after start.")
 
     @model_validator(mode="after")
     def start_before_end(self) -> CallingWindow:
         if self.start >= self.end:
-            raise ValueError("start must be before end")
+            raise PydanticCustomError("window", "start must be before end")
         return self
 
 

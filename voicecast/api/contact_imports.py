@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from flask import current_app, jsonify
+from flask import current_app
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
@@ -26,6 +26,8 @@ from voicecast.models import ContactImport
 
 TAG = "Contacts"
 MAX_BULK = 10_000
+READ_AT_ONCE = "A file up to IMPORT_INLINE_BYTES was read at once: the import with its report."
+READ_AT_ONCE = "A file up to IMPORT_INLINE_BYTES was read at once: the import with its report."
 BULK_FIELDS = ("phone", "first_name", "last_name", "email", "external_id", "postal_code", "seller")
 
 
@@ -114,6 +116,7 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
     form=ImportForm,
     response=ImportOut,
     status=202,
+    also=((201, READ_AT_ONCE),),
     errors=(403, 413),
 )
 def import_contacts(form: ImportForm, upload):
@@ -133,10 +136,7 @@ def import_contacts(form: ImportForm, upload):
     db.session.add(record)
     if len(data) <= current_app.config["IMPORT_INLINE_BYTES"]:
         db.session.commit()  # the record stays whatever the file turns out to be
-        record = read_import(record.id, data)
-        response = jsonify(import_out(record).model_dump(mode="json"))
-        response.status_code = 201
-        return response
+        return import_out(read_import(record.id, data)), 201
     record.data = data
     db.session.commit()
     enqueue_import(record.id)

@@ -127,7 +127,7 @@ class ContactPage(Output):
 
 class ContactQuery(PageQuery):
     seller_id: Id | None = Field(default=None, description="Only this seller's contacts.")
-    phone: str | None = Field(default=None, description="Only the contact with this number.")
+    phone: PhoneInput | None = Field(default=None, description="Only the contact with this number.")
     q: str | None = Field(default=None, max_length=100, description="Text in the first/last name.")
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from voicecast import dialects
 from voicecast.api import bp
 from voicecast.api.auth import current_principal
 from voicecast.api.contacts import ContactOut, get_visible_contact
-from voicecast.api.schemas import Id, Input, Output
+from voicecast.api.schemas import Id, Input, Output, check_exactly_one, exactly_one_of
 from voicecast.api.spec import operation
 from voicecast.extensions import db
 from voicecast.imports.legal import LEGAL_COLUMNS, LegalCells, merged
@@ -116,7 +116,12 @@ def clear_refusal(contact_id: int):
 MAX_CONSENTS = 10_000
 
 
+CONSENT_KEYS = ("contact_id", "phone")
+
+
 class ConsentItem(Input):
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(*CONSENT_KEYS))
+
     contact_id: Id | None = Field(default=None, description="The contact, by id...")
     phone: str | None = Field(
         default=None, max_length=32, description="...or by number (E.164 or national)."
@@ -128,8 +133,7 @@ class ConsentItem(Input):
 
     @model_validator(mode="after")
     def one_key(self) -> ConsentItem:
-        if (self.contact_id is None) == (self.phone is None):
-            raise ValueError("give contact_id or phone, not both")
+        check_exactly_one(self, *CONSENT_KEYS)
         return self
 
 

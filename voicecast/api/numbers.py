@@ -71,7 +71,7 @@ def assign_seller(line: PhoneNumber, seller_id: int | None) -> None:
             )
         )
         if seller is None:
-            raise invalid_field("body.seller_id", "No such seller in the account.", "not_found")
+            raise invalid_field("body.seller_id", "No such seller in the account.", "seller")
         taken = db.session.scalar(
             select(PhoneNumber.number).where(
                 PhoneNumber.seller_id == seller_id, PhoneNumber.id != line.id

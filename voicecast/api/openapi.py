@@ -6,12 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from voicecast.api.schemas import ErrorOut
+from voicecast.api.schemas import UNSTATED_RULES, ErrorOut
 from voicecast.api.spec import OPERATIONS, PATH_PARAM, Operation
-from voicecast.api.validation import UPLOAD_FIELD
+from voicecast.api.validation import NUL_PATTERN, UPLOAD_FIELD
 from voicecast.errors import CODES
 
 REF = "#/components/schemas/{model}"
+NO_NUL = {"pattern": NUL_PATTERN}
 
 ERROR_DESCRIPTIONS = {
     400: "The body is not valid JSON or the request is malformed.",
@@ -21,7 +22,10 @@ ERROR_DESCRIPTIONS = {
     409: "The object conflicts with an existing one.",
     413: "The body is too large.",
     415: "The body is not JSON.",
-    422: "A field is missing, of the wrong type, unknown or invalid.",
+    422: "A field is missing, of the wrong type, unknown or invalid; or, with the detail's "
+    "type, a rule this document does not state: "
+    + "; ".join(f"{kind}: {rule}" for kind, rule in UNSTATED_RULES.items())
+    + ".",
 }
 
 
@@ -33,10 +37,31 @@ class SchemaRegistry:
 
     def ref(self, model: type[BaseModel], mode: str = "validation") -> dict[str, str]:
         schema = model.model_json_schema(ref_template=REF, mode=mode)
+        if mode == "validation":
+            schema = without_nul(schema)
         for name, definition in schema.pop("$defs", {}).items():
             self.schemas[name] = definition
         self.schemas[model.__name__] = schema
         return {"$ref": REF.format(model=model.__name__)}
+
+
+def without_nul(schema: Any) -> Any:
+    """Every text a request sends refuses the NUL character, as `validation.reject_nul_characters`
+    does (PostgreSQL cannot store it): strings and object keys get `not: {pattern: NUL}`."""
+    if isinstance(schema, list):
+        return [without_nul(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    found = {key: value if key in {"properties", "$defs"} else without_nul(value)
+             for key, value in schema.items()}  # fmt: skip
+    for key in ("properties", "$defs"):
+        if key in schema:
+            found[key] = {name: without_nul(item) for name, item in schema[key].items()}
+    if schema.get("type") == "string" and schema.get("format") != "binary":
+        found["not"] = NO_NUL
+    if schema.get("type") == "object" and schema.get("additionalProperties") not in (None, False):
+        found["propertyNames"] = {**found.get("propertyNames", {}), "not": NO_NUL}  # keys: text
+    return found
 
 
 def openapi_path(rule: str) -> str:
@@ -53,6 +78,16 @@ def path_parameters(rule: str) -> list[dict[str, Any]]:
     return params
 
 
+def without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A form field or query parameter is left out to mean null: a text cannot say null."""
+    options = prop.get("anyOf")
+    if not options or {"type": "null"} not in options:
+        return prop
+    kept = [option for option in options if option != {"type": "null"}]
+    rest = {key: value for key, value in prop.items() if key not in {"anyOf", "default"}}
+    return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
+
+
 def query_parameters(op: Operation) -> list[dict[str, Any]]:
     if op.query is None:
         return list(op.extra_query)
@@ -64,7 +99,9 @@ def query_parameters(op: Operation) -> list[dict[str, Any]]:
             "in": "query",
             "required": name in required,
             "description": prop.get("description", ""),
-            "schema": {k: v for k, v in prop.items() if k not in {"description", "title"}},
+            "schema": without_nul(
+                without_null({k: v for k, v in prop.items() if k not in {"description", "title"}})
+            ),
         }
         for name, prop in schema.get("properties", {}).items()
     ]
@@ -85,10 +122,10 @@ def operation_object(op: Operation, registry: SchemaRegistry) -> dict[str, Any]:
     elif op.response is None:
         responses[str(op.status)] = {"description": "Done; no content."}
     else:
-        responses[str(op.status)] = {
-            "description": "Success.",
-            "content": json_content(registry.ref(op.response, mode="serialization")),
-        }
+        body = json_content(registry.ref(op.response, mode="serialization"))
+        responses[str(op.status)] = {"description": "Success.", "content": body}
+        for status, when in op.also:
+            responses[str(status)] = {"description": when, "content": body}
     errors = set(op.errors) | ({422} if op.query or op.body or op.form else set())
     errors |= {400, 413, 415} if op.body else set()
     errors |= {413, 415} if op.form else set()
@@ -120,9 +157,12 @@ def multipart_content(form: type[BaseModel]) -> dict[str, Any]:
     """A multipart upload: the form model's fields plus the binary `file` part."""
     schema = form.model_json_schema(ref_template=REF)
     schema.pop("title", None)
+    fields = {
+        name: without_nul(without_null(prop)) for name, prop in schema.get("properties", {}).items()
+    }
     schema["properties"] = {
         UPLOAD_FIELD: {"type": "string", "format": "binary", "description": "The audio file."},
-        **schema.get("properties", {}),
+        **fields,
     }
     schema["required"] = [UPLOAD_FIELD, *schema.get("required", [])]
     return {"multipart/form-data": {"schema": schema}}

@@ -109,7 +109,7 @@ def get_visible_recording(recording_id: int) -> Recording:
 def upload_seller(seller_id: int | None, principal: Principal) -> User:
     if seller_id is None:
         if principal.is_manager:
-            raise invalid_field("body.seller_id", "Say whose message it is: seller_id.", "missing")
+            raise invalid_field("body.seller_id", "Say whose message it is: seller_id.", "seller")
         return principal.user
     try:
         return get_visible_seller(seller_id)

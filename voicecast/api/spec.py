@@ -31,6 +31,7 @@ class Operation:
     form: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
+    also: tuple[tuple[int, str], ...] = ()
     errors: tuple[int, ...] = ()
     public: bool = False
     media_type: str = "application/json"
@@ -55,6 +56,7 @@ def operation(
     form: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
+    also: tuple[tuple[int, str], ...] = (),
     errors: tuple[int, ...] = (),
     public: bool = False,
     media_type: str = "application/json",
@@ -63,7 +65,10 @@ def operation(
 ) -> Callable:
     """Register `view` on `bp` at `rule`; it receives `body=`/`query=` as validated models (with
     `form=`, a multipart upload: the other fields as `form=` and the file as `upload=`) and
-    returns a model or a dict (sent as JSON with `status`), a string (a page), or None (204)."""
+    returns a model or a dict (sent as JSON with `status`), a string (a page), or None (204).
+    `also` lists the other successes a view may answer with the same body, each with when, e.g.
+    `((200, "Already listed: the entry as it is."),)` beside a 201; a view answers them by
+    returning `(model, status)`."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -80,11 +85,16 @@ def operation(
                 return "", 204
             if isinstance(result, Response):  # e.g. an idempotent replay with its own status
                 return result
+            answer = status
+            if isinstance(result, tuple):
+                result, answer = result
+                if answer not in {code for code, _ in also}:
+                    raise ValueError(f"{view.__name__} answered {answer}, not declared in also")
             if isinstance(result, str):
-                return result, status
+                return result, answer
             if isinstance(result, BaseModel):
                 result = result.model_dump(mode="json")
-            return jsonify(result), status
+            return jsonify(result), answer
 
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=handler, methods=[method])
         OPERATIONS.append(
@@ -99,6 +109,7 @@ def operation(
                 form=form,
                 response=response,
                 status=status,
+                also=also,
                 errors=errors,
                 public=public,
                 media_type=media_type,

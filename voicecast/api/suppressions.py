@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import jsonify
 from pydantic import Field
 from sqlalchemy import select
 
@@ -46,7 +45,9 @@ class SuppressionPage(Output):
 
 
 class SuppressionQuery(PageQuery):
-    phone: str | None = Field(default=None, description="Only this number (any written form).")
+    phone: PhoneInput | None = Field(
+        default=None, description="Only this number (any written form)."
+    )
 
 
 def account_suppressions():
@@ -64,6 +65,7 @@ def account_suppressions():
     body=SuppressionCreate,
     response=SuppressionOut,
     status=201,
+    also=((200, "The number was already listed: its entry as it is, unchanged."),),
     errors=(403,),
 )
 def add_suppression(body: SuppressionCreate):
@@ -75,7 +77,7 @@ def add_suppression(body: SuppressionCreate):
     phone = phone_for_account(body.phone, principal.user.account, "body.phone")
     existing = db.session.scalar(stmt.where(Suppression.phone == phone))
     if existing is not None:
-        return jsonify(SuppressionOut.model_validate(existing).model_dump(mode="json"))
+        return SuppressionOut.model_validate(existing), 200
     entry = Suppression(
         account_id=principal.account_id, phone=phone, source="api", reason=body.reason
     )

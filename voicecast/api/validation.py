@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+import json
+from typing import Any, TypeVar
 
 from flask import current_app, request
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -47,6 +49,9 @@ def raise_too_large(limit: int):
     raise ApiError(413, f"The JSON body is larger than {limit} bytes.", details={"limit": limit})
 
 
+NUL_PATTERN = "\\u0000"  # the document's pattern for a text holding NUL (openapi.without_nul)
+
+
 def find_nul(value: object, where: str) -> str | None:
     """The field at or under `where` whose text holds a NUL character, if any."""
     if isinstance(value, str):
@@ -83,9 +88,34 @@ def validate_body(model: type[M], raw: bytes) -> M:
             raise ApiError(
                 400, f"The body is not valid JSON: {reason}", code="invalid_json"
             ) from None
-        raise ApiError(
-            422, "The body has invalid fields.", details=validation_details(error, "body", model)
-        ) from None
+        if not any(is_integral_float(item) for item in error.errors()):
+            raise body_error(error, model) from None
+    try:  # JSON has one kind of number: 30.0 is the integer 30, as in the OpenAPI document
+        return model.model_validate_json(json.dumps(integral_floats_as_ints(json.loads(raw))))
+    except ValidationError as error:
+        raise body_error(error, model) from None
+
+
+def body_error(error: ValidationError, model: type[BaseModel]) -> ApiError:
+    return ApiError(
+        422, "The body has invalid fields.", details=validation_details(error, "body", model)
+    )
+
+
+def is_integral_float(item: ErrorDetails) -> bool:
+    """An integer field refused a number written with a fraction of zero (30.0)."""
+    value = item.get("input")
+    return item["type"] == "int_type" and isinstance(value, float) and value.is_integer()
+
+
+def integral_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: integral_floats_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [integral_floats_as_ints(item) for item in value]
+    return value
 
 
 def parse_query(model: type[M], skip_prefix: str | None = None) -> M:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 from sqlalchemy import delete, select
 
 from voicecast.api import bp
@@ -36,22 +37,31 @@ EVENTS_HELP = (
 )
 
 
+PORT = r"([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+# http(s), a host (a name or a bracketed IPv6 address), a port in range: what a client can check
+# before sending; check_url also checks what a pattern cannot (an IPv6 address that is none).
+URL_PATTERN = (
+    r"^https?://([^\s/?#@]*@)?([^\s/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(:" + PORT + r")?([/?#]\S*)?$"
+)
+
+
 def check_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https"):
-        raise ValueError("Only http:// and https:// URLs can receive webhooks.")
-    if not parts.hostname:
-        raise ValueError("The URL needs a host, e.g. https://crm.example.com/voicecast.")
+    """What URL_PATTERN does not state: a bracketed IPv6 host that is an address. Its refusals
+    are typed `url` (api/schemas.UNSTATED_RULES)."""
     try:
-        parts.port  # noqa: B018 - raises for a port that is not a number in range
-    except ValueError:
-        raise ValueError("The URL's port is not a valid port number.") from None
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises for a port that is no number in range
+    except ValueError as error:
+        reason = {"reason": str(error)}
+        raise PydanticCustomError("url", "The URL is not valid: {reason}.", reason) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PydanticCustomError("url", "Give an http:// or https:// URL with a host.")
     return value
 
 
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=URL_PATTERN),
     AfterValidator(check_url),
     Field(description="Where events are POSTed: http:// or https://."),
 ]
