@@ -2,8 +2,8 @@
 
 A call sends five webhooks, so they are the service's busiest requests, and Flask's request
 machinery (request and response objects, routing, hooks, sessions) costs more CPU than the work
-they do. This middleware answers the form POSTs to `/twilio/attempts/<id>/answer|status|amd|held` itself,
-inside an application context, with the same signature check and the same handlers as the
+they do. This middleware answers the form POSTs to `/twilio/attempts/<id>/answer|status|amd|held`
+itself, inside an application context, with the same signature check and the same handlers as the
 Flask routes in `routes.py`; anything else (another path, method or content type) goes on to
 Flask unchanged.
 """
