@@ -188,11 +188,11 @@ class Prepared(NamedTuple):
 
 def prepare_app(
     instance: Path, database_url: str, redis_url: str, simulator_url: str, credentials: tuple,
-    cps: float, contacts: int,
+    cps: float, contacts: int, message_seconds: float = 2.0,
 ) -> Prepared:  # fmt: skip
     """Point our app (and the processes it will start) at the database, Redis and simulator
-    (`credentials`: account sid and auth token), on a free port; write a tenant and its
-    `contacts`; leave no connection open."""
+    (`credentials`: account sid and auth token), on a free port; write a tenant (its message
+    lasting `message_seconds`) and its `contacts`; leave no connection open."""
     from _common import insert_contacts, make_tenant, point_environment
 
     from voicecast import create_app
@@ -206,7 +206,7 @@ def prepare_app(
         TWILIO_ACCOUNT_SID=sid, TWILIO_AUTH_TOKEN=token, TWILIO_CALLS_PER_SECOND=repr(cps),
     )  # fmt: skip
     app = create_app()
-    tenant = make_tenant(app)
+    tenant = make_tenant(app, message_seconds=message_seconds)
     insert_contacts(app, tenant, contacts)
     with app.app_context():
         db.engine.dispose()

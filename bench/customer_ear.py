@@ -5,7 +5,9 @@ Run with `.venv/bin/python bench/customer_ear.py` (needs the local PostgreSQL, o
 Redis, a fresh database, the simulator in this process, our app under gunicorn and `python -m
 workers`; a campaign over `--calls` contacts (max_attempts 1), mixed outcomes by number
 (machines with a beep or a silence, people, faxes, unknown answers, busy, no answer, failed),
-and one mailbox in seven that cuts the message 1 s after its beep.
+and one mailbox in seven that cuts the message 5 s after its beep; the message lasts 20 s
+(`--message-seconds`), longer than every machine's greeting (4-12 s), so the first document
+is still playing at the beep.
 
 The simulator plays calls in real time by default (`--play-factor 1`): every latency counts as
 it is (the TwiML request, the media download, the verdict's callback, our redirect). It prints:
@@ -50,7 +52,7 @@ TARGET_FIRST_AUDIO_S = 1.5
 # with a beep, 5 a person, 6 busy, 7 no answer, 8 failed, 9 a machine ending in silence).
 MIX = {"1": "human", "25": "unknown", "45": "fax", "35": "machine_end_other"}
 CUT_EVERY = 7  # one number in seven has a mailbox that cuts...
-CUT_AFTER_S = 1.0  # ...this long after its beep (the bench's message lasts 2 s)
+CUT_AFTER_S = 5.0  # ...this long after its beep (shorter than the message)
 MACHINES = ("machine_end_beep", "machine_end_silence", "machine_end_other")
 
 
@@ -60,6 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cps", type=float, default=50.0, help="calls/s (%(default)s)")
     parser.add_argument("--play-factor", type=float, default=1.0,
                         help="simulated media speed-up, 1 = real time (%(default)s)")  # fmt: skip
+    parser.add_argument("--message-seconds", type=float, default=20.0,
+                        help="the seller's message (%(default)s s)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="RQ workers (%(default)s)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--web-threads", type=int, default=4, help="threads per process")
@@ -97,6 +101,7 @@ def report(calls: list[dict], statuses: dict[str, str]) -> bool:
            if c["voicemail"]["message_started_s"] is not None]  # fmt: skip
     overlap = [c["voicemail"]["greeting_after_beep_s"] for c in right]
     complete = {c["to"] for c in calls if c["voicemail"]["complete_plays"] > 0}
+    # Unknown answers and faxes have no beep: their message starts from the verdict.
     started = {c["to"] for c in calls if c["voicemail"]["message_started_s"] is not None}
     left = {phone for phone, status in statuses.items() if status == "voicemail_left"}
     cut = {phone for phone, status in statuses.items() if status == "voicemail_cut"}
@@ -133,8 +138,9 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
     cuts = {phone_number(i): {"cut_after_s": CUT_AFTER_S} for i in range(3, args.calls, CUT_EVERY)}
     http("POST", f"{simulator.url}/_sim/mailboxes", body=cuts)
     prepared = prepare_app(
-        instance, database_url, redis_url, simulator.url, (SID, TOKEN), args.cps, args.calls
-    )
+        instance, database_url, redis_url, simulator.url, (SID, TOKEN), args.cps, args.calls,
+        args.message_seconds,
+    )  # fmt: skip
     try:
         processes, url, logs = serve_campaign(prepared, args, redis_url, instance, "Bench ear")
     except BaseException:

@@ -77,6 +77,7 @@ def start(player: CallPlayer, outcome: str, mode: str) -> None:
     with player.sim.ledger.lock:
         call.amd = {
             "mode": "async",
+            "far_end": outcome,
             "mailbox": {**mailbox.describe(), "origin": origin},
             "verdict": answered_by,
             "verdict_at_s": round(at, 3),
@@ -162,25 +163,28 @@ def duration(player: CallPlayer) -> int:
 
 
 def voicemail_summary(call_amd: dict[str, Any] | None, played: list[dict[str, Any]]) -> dict:
-    """What the mailbox of a machine recorded (None fields for a call without a beep): the
-    message's start after the beep, whether it played to its end, messages that started
-    before the beep, and seconds of the first document sounding after the beep."""
-    beep = call_amd.get("beep_s") if call_amd else None
-    if beep is None:
-        return {"beep_s": None, "message_started_s": None, "complete_plays": 0,
-                "messages_before_beep": 0, "greeting_after_beep_s": 0.0}  # fmt: skip
+    """What the far end recorded, unless it is a person: the message (a play from a call
+    update) from the beep on, or from the verdict where there was no beep (a fax, an unknown
+    answer); whether it played to its end; messages that started before the beep; and seconds
+    of the first document sounding after the beep."""
+    summary = {"beep_s": None, "message_started_s": None, "complete_plays": 0,
+               "messages_before_beep": 0, "greeting_after_beep_s": 0.0}  # fmt: skip
+    if not call_amd or call_amd.get("far_end") == outcomes.HUMAN:
+        return summary
+    beep = call_amd.get("beep_s")
     timed = [entry for entry in played if "started_s" in entry]
     messages = [entry for entry in timed if entry["document"] == "update"]
-    after = [entry for entry in messages if entry["started_s"] >= beep]
+    after = [entry for entry in messages if beep is None or entry["started_s"] >= beep]
     overlap = sum(
         max(0.0, entry["ended_s"] - max(beep, entry["started_s"]))
         for entry in timed
-        if entry["document"] == "initial"
+        if entry["document"] == "initial" and beep is not None
     )
-    return {
-        "beep_s": beep,
-        "message_started_s": after[0]["started_s"] if after else None,
-        "complete_plays": sum(1 for entry in after if entry["complete"]),
-        "messages_before_beep": len(messages) - len(after),
-        "greeting_after_beep_s": round(overlap, 3),
-    }
+    summary.update(
+        beep_s=beep,
+        message_started_s=after[0]["started_s"] if after else None,
+        complete_plays=sum(1 for entry in after if entry["complete"]),
+        messages_before_beep=len(messages) - len(after),
+        greeting_after_beep_s=round(overlap, 3),
+    )
+    return summary
