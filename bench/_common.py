@@ -161,9 +161,11 @@ class Tenant:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
-def make_tenant(app: Flask, caller_id: str = "+33159000000") -> Tenant:
+def make_tenant(
+    app: Flask, caller_id: str = "+33159000000", message_seconds: float = 2.0
+) -> Tenant:
     """An account with a caller ID, its admin's API key, a seller, and the seller's active
-    ready voicemail recording (a real WAV in the recordings storage)."""
+    ready voicemail recording (a real WAV of `message_seconds` in the recordings storage)."""
     from voicecast.extensions import db
     from voicecast.media.store import get_storage, recording_key
     from voicecast.models import Purpose, Recording, RecordingStatus, Role, User
@@ -177,7 +179,7 @@ def make_tenant(app: Flask, caller_id: str = "+33159000000") -> Tenant:
         seller = User(account_id=account.id, role=Role.SELLER, name="Marie")
         db.session.add(seller)
         db.session.flush()
-        audio = tone_wav()
+        audio = tone_wav(message_seconds)
         recording = Recording(
             account_id=account.id,
             seller_id=seller.id,
@@ -186,7 +188,7 @@ def make_tenant(app: Flask, caller_id: str = "+33159000000") -> Tenant:
             status=RecordingStatus.READY,
             active=True,
             original_bytes=len(audio),
-            duration_seconds=2.0,
+            duration_seconds=message_seconds,
         )
         db.session.add(recording)
         db.session.flush()

@@ -179,6 +179,40 @@ def run_in_scratch(args: argparse.Namespace, run: Run) -> int:
             return run(args, instance, database_url, redis_url)
 
 
+class Prepared(NamedTuple):
+    app: object  # the Flask app, for reading the database afterwards
+    tenant: object  # _common.Tenant
+    port: int
+    base: str
+
+
+def prepare_app(
+    instance: Path, database_url: str, redis_url: str, simulator_url: str, credentials: tuple,
+    cps: float, contacts: int, message_seconds: float = 2.0,
+) -> Prepared:  # fmt: skip
+    """Point our app (and the processes it will start) at the database, Redis and simulator
+    (`credentials`: account sid and auth token), on a free port; write a tenant (its message
+    lasting `message_seconds`) and its `contacts`; leave no connection open."""
+    from _common import insert_contacts, make_tenant, point_environment
+
+    from voicecast import create_app
+    from voicecast.extensions import db
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    sid, token = credentials
+    point_environment(
+        database_url, redis_url, instance, PUBLIC_BASE_URL=base, TWILIO_API_URL=simulator_url,
+        TWILIO_ACCOUNT_SID=sid, TWILIO_AUTH_TOKEN=token, TWILIO_CALLS_PER_SECOND=repr(cps),
+    )  # fmt: skip
+    app = create_app()
+    tenant = make_tenant(app, message_seconds=message_seconds)
+    insert_contacts(app, tenant, contacts)
+    with app.app_context():
+        db.engine.dispose()
+    return Prepared(app, tenant, port, base)
+
+
 def start_web_and_workers(
     port: int, web_workers: int, web_threads: int, workers: int, logs: Path
 ) -> list[subprocess.Popen]:
@@ -223,6 +257,34 @@ def campaign_body(name: str, recording_id: int, cps: float, max_in_flight: int) 
         "calls_per_second": cps,
         "max_in_flight": max_in_flight,
     }
+
+
+class Served(NamedTuple):
+    processes: list[subprocess.Popen]
+    url: str  # the campaign's API URL
+    logs: Path
+
+
+def serve_campaign(
+    prepared: Prepared, args: argparse.Namespace, redis_url: str, instance: Path, name: str
+) -> Served:
+    """gunicorn and the workers started (`args.web_workers`, `.web_threads`, `.workers`),
+    serving; a draft campaign of the prepared tenant (`args.cps` up to 100 calls/s,
+    `args.max_in_flight`) created through the API. Stops the processes if that fails."""
+    logs = instance / "logs"
+    logs.mkdir()
+    processes = start_web_and_workers(
+        prepared.port, args.web_workers, args.web_threads, args.workers, logs
+    )
+    try:
+        wait_until_serving(prepared.base, redis_url, args.workers, processes)
+        api, tenant = f"{prepared.base}/api/v1", prepared.tenant
+        body = campaign_body(name, tenant.recording_id, min(args.cps, 100.0), args.max_in_flight)
+        campaign = http("POST", f"{api}/campaigns", tenant.headers, body)
+    except BaseException:
+        stop(processes)
+        raise
+    return Served(processes, f"{api}/campaigns/{campaign['id']}", logs)
 
 
 def await_completion(

@@ -29,26 +29,19 @@ from _common import (
     DATABASE_HELP,
     DEFAULT_DATABASE_URL,
     REDIS_HELP,
-    insert_contacts,
-    make_tenant,
-    point_environment,
 )
 from _stack import (
     FAST_CALLS,
     await_completion,
-    campaign_body,
     children_of,
-    free_port,
     http,
+    prepare_app,
     process_cpu,
     run_in_scratch,
-    start_web_and_workers,
+    serve_campaign,
     stop,
-    wait_until_serving,
 )
 
-from voicecast import create_app
-from voicecast.extensions import db
 from voicecast.simulator.engine import SimulatorConfig
 from voicecast.simulator.server import SimulatorServer
 
@@ -93,35 +86,18 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
         SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=1000.0, timings=FAST_CALLS)
     ).start()
     http("POST", f"{simulator.url}/_sim/rules", body=EVERY_NUMBER_A_MACHINE)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    point_environment(
-        database_url,
-        redis_url,
-        instance,
-        PUBLIC_BASE_URL=base,
-        TWILIO_API_URL=simulator.url,
-        TWILIO_ACCOUNT_SID=SID,
-        TWILIO_AUTH_TOKEN=TOKEN,
-        TWILIO_CALLS_PER_SECOND=repr(args.cps),
+    prepared = prepare_app(
+        instance, database_url, redis_url, simulator.url, (SID, TOKEN), args.cps, args.contacts
     )
-    app = create_app()
-    tenant = make_tenant(app)
-    insert_contacts(app, tenant, args.contacts)
-    with app.app_context():
-        db.engine.dispose()
-
-    logs = instance / "logs"
-    logs.mkdir()
-    processes = start_web_and_workers(port, args.web_workers, args.web_threads, args.workers, logs)
     try:
-        wait_until_serving(base, redis_url, args.workers, processes)
-        api, headers = f"{base}/api/v1", tenant.headers
-        body = campaign_body(
-            "Bench end to end", tenant.recording_id, min(args.cps, 100.0), args.max_in_flight
+        processes, url, logs = serve_campaign(
+            prepared, args, redis_url, instance, "Bench end to end"
         )
-        campaign = http("POST", f"{api}/campaigns", headers, body)
-        url = f"{api}/campaigns/{campaign['id']}"
+    except BaseException:
+        simulator.close()
+        raise
+    headers = prepared.tenant.headers
+    try:
         time.sleep(2.0)  # let start-up work (imports, first connections) settle before measuring
         ours = [process.pid for process in processes]
         before, started = tree_cpu(ours), time.monotonic()

@@ -33,25 +33,20 @@ from _common import (
     DATABASE_HELP,
     DEFAULT_DATABASE_URL,
     REDIS_HELP,
-    insert_contacts,
-    make_tenant,
-    point_environment,
 )
 from _stack import (
     FAST_CALLS,
     await_completion,
     campaign_body,
     cpu_seconds,
-    free_port,
     http,
+    prepare_app,
     run_in_scratch,
     start_web_and_workers,
     stop,
     wait_until_serving,
 )
 
-from voicecast import create_app
-from voicecast.extensions import db
 from voicecast.simulator.engine import SimulatorConfig
 from voicecast.simulator.server import SimulatorServer
 
@@ -94,24 +89,10 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
     simulator = SimulatorServer(
         SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=1000.0, timings=FAST_CALLS)
     ).start()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    point_environment(
-        database_url,
-        redis_url,
-        instance,
-        PUBLIC_BASE_URL=base,
-        TWILIO_API_URL=simulator.url,
-        TWILIO_ACCOUNT_SID=SID,
-        TWILIO_AUTH_TOKEN=TOKEN,
-        TWILIO_CALLS_PER_SECOND=repr(args.cps),
-    )
     load = os.getloadavg()[0]
-    app = create_app()
-    tenant = make_tenant(app)
-    insert_contacts(app, tenant, args.calls)
-    with app.app_context():
-        db.engine.dispose()
+    _, tenant, port, base = prepare_app(
+        instance, database_url, redis_url, simulator.url, (SID, TOKEN), args.cps, args.calls
+    )
 
     logs = instance / "logs"
     logs.mkdir()

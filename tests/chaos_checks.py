@@ -16,6 +16,7 @@ from tests.chaos_faults import FaultyCarrier, Workers
 from voicecast.delivery.calls import RETRY_NEVER_PLACED
 from voicecast.rules.eligibility import NEVER_PLACED
 from voicecast.scheduling import SCHEDULER_LEASE_S
+from voicecast.simulator.async_amd import voicemail_summary
 
 # How late the first retry may run after its scheduler's death: the dead lease, a second for
 # an idle worker to notice, a second for the scheduler's pass, a round, a dial.
@@ -80,7 +81,8 @@ def check_number(phone: str, delivery: dict, calls: list, row: dict | None, run)
                             f" carrier {call.status}/{call.answered_by}")  # fmt: skip
     if calls:
         last = max(calls, key=lambda call: call.date_created)
-        left = bool(last.played) and last.answered_by != "human"
+        # Left: the mailbox recorded the message to its end after its beep.
+        left = voicemail_summary(last.amd, last.played)["complete_plays"] > 0
         if left != (delivery["status"] == "voicemail_left"):
             problems.append(f"{said}: its last call played {len(last.played)} message(s)")
     exported_as = row and (row["status"], int(row["attempts"]), row["call_sid"] or None)

@@ -140,10 +140,10 @@ class FakeCarrier:
         self.status = status
 
     def fetch_call(self, sid):
-        return SimpleNamespace(sid=sid, status=self.status or "failed")
+        return SimpleNamespace(sid=sid, status=self.status or "failed", duration=None)
 
     def find_calls(self, phone, since):
-        return [SimpleNamespace(sid=SID, status=self.status)] if self.status else []
+        return [SimpleNamespace(sid=SID, status=self.status, duration=None)] if self.status else []
 
 
 def reconcile(world: World, status: str | None, monkeypatch) -> str:

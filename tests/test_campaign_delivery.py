@@ -56,6 +56,15 @@ def ledger(simulator: SimulatorServer) -> list[dict]:
     return body["calls"] if isinstance(body, dict) else body
 
 
+def sim_post(simulator: SimulatorServer, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        f"{simulator.url}{path}", json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
 def run_until(run_jobs, done, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -80,6 +89,8 @@ def test_a_campaign_leaves_the_sellers_message_once_per_number(
     recording = upload(client, admin.headers, sounds.speech, seller["id"]).json
     run_jobs()
     phones = {f"+3361234560{digit}": outcome for digit, outcome in EXPECTED.items()}
+    # The person takes 10 s (of media time) to be recognised as one.
+    sim_post(carrier, "/_sim/mailboxes", {"+33612345605": {"human_detection_s": 10}})
     for phone in phones:
         made = client.post(
             f"{API}/contacts",
@@ -128,8 +139,18 @@ def test_a_campaign_leaves_the_sellers_message_once_per_number(
     ]
     for call in calls:
         played = [p["url"] for p in call.get("played", [])]
-        if phones[call["to"]] in ("voicemail_left", "human_reached"):  # human_policy "play"
+        outcome = phones[call["to"]]
+        if outcome == "human_reached":  # human_policy "play": from the answer, once
             assert played == [recording_url]  # the seller's own file, and only it
+            # Heard from the answer, while detection still ran (no dead air).
+            assert call["amd"]["first_audio_s"] < call["amd"]["verdict_at_s"] == 10
+        elif outcome == "voicemail_left":
+            # Played from the answer over the machine's greeting (never recorded), then again
+            # from its start after the beep, to its end: what the mailbox recorded.
+            assert set(played) == {recording_url}
+            assert call["voicemail"]["complete_plays"] == 1
+            assert call["voicemail"]["messages_before_beep"] == 0
+            assert call["voicemail"]["message_started_s"] >= call["voicemail"]["beep_s"]
         else:
             assert played == []
 

@@ -5,7 +5,8 @@ Twilio's own OpenAPI definition of the 2010-04-01 API (trimmed to the operations
 twilio_definition/, see its README) with openapi-core, plus explicit checks of what that
 definition leaves free: MachineDetection is "DetectMessageEnd", booleans are "true"/"false"
 (twilio-python sends Python `True` as "True"), To/From are E.164, StatusCallbackEvent asks for
-the four progress events.
+the four progress events, async AMD has an absolute AsyncAmdStatusCallback by POST, and a call
+update carries a `<Response>` document within 4,000 characters (or a URL, or a Status).
 
 Use: `conform(carrier)` (fixture `conformance`) mounts a validating transport on the carrier's
 own HTTP session and returns the log of what was sent; a non-conforming request raises
@@ -18,6 +19,7 @@ import functools
 import json
 import os
 import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +48,10 @@ RANGES = {
     "MachineDetectionSpeechThreshold": (1000, 6000),
     "MachineDetectionSpeechEndThreshold": (500, 5000),
     "MachineDetectionSilenceTimeout": (2000, 10000),
+    "MachineDetectionTimeout": (3, 59),
 }
+CALL = re.compile(r"^/2010-04-01/Accounts/[^/]+/Calls/CA[0-9a-fA-F]{32}\.json$")
+MAX_INLINE_TWIML = 4000  # characters of a `Twiml` parameter
 
 
 class NonConformingRequest(AssertionError):
@@ -165,6 +170,37 @@ def call_create_violations(form: dict[str, list[str]]) -> list[str]:
         value = _one(form, name) or ""
         if urlsplit(value).scheme not in ("http", "https"):
             problems.append(f"{name}={value!r} is not an absolute http(s) URL")
+    if _one(form, "AsyncAmd") == "true":
+        value = _one(form, "AsyncAmdStatusCallback") or ""
+        if urlsplit(value).scheme not in ("http", "https"):
+            problems.append(f"AsyncAmdStatusCallback={value!r}: async AMD needs an absolute URL")
+        if _one(form, "AsyncAmdStatusCallbackMethod") not in (None, "POST"):
+            problems.append("AsyncAmdStatusCallbackMethod must be POST (our webhooks read forms)")
+    return problems
+
+
+def call_update_violations(form: dict[str, list[str]]) -> list[str]:
+    """What a call update must hold beyond the definition: new TwiML as a `<Response>`
+    document within Twilio's 4,000 characters, or an absolute URL; a Status that ends it."""
+    problems = free_value_violations(form)
+    twiml = _one(form, "Twiml")
+    if twiml is not None:
+        if len(twiml) > MAX_INLINE_TWIML:
+            problems.append(f"Twiml of {len(twiml)} characters; Twilio takes {MAX_INLINE_TWIML}")
+        try:
+            root = ElementTree.fromstring(twiml)
+        except ElementTree.ParseError as error:
+            problems.append(f"Twiml is not well-formed XML: {error}")
+        else:
+            if root.tag != "Response":
+                problems.append(f"Twiml's root is <{root.tag}>, not <Response>")
+    url = _one(form, "Url")
+    if url is not None and urlsplit(url).scheme not in ("http", "https"):
+        problems.append(f"Url={url!r} is not an absolute http(s) URL")
+    if _one(form, "Status") not in (None, "canceled", "completed"):
+        problems.append(f"Status={_one(form, 'Status')!r}; only canceled or completed")
+    if not {"Twiml", "Url", "Status"} & set(form):
+        problems.append("a call update with neither Twiml, Url nor Status changes nothing")
     return problems
 
 
@@ -181,6 +217,8 @@ def request_violations(
     wire_path = SpecRequest(request, path_prefix).path
     if request.method == "POST" and CALLS.match(wire_path):
         problems += call_create_violations(_form(request))
+    elif request.method == "POST" and CALL.match(wire_path):
+        problems += call_update_violations(_form(request))
     elif request.method == "POST":
         problems += free_value_violations(_form(request))
     else:

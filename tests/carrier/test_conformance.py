@@ -183,3 +183,44 @@ def test_errors_leave_no_violation_behind(
     with pytest.raises(CarrierError):
         place(carrier, "+15005550001")
     assert log.violations == [] and len(log.sent) == 1
+
+
+def test_a_drop_dialed_with_async_amd_conforms(
+    app, conforming_carrier: tuple[Carrier, ConformanceLog]
+) -> None:
+    """The options every drop is dialed with (`delivery.amd.dial_options`) pass the check."""
+    from voicecast.delivery import amd
+
+    carrier, log = conforming_carrier
+    with app.app_context():
+        options = amd.dial_options(42, SELLER)
+    place(carrier, random_number(), **options)
+    [form] = log.forms("POST")
+    assert form["AsyncAmd"] == ["true"] and form["MachineDetection"] == ["DetectMessageEnd"]
+    verdicts_to = form["AsyncAmdStatusCallback"][0]
+    assert verdicts_to.endswith("/twilio/attempts/42/amd?caller=%2B33170000001")
+    assert form["AsyncAmdStatusCallbackMethod"] == ["POST"]
+    assert form["MachineDetectionTimeout"] == ["30"]
+
+
+def test_redirecting_a_live_call_sends_conforming_updates(
+    app, conforming_carrier: tuple[Carrier, ConformanceLog], peer: TwilioPeer
+) -> None:
+    """The documents a verdict redirects a call to (the message after the beep, the seller
+    rung for a person) go out as conforming call updates; a broken one never leaves."""
+    from voicecast.delivery.calls import play_then_hang_up
+    from voicecast.delivery.connect import connect_twiml
+
+    carrier, log = conforming_carrier
+    talking = peer.add_call(random_number(), from_=SELLER, status="in-progress")
+    with app.app_context():
+        documents = [
+            play_then_hang_up("https://voicecast.example/media/1.wav?t=x&u=y"),
+            connect_twiml(42, "+33611000001", SELLER),
+        ]
+    for document in documents:
+        carrier.redirect_call(talking.sid, document)
+    assert [form["Twiml"] for form in log.forms("POST")] == [[doc] for doc in documents]
+    with pytest.raises(NonConformingRequest):
+        carrier.redirect_call(talking.sid, "<Play>no response</Play><Hangup/>")
+    log.violations.clear()

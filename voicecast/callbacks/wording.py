@@ -19,6 +19,8 @@ TEXTS = {
         "opted_out": "C'est noté : vous ne recevrez plus nos messages. Au revoir.",
         "whisper": "Rappel de {caller}{campaign}. Appuyez sur 1 pour prendre l'appel.",
         "whisper_campaign": ", campagne {campaign}",
+        "drop_whisper": "{caller} a décroché, campagne {campaign}. "
+        "Appuyez sur 1 pour prendre l'appel.",
         "voicemail": "{seller} n'est pas disponible. Laissez votre message après le bip.",
         "voicemail_desk": "Nous ne pouvons pas vous répondre. Laissez votre message après le bip.",
         "thanks": "Merci, votre message a bien été transmis. Au revoir.",
@@ -39,6 +41,7 @@ TEXTS = {
         "opted_out": "Done: you will not receive our messages any more. Goodbye.",
         "whisper": "Callback from {caller}{campaign}. Press 1 to take the call.",
         "whisper_campaign": ", campaign {campaign}",
+        "drop_whisper": "{caller} picked up, campaign {campaign}. Press 1 to take the call.",
         "voicemail": "{seller} is not available. Please leave your message after the beep.",
         "voicemail_desk": "We cannot take your call. Please leave your message after the beep.",
         "thanks": "Thank you, your message has been passed on. Goodbye.",

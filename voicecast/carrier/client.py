@@ -32,6 +32,7 @@ E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 STATUS_CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")
 MACHINE_DETECTION_MODES = frozenset({"Enable", "DetectMessageEnd"})
+MAX_INLINE_TWIML = 4000  # Twilio's limit on a `Twiml` parameter, in characters
 T = TypeVar("T")
 
 
@@ -281,6 +282,16 @@ class Carrier:
     def hang_up(self, sid: str) -> CallRef:
         """End a call in progress (Status=completed)."""
         return self._update_status(sid, "completed")
+
+    def redirect_call(self, sid: str, twiml: str) -> CallRef:
+        """Give a live call new TwiML (`Twiml`, inline): what it is doing stops at once and
+        the document runs instead. A call that has ended already is a `PermanentCarrierError`
+        (Twilio's 21220, "not in-progress")."""
+        _require_sid(sid)
+        if not twiml or len(twiml) > MAX_INLINE_TWIML:
+            raise ValueError(f"inline TwiML is 1 to {MAX_INLINE_TWIML} characters")
+        call = self._call(lambda: self.client.calls(sid).update(twiml=twiml), mutation=True)
+        return self._ref(call, mutation=True)
 
     def send_sms(self, *, to: str, from_: str, body: str) -> str:
         """Send a text message; returns its sid (SM...)."""

@@ -24,8 +24,8 @@ from voicecast.rules.eligibility import reached_carrier
 from voicecast.rules.waiting import why_waiting
 
 # The funnel's stages, in order; "waiting" is split by reason, "excluded" by why.
-STAGES = ("pending", "dialing", "voicemail_left", "human_reached", "no_answer", "busy",
-          "failed", "canceled", "excluded")  # fmt: skip
+STAGES = ("pending", "dialing", "voicemail_left", "voicemail_cut", "human_reached", "no_answer",
+          "busy", "failed", "undeliverable", "canceled", "excluded")  # fmt: skip
 MAX_POINTS = 120  # buckets on the chart
 MIN_SPAN = timedelta(minutes=5)
 

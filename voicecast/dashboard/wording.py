@@ -12,12 +12,19 @@ STAGES = {
     "pending": "En attente",
     "dialing": "Appel en cours",
     "voicemail_left": "Message déposé",
+    "voicemail_cut": "Message coupé",
     "human_reached": "Personne jointe",
     "no_answer": "Pas de réponse",
     "busy": "Occupé",
     "failed": "Échec",
+    "undeliverable": "Sans messagerie",
     "canceled": "Annulé",
     "excluded": "Écarté",
+}
+# What answered a delivery ended `undeliverable` (its reason).
+UNDELIVERABLE = {
+    "fax": "Un fax a répondu",
+    "unknown": "Réponse non reconnue",
 }
 STATUSES = {
     "draft": "Brouillon",
@@ -59,6 +66,7 @@ REASONS = {
     **WAITING,
     **EXCLUDED,
     **STAGES,
+    **UNDELIVERABLE,
     RETRY_NEVER_PLACED: "Nouvel essai : l'appel n'est jamais parti",
     CANCELED_BY_CAMPAIGN: "Campagne annulée",
 }

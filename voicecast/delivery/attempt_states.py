@@ -9,9 +9,15 @@ An attempt only moves forward along PROGRESS, or from any state of PROGRESS to a
 a final state never changes. A carrier status report is applied when it moves the attempt
 forward and, when it carries a SequenceNumber, is newer than the last report applied
 (`report_applies`): callbacks may come twice, late or out of order, and replaying any of them
-changes nothing. The AMD verdict is kept once (the first one), with the recording the call was
-told to play. When an attempt ends, its outcome (`outcome_of`) decides its delivery, once,
-while the delivery is still `dialing` (`decide`): final, or due again after a retry delay.
+changes nothing. The AMD verdict is kept once (the first one), with when it came
+(`detection_ms`) and the recording the call was told to play; async AMD's verdict may come
+before or after the call's end, in any order with the status reports. When an attempt ends, its
+outcome (`outcome_of`) decides its delivery, once, while the delivery is still `dialing`
+(`decide`): final, or due again after a retry delay. A voicemail is left only when the call
+lasted past the message's end, counted from the verdict (`message_heard_to_the_end`); shorter,
+it was cut (`voicemail_cut`, retried like a no-answer under the campaign's max_attempts and
+retry delays). What cannot take a message (a fax; `unknown` under hang_up) is final with what
+answered as its reason (`undeliverable`).
 
 The ORM path (`calls.apply_carrier_status`, `advance`) and the fast SQL path
 (`reports.apply_status_report`, `move_sql`, `DECIDE_DELIVERY`) both read this module, and
@@ -65,9 +71,20 @@ CARRIER_STATES = {
 # late report finds it decided already.
 DELIVERY_IN_FLIGHT = DeliveryStatus.DIALING
 RETRYABLE_OUTCOMES = frozenset(
-    {DeliveryStatus.NO_ANSWER, DeliveryStatus.BUSY, DeliveryStatus.FAILED}
+    {
+        DeliveryStatus.NO_ANSWER,
+        DeliveryStatus.BUSY,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.VOICEMAIL_CUT,
+    }
 )
 ANSWERED_BY_MAX = 32  # attempts.answered_by's length
+# Twilio's AnsweredBy values that mean an answering machine (`machine_start`: Enable mode).
+MACHINE = frozenset(
+    {"machine_end_beep", "machine_end_silence", "machine_end_other", "machine_start"}
+)
+# What answered and can take no message: dialing again would meet it again.
+UNDELIVERABLE_ANSWERS = frozenset({"fax"})
 
 
 def states_before(new: AttemptState) -> tuple[AttemptState, ...]:
@@ -120,22 +137,55 @@ def apply_report(
     return True
 
 
-def record_answer(attempt: Attempt, answered_by: str, played_recording_id: int | None) -> None:
-    """The AMD verdict: the first one is kept, and the recording the call was told to play
-    (none: what was recorded stays). `RECORD_ANSWER` is the same in SQL."""
-    attempt.answered_by = attempt.answered_by or answered_by[:ANSWERED_BY_MAX]
+def record_answer(
+    attempt: Attempt,
+    answered_by: str,
+    played_recording_id: int | None,
+    detection_ms: int | None = None,
+) -> None:
+    """The AMD verdict: the first one is kept (with when it came), and the recording the call
+    was told to play (none: what was recorded stays). `RECORD_ANSWER` is the same in SQL."""
+    if attempt.answered_by is None:
+        attempt.answered_by = answered_by[:ANSWERED_BY_MAX]
+        attempt.detection_ms = detection_ms
     if played_recording_id is not None:
         attempt.played_recording_id = played_recording_id
 
 
-def outcome_of(state: str, answered_by: str | None, played_recording_id: int | None):
-    """What an ended attempt achieved: the delivery status it stands for."""
+def message_heard_to_the_end(
+    call_duration: int | None, detection_ms: int | None, message_seconds: float | None
+) -> bool:
+    """Whether a call that played a message from its AMD verdict on (`detection_ms` after the
+    answer: for a machine, its beep) lasted past the message's end. The carrier's CallDuration
+    is whole seconds, so a call must have lasted strictly longer than verdict + message: a cut
+    within the message's last second is the only one this can miss. No duration, no proof."""
+    if call_duration is None:
+        return False
+    return call_duration > (detection_ms or 0) / 1000 + (message_seconds or 0.0)
+
+
+def outcome_of(
+    state: str,
+    answered_by: str | None,
+    played_recording_id: int | None,
+    call_duration: int | None = None,
+    detection_ms: int | None = None,
+    message_seconds: float | None = None,
+) -> DeliveryStatus:
+    """What an ended attempt achieved: the delivery status it stands for. A message played
+    to a machine (or to `unknown`) counts as left only when the call outlasted it."""
     if state == AttemptState.COMPLETED:
         if answered_by == "human":
             return DeliveryStatus.HUMAN_REACHED
+        if answered_by in UNDELIVERABLE_ANSWERS:
+            return DeliveryStatus.UNDELIVERABLE
         if played_recording_id is not None:
-            return DeliveryStatus.VOICEMAIL_LEFT
-        return DeliveryStatus.FAILED  # a fax, a hang-up before any verdict, or no message
+            if message_heard_to_the_end(call_duration, detection_ms, message_seconds):
+                return DeliveryStatus.VOICEMAIL_LEFT
+            return DeliveryStatus.VOICEMAIL_CUT
+        if answered_by == "unknown":
+            return DeliveryStatus.UNDELIVERABLE  # the campaign hangs up on `unknown`
+        return DeliveryStatus.FAILED  # a hang-up before any verdict, or no message to play
     return {
         AttemptState.BUSY: DeliveryStatus.BUSY,
         AttemptState.NO_ANSWER: DeliveryStatus.NO_ANSWER,
@@ -159,19 +209,27 @@ def retry_delay(attempts_made: int, retry_delays_seconds: list[int] | None) -> t
     return timedelta(seconds=delays[min(attempts_made - 1, len(delays) - 1)])
 
 
+def outcome_reason(outcome: DeliveryStatus, answered_by: str | None) -> str | None:
+    """The reason a delivery ended by `outcome` carries: what answered, for an undeliverable
+    one ("fax", "unknown"); none for a voicemail left; else the outcome itself."""
+    if outcome == DeliveryStatus.UNDELIVERABLE:
+        return (answered_by or "unknown")[:ANSWERED_BY_MAX]
+    return None if outcome == DeliveryStatus.VOICEMAIL_LEFT else outcome.value
+
+
 def decide(
     outcome: DeliveryStatus,
     permanent: bool,
     attempts_made: int,
     max_attempts: int,
     retry_delays_seconds: list[int] | None,
+    answered_by: str | None = None,
 ) -> Decision:
     """Final, or due again after the retry delay (while attempts remain and it may help)."""
     if outcome in RETRYABLE_OUTCOMES and not permanent and attempts_made < max_attempts:
         delay = retry_delay(attempts_made, retry_delays_seconds)
         return Decision(DeliveryStatus.PENDING, f"retry after {outcome.value}", utcnow() + delay)
-    reason = None if outcome == DeliveryStatus.VOICEMAIL_LEFT else outcome.value
-    return Decision(outcome, reason)
+    return Decision(outcome, outcome_reason(outcome, answered_by))
 
 
 # The fast path's SQL, generated from the declaration above (portable, named parameters).
@@ -184,10 +242,11 @@ def sql_list(values: Iterable[str]) -> str:
 
 def move_sql(new: AttemptState, sequenced: bool) -> str:
     """UPDATE the attempt to `new` when `report_applies` (and keep the sid it was told of, the
-    error code it reports and, when `sequenced`, its SequenceNumber)."""
+    error code and call duration it reports and, when `sequenced`, its SequenceNumber)."""
     sql = (
         f"UPDATE attempts SET state = '{new.value}', call_sid = COALESCE(call_sid, :sid), "
-        "error_code = COALESCE(:error_code, error_code)"
+        "error_code = COALESCE(:error_code, error_code),"
+        " call_duration = COALESCE(:duration, call_duration)"
     )
     if sequenced:
         sql += ", last_sequence = :sequence"
@@ -201,8 +260,16 @@ MOVE_SQL = {
     for sequenced in (True, False)
 }
 RECORD_ANSWER = (
-    "UPDATE attempts SET answered_by = COALESCE(answered_by, :answered_by),"
+    "UPDATE attempts SET detection_ms = CASE WHEN answered_by IS NULL THEN :detection_ms"
+    " ELSE detection_ms END, answered_by = COALESCE(answered_by, :answered_by),"
     " played_recording_id = COALESCE(:played, played_recording_id) WHERE id = :attempt_id"
+)
+# Async AMD's verdict, kept by the first callback only: the one that acts on the live call
+# (a duplicate or a late one changes nothing and must not play the message again).
+RECORD_VERDICT = (
+    "UPDATE attempts SET answered_by = :answered_by, detection_ms = :detection_ms,"
+    " played_recording_id = COALESCE(:played, played_recording_id)"
+    " WHERE id = :attempt_id AND answered_by IS NULL"
 )
 RECORD_OUTCOME = (
     "UPDATE attempts SET outcome = :outcome, ended_at = COALESCE(ended_at, :now)"

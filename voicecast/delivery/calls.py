@@ -32,7 +32,7 @@ from voicecast.observability.metrics import CALL_OUTCOMES, count
 from voicecast.outbound import events
 from voicecast.rules.eligibility import NEVER_PLACED
 
-MACHINE = {"machine_end_beep", "machine_end_silence", "machine_end_other", "machine_start"}
+MACHINE = attempt_states.MACHINE
 # NEVER_PLACED: the outcome of an attempt that never reached the carrier, and the reason of a
 # delivery that ran out of NEVER_PLACED_RETRIES.
 RETRY_NEVER_PLACED = "retry: the call was never placed"
@@ -61,7 +61,12 @@ def play_then_hang_up(url: str | None) -> str:
 
 def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: bool) -> None:
     """The attempt ended: record its outcome and decide the delivery: final, or a retry."""
-    outcome = outcome_of(attempt.state, attempt.answered_by, attempt.played_recording_id)
+    played = attempt.played_recording_id
+    recording = db.session.get(Recording, played) if played is not None else None
+    outcome = outcome_of(
+        attempt.state, attempt.answered_by, played, attempt.call_duration,
+        attempt.detection_ms, recording.duration_seconds if recording else None,
+    )  # fmt: skip
     count(CALL_OUTCOMES, outcome.value)
     attempt.outcome = outcome.value
     attempt.ended_at = attempt.ended_at or utcnow()
@@ -73,6 +78,7 @@ def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: 
         delivery.attempt_count,
         campaign.max_attempts,
         campaign.retry_delays_seconds,
+        attempt.answered_by,
     )
     delivery.status, delivery.reason = decision.status, decision.reason
     if decision.next_attempt_at is not None:
@@ -103,13 +109,20 @@ def settle_never_placed(attempt: Attempt, delivery: Delivery, retries: int) -> b
 
 
 def apply_carrier_status(
-    attempt: Attempt, status: str, sequence: int | None, error_code: int | None = None
+    attempt: Attempt,
+    status: str,
+    sequence: int | None,
+    error_code: int | None = None,
+    duration: int | None = None,
 ) -> bool:
-    """Apply one status report (`attempt_states.report_applies`), and settle the delivery when
-    it ends the attempt; False when it is stale, a duplicate or not a state. Does not commit."""
+    """Apply one status report (`attempt_states.report_applies`, with the call's duration
+    when it ended), and settle the delivery when it ends the attempt; False when it is stale,
+    a duplicate or not a state. Does not commit."""
     new = CARRIER_STATES.get(status)
     if new is None or not attempt_states.apply_report(attempt, new, sequence, error_code):
         return False
+    if duration is not None and attempt.call_duration is None:
+        attempt.call_duration = duration
     if new in FINAL_STATES:
         delivery = db.session.get(Delivery, attempt.delivery_id)
         campaign = db.session.get(Campaign, attempt.campaign_id)

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, case, func, select
 
 from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import CarrierError
-from voicecast.delivery import attempt_states, claim, dispatch, reports
+from voicecast.delivery import amd, attempt_states, claim, dispatch, reports
 from voicecast.delivery.attempt_states import CARRIER_STATES
 from voicecast.delivery.calls import settle, settle_never_placed
 from voicecast.delivery.pacing import take_slot, wait_for_admission
@@ -124,6 +124,7 @@ def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
             from_=plan.caller_id,
             url=public_url("twilio.answer", attempt_id=attempt_id),
             status_callback=public_url("twilio.status", attempt_id=attempt_id),
+            **amd.dial_options(attempt_id, plan.caller_id),
         )
     except CarrierError as error:
         return dial_failed(attempt_id, error)

@@ -58,7 +58,7 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
         done["adopted" if settle_unsure(attempt) else "never_placed"] += 1
     for attempt in stale(campaign_id, IN_CALL, Attempt.dialed_at, now - silent_after):
         call = carrier_client().fetch_call(attempt.call_sid)
-        apply_carrier_status(attempt, call.status, None)
+        apply_carrier_status(attempt, call.status, None, None, call.duration)
         done["fetched"] += 1
     db.session.commit()
     return done
@@ -102,7 +102,7 @@ def settle_unsure(attempt: Attempt) -> bool:
         call = unclaimed[0]
         attempt.call_sid = call.sid
         attempt_states.advance(attempt, AttemptState.QUEUED)
-        apply_carrier_status(attempt, call.status, None)
+        apply_carrier_status(attempt, call.status, None, None, call.duration)
         return True
     # The carrier never got it: nobody was called, so it was no attempt.
     settle_never_placed(attempt, delivery, current_app.config["NEVER_PLACED_RETRIES"])

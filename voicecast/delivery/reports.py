@@ -57,12 +57,13 @@ def apply_status_report(
     sequence: int | None,
     error_code: int | None = None,
     sid: str | None = None,
+    duration: int | None = None,
 ) -> tuple[Report, int | None]:
-    """Apply one status callback to the attempt; what it did, and the campaign when it ended
-    the attempt. Commits."""
+    """Apply one status callback to the attempt (with the call's duration, when it ended);
+    what it did, and the campaign when it ended the attempt. Commits."""
     hotsql.commit_without_waiting_for_disk()
     new = CARRIER_STATES.get(status)
-    moved = new is not None and move_forward(attempt_id, new, sequence, error_code, sid)
+    moved = new is not None and move_forward(attempt_id, new, sequence, error_code, sid, duration)
     if not moved:
         if sid:  # the callback can beat the dial job to recording the sid
             hotsql.execute(
@@ -85,10 +86,11 @@ def apply_status_report(
 ENDED_ROW = (
     "SELECT a.state, a.answered_by, a.played_recording_id, a.campaign_id, a.delivery_id,"
     " d.status, d.attempt_count, c.max_attempts, c.retry_delays_seconds, c.account_id,"
-    " d.contact_id, d.phone, "
+    " d.contact_id, d.phone, a.call_duration, a.detection_ms, r.duration_seconds, "
     + events.subscribed_sql(DELIVERY_FINISHED, "c.account_id")
     + " FROM attempts a"
     " JOIN deliveries d ON d.id = a.delivery_id JOIN campaigns c ON c.id = a.campaign_id"
+    " LEFT JOIN recordings r ON r.id = a.played_recording_id"
     " WHERE a.id = :attempt_id"
 )
 
@@ -99,7 +101,10 @@ def settle_ended(attempt_id: int) -> tuple[int, bool]:
     its campaign's id and whether an event was written. Does not commit."""
     _, rows = hotsql.execute(ENDED_ROW, {"attempt_id": attempt_id})
     row = EndedRow(*rows[0])
-    outcome = outcome_of(row.state, row.answered_by, row.played_recording_id)
+    outcome = outcome_of(
+        row.state, row.answered_by, row.played_recording_id,
+        row.call_duration, row.detection_ms, row.message_seconds,
+    )  # fmt: skip
     count(CALL_OUTCOMES, outcome.value)
     now = dialects.bind_datetime(utcnow())
     params = {"attempt_id": attempt_id, "outcome": outcome.value, "now": now}
@@ -108,7 +113,9 @@ def settle_ended(attempt_id: int) -> tuple[int, bool]:
         delays = row.retry_delays_seconds
         if isinstance(delays, str):  # SQLite hands JSON back as text
             delays = json.loads(delays)
-        decision = decide(outcome, False, row.attempt_count, row.max_attempts, delays)
+        decision = decide(
+            outcome, False, row.attempt_count, row.max_attempts, delays, row.answered_by
+        )
         due = decision.next_attempt_at
         params = {
             "delivery_id": row.delivery_id,
@@ -141,6 +148,9 @@ class EndedRow(NamedTuple):
     account_id: int
     contact_id: int | None
     phone: str
+    call_duration: int | None
+    detection_ms: int | None
+    message_seconds: float | None  # the played recording's length
     subscribed: bool  # the account has an active endpoint for delivery.finished
 
 
@@ -150,8 +160,10 @@ def move_forward(
     sequence: int | None,
     error_code: int | None,
     sid: str | None,
+    duration: int | None = None,
 ) -> bool:
     params = {"attempt_id": attempt_id, "error_code": error_code or None, "sid": sid}
+    params["duration"] = duration
     if sequence is not None:
         params["sequence"] = sequence
     rowcount, _ = hotsql.execute(MOVE_SQL[new, sequence is not None], params)
@@ -165,8 +177,10 @@ ANSWER_ROW = (
 )
 
 
-def answer(attempt_id: int, answered_by: str) -> str | None:
-    """The TwiML for the AMD verdict `answered_by`; None for an unknown attempt. Commits.
+def answer(attempt_id: int, answered_by: str, detection_ms: int | None = None) -> str | None:
+    """The TwiML for the (synchronous) AMD verdict `answered_by`, given `detection_ms` after
+    the answer; None for an unknown attempt. Commits. Calls dialed with async AMD ask for
+    their TwiML without a verdict: `amd.first_twiml`.
 
     A machine, a fax or an unknown verdict is decided from one joined row; a human reached
     under a policy that needs the seller ("connect", "play_live") takes the full path."""
@@ -187,6 +201,7 @@ def answer(attempt_id: int, answered_by: str) -> str | None:
         "attempt_id": attempt_id,
         "answered_by": answered_by[:ANSWERED_BY_MAX],
         "played": played,
+        "detection_ms": detection_ms,
     }
     # Committed durably, unlike the status reports: the carrier tells a status again, never
     # what we told the call to play, and it is this mark that makes a completed call a

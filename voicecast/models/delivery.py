@@ -16,12 +16,16 @@ class DeliveryStatus(enum.StrEnum):
     EXCLUDED = "excluded"  # never dialed; `reason` says why
     PENDING = "pending"  # due at `next_attempt_at`
     DIALING = "dialing"  # an attempt is in flight
-    VOICEMAIL_LEFT = "voicemail_left"
+    VOICEMAIL_LEFT = "voicemail_left"  # the call lasted past the message's end after the beep
+    VOICEMAIL_CUT = "voicemail_cut"  # the message started after the beep, the call ended first
     HUMAN_REACHED = "human_reached"
     NO_ANSWER = "no_answer"
     BUSY = "busy"
     FAILED = "failed"
     CANCELED = "canceled"
+    # Answered by what cannot take a message (a fax, or `unknown` under hang_up): final, with
+    # what answered as its reason; dialing again would meet it again.
+    UNDELIVERABLE = "undeliverable"
 
     @property
     def final(self) -> bool:
@@ -107,6 +111,12 @@ class Attempt(db.Model):
     answered_by: Mapped[str | None] = mapped_column(String(32))
     # The recording the call was told to play (none: nothing was played). A snapshot id.
     played_recording_id: Mapped[int | None] = mapped_column(Integer)
+    # Async AMD's MachineDetectionDuration: when the verdict came, in ms after the answer (for a
+    # machine, about when its beep sounded and the message could start).
+    detection_ms: Mapped[int | None] = mapped_column(Integer)
+    # The carrier's CallDuration (s) of the ended call: a voicemail was left only if the call
+    # lasted past the message's end after the beep.
+    call_duration: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(32))
     error_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

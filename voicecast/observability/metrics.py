@@ -61,7 +61,7 @@ CALLS_PLACED = Family(
 CALL_OUTCOMES = Family(
     "voicecast_call_outcomes",
     "Outbound calls ended, by the outcome they gave their delivery (voicemail_left, "
-    "human_reached, no_answer, busy, failed, canceled).",
+    "voicemail_cut, human_reached, no_answer, busy, failed, undeliverable, canceled).",
     ("status",),
 )
 WEBHOOK_SECONDS = Family(

@@ -103,27 +103,6 @@ class Callbacks:
             method = call.params.get("StatusCallbackMethod") or "POST"
         self.send(event, url, params, method)
 
-    def async_amd(self, verdict: tuple[str, int]) -> None:
-        """Async AMD: after the detection time, POST the verdict to AsyncAmdStatusCallback."""
-        answered_by, detection_ms = verdict
-        interrupted = self.call.interrupt.wait(detection_ms / 1000 * self.sim.config.time_scale)
-        if interrupted and self.call.hangup_status:
-            return
-        with self.sim.ledger.lock:
-            if self.call.terminal or self.call.hangup_status:
-                return
-            self.call.answered_by = answered_by
-            url = self.call.params.get("AsyncAmdStatusCallback")
-            method = self.call.params.get("AsyncAmdStatusCallbackMethod") or "POST"
-        if url:
-            params = {
-                "CallSid": self.call.sid,
-                "AccountSid": self.call.account_sid,
-                "AnsweredBy": answered_by,
-                "MachineDetectionDuration": str(detection_ms),
-            }
-            self.send("amd", url, params, method)
-
     def send(self, event: str, url: str, params: dict[str, str], method: str) -> None:
         result = self.request(url, params, method, kind=event)
         with self.sim.ledger.lock:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicecast.simulator.ledger import CallRecord, Ledger, now
+from voicecast.simulator.mailboxes import MailboxBook
 from voicecast.simulator.media import MediaCache
 from voicecast.simulator.messages import MessageBook
 from voicecast.simulator.numbers import NumberBook, buy
@@ -64,6 +65,7 @@ class Simulator:
         self.ledger = Ledger()
         self.media_cache = MediaCache()
         self.rules = OutcomeRules(config.outcomes, config.seed)
+        self.mailboxes = MailboxBook()
         self.numbers = NumberBook()
         self.messages = MessageBook()
         self.recordings = RecordingBook()
@@ -149,6 +151,7 @@ class Simulator:
                 call.hangup_status = ABORT
                 call.interrupt.set()
         self.rules.reset()
+        self.mailboxes.reset()
         self._starts.clear()
 
     def stats(self) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from voicecast.simulator.async_amd import voicemail_summary
+
 TERMINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 
 
@@ -63,6 +65,8 @@ class CallRecord:
     notes: list[str] = field(default_factory=list)  # what the simulator chose, in words
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Async AMD: the verdict, when it came, the beep, any cut (`async_amd.start`).
+    amd: dict[str, Any] | None = None
     settled: bool = False  # True once nothing more will happen to the call (callbacks sent)
     # Requests from `POST .../Calls/{Sid}.json` for the player: hang up, or new TwiML.
     hangup_status: str | None = None
@@ -109,6 +113,8 @@ class CallRecord:
             "request": self.params,
             "twiml": self.twiml,
             "played": self.played,
+            "amd": self.amd,
+            "voicemail": voicemail_summary(self.amd, self.played),
             "said": self.said,
             "digits": self.digits,
             "dials": self.dials,

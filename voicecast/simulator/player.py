@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import math
 
-from voicecast.simulator import outcomes
+from voicecast.simulator import async_amd, outcomes, twiml
 from voicecast.simulator.ledger import now
+from voicecast.simulator.media import play_media
 from voicecast.simulator.session import Aborted, Interrupted, Source, TwimlSession
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,9 @@ __all__ = ["Aborted", "CallPlayer", "Interrupted"]
 
 class CallPlayer(TwimlSession):
     """The life of one call after the CPS queue let it start."""
+
+    clock: async_amd.MediaClock | None = None  # from the answer, for calls with async AMD
+    document = "initial"  # where the TwiML being played came from: "update" after a redirect
 
     def run(self) -> None:
         try:
@@ -66,19 +70,21 @@ class CallPlayer(TwimlSession):
         params = self.call.params
         mode = params.get("MachineDetection")
         mode = mode if mode in AMD_MODES else None
-        async_amd = mode is not None and params.get("AsyncAmd") == "true"  # not "True"
+        asynchronous = mode is not None and params.get("AsyncAmd") == "true"  # not "True"
         if "AsyncAmd" in params and params["AsyncAmd"] not in {"true", "false"}:
             self.warn(f"AsyncAmd={params['AsyncAmd']!r}: Twilio expects the string true or false")
         with self.sim.ledger.lock:
             self.call.answered_at = now()
             self.call.set_status("in-progress")
+        if mode and asynchronous:
+            timings = self.timings
+            self.clock = async_amd.MediaClock(timings.play_factor, self.sim.config.time_scale)
+            async_amd.start(self, outcome, mode)
         self.callbacks.status("answered")
         source: Source | None = self.initial_source()
         extra: dict[str, str] = {}
         try:
-            if mode and async_amd:
-                self.sim.submit(self.callbacks.async_amd, self.verdict(outcome, mode))
-            elif mode:
+            if mode and not asynchronous:
                 answered_by, detection_ms = self.verdict(outcome, mode)
                 self.sleep(detection_ms / 1000)
                 with self.sim.ledger.lock:
@@ -101,6 +107,28 @@ class CallPlayer(TwimlSession):
             answered_by, wait = outcome, self.timings.human_detection
         return answered_by, round(wait * 1000)
 
+    def perform(self, verb: twiml.Verb) -> None:
+        """As any leg, and for a call with async AMD, note when each `<Play>` sounded."""
+        if self.clock is None or verb.name != "Play":
+            return super().perform(verb)
+        url = self.resolve(verb.text) if verb.text else ""
+        before = len(self.call.played)
+        seconds = play_media(self.sim, self.call, verb, url) * twiml.loops(verb)
+        entry = self.call.played[-1] if len(self.call.played) > before else None
+        started = self.clock.now()
+        try:
+            self.spend(seconds)
+        except Interrupted:
+            async_amd.note_play(self, entry, started, self.clock.now(), complete=False)
+            raise
+        async_amd.note_play(self, entry, started, self.clock.now(), complete=True)
+
+    def take_interrupt(self) -> Source | None:
+        source = super().take_interrupt()
+        if source is not None:
+            self.document = "update"
+        return source
+
     def initial_source(self) -> Source | None:
         params = self.call.params
         if params.get("Twiml"):
@@ -120,7 +148,10 @@ class CallPlayer(TwimlSession):
                 return
             answered = self.call.answered_at is not None
             self.call.end_time = now()
-            self.call.duration = max(1, math.ceil(self.media_seconds)) if answered else 0
+            seconds = max(1, math.ceil(self.media_seconds))
+            if self.clock is not None:
+                seconds = async_amd.duration(self)
+            self.call.duration = seconds if answered else 0
             self.call.sip_response_code = outcomes.SIP_CODES.get(status, 487)
             self.call.set_status(status)
         self.callbacks.status("completed")

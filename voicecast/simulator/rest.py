@@ -164,6 +164,18 @@ def create_simulator_app(sim: Simulator) -> Flask:
                 return jsonify(error=str(error)), 400
         return jsonify(sim.rules.describe()), 200
 
+    @app.route("/_sim/mailboxes", methods=["GET", "POST"])
+    def mailboxes() -> tuple[Response, int]:
+        if request.method == "POST":
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                return jsonify(error='send a JSON object {"number or suffix": {...}}'), 400
+            try:
+                sim.mailboxes.set_scripts(body)
+            except ValueError as error:
+                return jsonify(error=str(error)), 400
+        return jsonify(sim.mailboxes.describe()), 200
+
     @app.post("/_sim/reset")
     def reset() -> Response:
         sim.reset()

@@ -2,8 +2,8 @@
 
 A call sends five webhooks, so they are the service's busiest requests, and Flask's request
 machinery (request and response objects, routing, hooks, sessions) costs more CPU than the work
-they do. This middleware answers the form POSTs to `/twilio/attempts/<id>/answer|status` itself,
-inside an application context, with the same signature check and the same handlers as the
+they do. This middleware answers the form POSTs to `/twilio/attempts/<id>/answer|status|amd|held`
+itself, inside an application context, with the same signature check and the same handlers as the
 Flask routes in `routes.py`; anything else (another path, method or content type) goes on to
 Flask unchanged.
 """
@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask
 from werkzeug.datastructures import MultiDict
@@ -32,13 +33,14 @@ from voicecast.telephony.signatures import (
 from voicecast.web.headers import WEBHOOK_HEADERS
 
 log = logging.getLogger(__name__)
-ROUTE = re.compile(r"/twilio/attempts/([0-9]{1,12})/(answer|status)")
+ROUTE = re.compile(r"/twilio/attempts/([0-9]{1,12})/(answer|status|amd|held)")
 FORM = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 64 * 1024  # Twilio's callbacks are a few hundred bytes
 STATUS_TEXT = {200: "200 OK", 204: "204 No Content", 403: "403 Forbidden", 404: "404 Not Found",
                413: "413 Content Too Large", 500: "500 Internal Server Error"}  # fmt: skip
 
-HOOKS = {"answer": "twilio.answer", "status": "twilio.status"}  # as the Flask endpoints
+HOOKS = {"answer": "twilio.answer", "status": "twilio.status", "amd": "twilio.amd_verdict",
+         "held": "twilio.held"}  # fmt: skip
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -78,6 +80,8 @@ class TwilioWebhooks:
             try:
                 if not self.signed(environ, params):
                     return 403, "text/plain", FORBIDDEN
+                query = parse_qs(environ.get("QUERY_STRING", ""))
+                params.setlist("caller", query.get("caller", [])[:1])  # signed, in the URL
                 return REPLIES[kind](attempt_id, params)
             except Exception:
                 log.exception("webhook %s failed", environ.get("PATH_INFO"))

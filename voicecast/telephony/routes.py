@@ -1,17 +1,19 @@
-"""Twilio's webhooks for our outbound calls: the TwiML at pick-up and the status callbacks.
+"""Twilio's webhooks for our outbound calls: the TwiML at pick-up, the async AMD verdict, the
+status callbacks, and the documents of a person put through to the seller.
 
-Every request must carry a valid X-Twilio-Signature (403 otherwise). Both answer at once: the
-TwiML is decided from one joined row, and a status report is one conditional UPDATE
-(`voicecast.delivery.reports`).
+Every request must carry a valid X-Twilio-Signature (403 otherwise). They answer at once: the
+TwiML is decided from one joined row, a status report is one conditional UPDATE
+(`voicecast.delivery.reports`), and the verdict is kept before the live call is redirected
+(`voicecast.delivery.amd`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 
-from voicecast.delivery import reports
+from voicecast.delivery import amd, connect, reports
 from voicecast.delivery.dispatch import wake_dispatcher
 from voicecast.extensions import csrf
 from voicecast.telephony.signatures import require_twilio_signature
@@ -30,12 +32,35 @@ def int_param(params: Mapping[str, str], name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-def answer_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
-    """The TwiML for the AMD verdict in `params` (404 for an unknown attempt)."""
-    twiml = reports.answer(attempt_id, params.get("AnsweredBy", "unknown"))
+def twiml_reply(twiml: str | None) -> Reply:
     if twiml is None:
         return 404, "text/plain", "Unknown attempt.\n"
     return 200, TWIML, twiml
+
+
+def answer_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
+    """The TwiML at pick-up: without a verdict (async AMD) what a person should hear at once;
+    with one (synchronous AMD, calls dialed before async AMD) what the verdict asks for. 404
+    for an unknown attempt."""
+    if "AnsweredBy" not in params:
+        return twiml_reply(amd.first_twiml(attempt_id))
+    detection_ms = int_param(params, "MachineDetectionDuration")
+    return twiml_reply(reports.answer(attempt_id, params["AnsweredBy"], detection_ms))
+
+
+def amd_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
+    """Async AMD's verdict: kept once, and acted on on the live call (404 for an unknown
+    attempt). The query's `caller` is the number the call was placed from (signed with it)."""
+    found = amd.on_verdict(
+        attempt_id,
+        params.get("AnsweredBy") or "unknown",
+        int_param(params, "MachineDetectionDuration"),
+        params.get("CallSid") or None,
+        params.get("caller") or None,
+    )
+    if not found:
+        return 404, "text/plain", "Unknown attempt.\n"
+    return 204, "text/plain", ""
 
 
 def status_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
@@ -46,6 +71,7 @@ def status_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
         int_param(params, "SequenceNumber"),
         int_param(params, "ErrorCode"),
         params.get("CallSid") or None,
+        int_param(params, "CallDuration"),
     )
     if report == reports.Report.UNKNOWN:
         return 404, "text/plain", "Unknown attempt.\n"
@@ -56,9 +82,16 @@ def status_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
     return 204, "text/plain", ""
 
 
+def held_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
+    """The first document's message is over: hang up on a person, else hold the line."""
+    return twiml_reply(amd.held(attempt_id))
+
+
 REPLIES: dict[str, Callable[[int, Mapping[str, str]], Reply]] = {
     "answer": answer_reply,
     "status": status_reply,
+    "amd": amd_reply,
+    "held": held_reply,
 }
 
 
@@ -77,3 +110,36 @@ def answer(attempt_id: int) -> Response:
 @require_twilio_signature
 def status(attempt_id: int) -> Response:
     return respond(status_reply(attempt_id, g.twilio_params))
+
+
+@bp.post("/attempts/<int:attempt_id>/amd")
+@require_twilio_signature
+def amd_verdict(attempt_id: int) -> Response:
+    params = g.twilio_params.copy()
+    params.setlist("caller", request.args.getlist("caller")[:1])  # signed, in the URL
+    return respond(amd_reply(attempt_id, params))
+
+
+@bp.post("/attempts/<int:attempt_id>/held")
+@require_twilio_signature
+def held(attempt_id: int) -> Response:
+    return respond(held_reply(attempt_id, g.twilio_params))
+
+
+@bp.post("/attempts/<int:attempt_id>/whisper")
+@require_twilio_signature
+def whisper(attempt_id: int) -> Response:
+    return respond(twiml_reply(connect.whisper(attempt_id)))
+
+
+@bp.post("/attempts/<int:attempt_id>/accept")
+@require_twilio_signature
+def accept(attempt_id: int) -> Response:
+    return respond(twiml_reply(connect.accept(g.twilio_params.get("Digits", ""))))
+
+
+@bp.post("/attempts/<int:attempt_id>/connected")
+@require_twilio_signature
+def connected(attempt_id: int) -> Response:
+    status = g.twilio_params.get("DialCallStatus", "")
+    return respond(twiml_reply(connect.dialed(attempt_id, status)))

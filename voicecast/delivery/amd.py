@@ -1,0 +1,230 @@
+"""Async answering-machine detection: no dead air for a person, the message after the beep for
+a machine.
+
+A drop is dialed with `AsyncAmd=true` and `MachineDetection=DetectMessageEnd`, so the carrier
+asks for the call's TwiML the moment it is answered, before any verdict (`first_twiml`): it
+plays at once what a person should hear (the message, or the seller's live variant, as the
+campaign's human policy says), then asks `/held` whether to hold the line for a verdict still
+to come (a person known as one is not kept on a silent line). The verdict comes
+later to `/twilio/attempts/<id>/amd` (`on_verdict`), and for a machine it comes when the
+greeting ends, at the beep: the live call is then redirected (`Carrier.redirect_call`) to the
+voicemail message, which so starts after the beep. Whatever the first document played during
+the machine's greeting was never recorded: a mailbox records from its beep, and the redirect
+stops it there (the simulator's ledger measures what is left of it after the beep).
+
+Why not stay silent until the verdict: a person's verdict takes the time they take to say
+"allô" and stop (Twilio's speech-end threshold, 1.2 s by default, after their first words),
+and that silence is exactly the dead air customers hate. Why not a pause first: every second
+of it is dead air for a person, and does nothing for a machine, whose mailbox records only
+after its beep.
+
+The verdict is kept by the first callback only (`RECORD_VERDICT`), committed before the call
+is touched: a duplicate finds it kept and does nothing (the message is never restarted), and a
+status report that ends the attempt meanwhile finds the message marked as played, so the
+call's duration decides left or cut (`attempt_states.message_heard_to_the_end`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from voicecast import hotsql
+from voicecast.carrier import carrier_client
+from voicecast.carrier.errors import CarrierError
+from voicecast.delivery.attempt_states import ANSWERED_BY_MAX, FINAL_STATES, MACHINE, RECORD_VERDICT
+from voicecast.delivery.calls import play_then_hang_up
+from voicecast.delivery.connect import connect_twiml
+from voicecast.media.public_urls import public_url
+from voicecast.media.signing import file_url
+from voicecast.models.campaign import HumanPolicy, UnknownPolicy
+
+log = logging.getLogger(__name__)
+
+# Twilio's MachineDetectionTimeout (s): past it, the verdict is `unknown`. Sent with each dial.
+DETECTION_TIMEOUT_S = 30
+# How long the line is held past the detection timeout when the first document's message ended
+# before any verdict: for the verdict's callback and our redirect to arrive.
+HOLD_MARGIN_S = 5
+
+# What the call's first document plays, and what the verdict does: one joined row.
+CALL_ROW = (
+    "SELECT c.human_policy, c.unknown_policy, a.state, a.call_sid, u.phone,"
+    " r.id, r.carrier_sha256, r.duration_seconds,"
+    " lv.id, lv.carrier_sha256, lv.duration_seconds"
+    " FROM attempts a"
+    " JOIN deliveries d ON d.id = a.delivery_id JOIN campaigns c ON c.id = a.campaign_id"
+    " LEFT JOIN users u ON u.id = d.seller_id LEFT JOIN recordings r ON r.id = d.recording_id"
+    " LEFT JOIN recordings lv ON lv.seller_id = d.seller_id AND lv.purpose = 'live'"
+    " AND lv.active = :active"
+    " WHERE a.id = :attempt_id"
+)
+
+
+class Message:
+    """A recording to play: its id, the carrier's URL for it, its length (s)."""
+
+    def __init__(self, recording_id: int, sha256: str | None, seconds: float | None) -> None:
+        self.id = recording_id
+        self.url = file_url(recording_id, "carrier", sha256)
+        self.seconds = seconds or 0.0
+
+
+class CallRow:
+    """The attempt's row for `first_twiml` and `on_verdict`."""
+
+    def __init__(self, row: tuple) -> None:
+        (human, unknown, self.state, self.call_sid, self.seller_phone,
+         rid, rsha, rsec, lid, lsha, lsec) = row  # fmt: skip
+        self.human_policy = HumanPolicy(human)
+        self.unknown_policy = UnknownPolicy(unknown)
+        self.voicemail = Message(rid, rsha, rsec) if rid is not None else None
+        live = Message(lid, lsha, lsec) if lid is not None else None
+        self.for_person = (live if self.human_policy == HumanPolicy.PLAY_LIVE else None) or (
+            self.voicemail if self.human_policy in (HumanPolicy.PLAY, HumanPolicy.PLAY_LIVE)
+            else None
+        )  # fmt: skip
+
+
+def dial_options(attempt_id: int, caller_id: str) -> dict[str, object]:
+    """What `Carrier.place_call` adds for async AMD: the verdict POSTed to `/amd` (its URL
+    names the number the call is placed from, for a seller it may be put through to)."""
+    return {
+        "async_amd": True,
+        "async_amd_status_callback": public_url(
+            "twilio.amd_verdict", attempt_id=attempt_id, caller=caller_id
+        ),
+        "async_amd_status_callback_method": "POST",
+        "machine_detection_timeout": DETECTION_TIMEOUT_S,
+    }
+
+
+def call_row(attempt_id: int) -> CallRow | None:
+    _, rows = hotsql.execute(CALL_ROW, {"attempt_id": attempt_id, "active": True})
+    return CallRow(rows[0]) if rows else None
+
+
+def first_document(row: CallRow, held_url: str) -> str:
+    """What a person hears the moment they answer; then, at the message's end, `held_url`
+    says whether to hold the line for a verdict still to come (`held_twiml`)."""
+    message = row.for_person
+    if message is None or not message.url:
+        return held_twiml(None)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f"<Play>{escape(message.url)}</Play>"
+        f'<Redirect method="POST">{escape(held_url)}</Redirect></Response>'
+    )
+
+
+def held_twiml(answered_by: str | None) -> str:
+    """After the first document's message: a person (known as one) hears the end of the call;
+    otherwise the line is held, silent, until the verdict can no longer be late (its redirect
+    or hang-up ends the pause)."""
+    if answered_by == "human":
+        return play_then_hang_up(None)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f'<Pause length="{DETECTION_TIMEOUT_S + HOLD_MARGIN_S}"/><Hangup/></Response>'
+    )
+
+
+VERDICT_ROW = "SELECT answered_by FROM attempts WHERE id = :attempt_id"
+
+
+def held(attempt_id: int) -> str | None:
+    """`held_twiml` for the attempt's verdict so far; None for an unknown attempt. Commits."""
+    _, rows = hotsql.execute(VERDICT_ROW, {"attempt_id": attempt_id})
+    hotsql.commit()
+    return held_twiml(rows[0][0]) if rows else None
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def first_twiml(attempt_id: int) -> str | None:
+    """The TwiML a call dialed with async AMD runs at pick-up; None for an unknown attempt.
+    Reads one row; writes nothing (the verdict decides what was played). Commits."""
+    row = call_row(attempt_id)
+    hotsql.commit()
+    if row is None:
+        return None
+    return first_document(row, public_url("twilio.held", attempt_id=attempt_id))
+
+
+class Action:
+    """What a verdict does: the recording it counts as played, and the TwiML the live call is
+    redirected to (None: leave it as it is; HANG_UP: end it)."""
+
+    HANG_UP = "hang up"
+
+    def __init__(self, played: Message | None, twiml: str | None) -> None:
+        self.played = played
+        self.twiml = twiml
+
+
+def action_for(row: CallRow, answered_by: str, attempt_id: int, caller_id: str | None) -> Action:
+    """The campaign's policies applied to the verdict `answered_by` (`caller_id`: the number
+    the call came from, which a seller put through sees)."""
+    if answered_by in MACHINE or (
+        answered_by == "unknown" and row.unknown_policy == UnknownPolicy.PLAY
+    ):
+        message = row.voicemail
+        if message is None or not message.url:
+            return Action(None, Action.HANG_UP)
+        return Action(message, play_then_hang_up(message.url))
+    if answered_by == "human":
+        if row.human_policy == HumanPolicy.CONNECT:
+            twiml = connect_twiml(attempt_id, row.seller_phone, caller_id)
+            if twiml is not None:
+                return Action(None, twiml)
+            message = row.voicemail  # nobody to connect to: leave the message rather than hang up
+            return Action(message, play_then_hang_up(message.url) if message else Action.HANG_UP)
+        if row.for_person is not None:
+            return Action(row.for_person, None)  # playing since the answer
+    return Action(None, Action.HANG_UP)  # a fax, `unknown` under hang_up, a person under hang_up
+
+
+def on_verdict(
+    attempt_id: int,
+    answered_by: str,
+    detection_ms: int | None,
+    sid: str | None,
+    caller_id: str | None = None,
+) -> bool:
+    """The async AMD verdict of the attempt's call, `detection_ms` after its answer: kept if it
+    is the first, and acted on at once on the live call. False for an unknown attempt.
+    Commits (durably) before any request to the carrier."""
+    row = call_row(attempt_id)
+    if row is None:
+        hotsql.commit()
+        return False
+    answered_by = answered_by[:ANSWERED_BY_MAX]
+    action = action_for(row, answered_by, attempt_id, caller_id)
+    params = {
+        "attempt_id": attempt_id,
+        "answered_by": answered_by,
+        "detection_ms": detection_ms,
+        "played": action.played.id if action.played else None,
+    }
+    kept, _ = hotsql.execute(RECORD_VERDICT, params)
+    hotsql.commit()
+    if not kept or action.twiml is None or row.state in FINAL_STATES:
+        return True  # a duplicate or a late verdict, nothing to change, or the call is over
+    redirect(sid or row.call_sid, action.twiml)
+    return True
+
+
+def redirect(sid: str | None, twiml: str) -> None:
+    """Act on the live call, at best: a call that ended meanwhile is no fault, and the carrier
+    does not send the verdict again, so a failure is logged, not retried (the call's duration
+    tells what was delivered)."""
+    if not sid:
+        return
+    try:
+        if twiml == Action.HANG_UP:
+            carrier_client().hang_up(sid)
+        else:
+            carrier_client().redirect_call(sid, twiml)
+    except CarrierError as error:
+        log.warning("could not act on call %s after its AMD verdict: %s", sid, error)
