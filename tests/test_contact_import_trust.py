@@ -97,12 +97,20 @@ def test_every_physical_line_is_accounted_for(imported):
 def test_typed_columns_stay_typed_and_their_misfits_are_reported(client, fr_admin, imported):
     columns = {column["header"]: column for column in imported["columns"]}
     assert columns["Date d'achat"] == {
-        "header": "Date d'achat", "attribute": "date_d_achat", "type": "date", "failed": 1
+        "header": "Date d'achat", "attribute": "date_d_achat", "type": "date", "failed": 1,
+        # 23/04/2024 reads only day first: the column is day first, and the report says why
+        "date_order": "DMY", "ambiguous": False, "date_order_from": "values",
+        "date_note": "Lues au format JJ/MM/AAAA : « 23/04/2024 » ne se lit pas autrement.",
     }  # fmt: skip
     assert columns["Contrat d'entretien"]["type"] == "boolean"
     assert columns["Contrat d'entretien"]["failed"] == 1
     assert columns["Date consentement"] == {
-        "header": "Date consentement", "field": "consent_date", "type": "date", "failed": 1
+        "header": "Date consentement", "field": "consent_date", "type": "date", "failed": 1,
+        # 01/09/2026 and 02/09/2026 read both ways: the account's order, said to be a guess
+        "date_order": "DMY", "ambiguous": True, "date_order_from": "account",
+        "date_note": "Toutes les dates de cette colonne se lisent dans les deux sens : lues au "
+        "format JJ/MM/AAAA, celui du compte. Si elles sont au format MM/JJ/AAAA, envoyez de "
+        "nouveau le fichier avec date_order.",
     }  # fmt: skip
     assert imported["failed_cells"] == 3
     cells = [(cell["line"], cell["column"], cell["value"], cell["code"])

@@ -80,6 +80,15 @@ def account_locale(country: str | None) -> str:
     return "fr" if country == "FR" else "en"
 
 
+# The order people of a country write a date's day and month in (slashed dates in their files).
+DATE_ORDERS = {"US": "MDY"}
+
+
+def date_order(country: str | None) -> str:
+    """ "MDY" (12/31/2026) for US accounts, "DMY" (31/12/2026) for French and the others."""
+    return DATE_ORDERS.get((country or "").upper(), "DMY")
+
+
 def number(value: float, decimals: int = 0, locale: str | None = None) -> str:
     """`value` with `decimals` digits, thousands grouped, in the language's way."""
     written = f"{value:,.{decimals}f}"

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from voicecast.imports.values import as_boolean, as_date
+from voicecast.imports.dates import DMY, read_date
+from voicecast.imports.values import as_boolean
 
 # The contact's columns the legal basis fills (voicecast.models.Contact).
 LEGAL_COLUMNS = (
@@ -41,10 +42,11 @@ class LegalCells:
     contract_ends_on: date | None = None
 
 
-def as_consent(text: str) -> bool | str | None:
-    """A consent cell: True/False (oui/non), an ISO date (given that day), None: neither."""
+def as_consent(text: str, order: str = DMY) -> bool | str | None:
+    """A consent cell: True/False (oui/non), the ISO date of a date (given that day; a slashed
+    one read in `order`, its column's), None: neither."""
     answer = as_boolean(text)
-    return answer if answer is not None else as_date(text)
+    return answer if answer is not None else read_date(text, order)
 
 
 def day_start(iso: str) -> datetime:
