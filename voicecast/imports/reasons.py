@@ -140,6 +140,13 @@ WORDING: dict[str, tuple[str, str]] = {
         "date_order names columns the file does not have: {columns}.",
         "date_order nomme des colonnes que le fichier n'a pas : {columns}.",
     ),
+    "consent_in_future": (
+        "{value!r} is a date to come: a consent cannot be dated after today. The row's consent "
+        "is not recorded (its other cells are).",
+        "« {value} » est une date à venir : un consentement ne peut être daté d'après "
+        "aujourd'hui. Le consentement de la ligne n'est pas enregistré (ses autres cellules "
+        "le sont).",
+    ),
     "not_a_consent": (
         "{value!r} is not yes, no or a date: the cell is left empty.",
         "« {value} » n'est ni oui, ni non, ni une date : la cellule est laissée vide.",

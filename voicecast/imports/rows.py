@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from voicecast.imports.columns import Column
 from voicecast.imports.dates import DMY, ColumnOrder, column_order, forced_order
-from voicecast.imports.legal import LEGAL_FIELDS, LegalCells, as_consent, legal_cells
+from voicecast.imports.legal import (
+    LEGAL_FIELDS,
+    LegalCells,
+    as_consent,
+    dated_in_future,
+    day_start,
+    legal_cells,
+)
 from voicecast.imports.reasons import Reasoned
 from voicecast.imports.source import BadLine, Line
 from voicecast.imports.values import MISFIT, PARSERS, infer_type
 from voicecast.models import Contact
+from voicecast.models.base import utcnow
 from voicecast.phones import InvalidPhone, describe
 from voicecast.places import contact_zones
 
@@ -26,6 +35,8 @@ MAX_LENGTHS = {
 }  # fmt: skip
 # The legal basis's fields whose cells may be dates, read in their column's order.
 LEGAL_DATES = ("consent", "date")
+# What a row says of its consent: left out whole when the consent is dated in the future.
+CONSENT_FIELDS = ("consent", "consent_date", "consent_source", "consent_proof")
 Misfit = Callable[[str], str]  # a cell that does not fit its column -> the reason's code
 # On an update, these stay as the contact has them when the row leaves them empty.
 KEPT_UNLESS_GIVEN = ("first_name", "last_name", "email", "external_id", "postal_code", "seller_id")
@@ -88,6 +99,7 @@ class RowContext:
     date_orders: dict[int, ColumnOrder] = field(default_factory=dict)
     # the cells that did not fit their column's type, as the rows are read
     failures: list[CellFailure] = field(default_factory=list)
+    now: datetime | None = None  # when the file is read (a consent cannot be dated after it)
 
 
 def attribute_types(
@@ -125,6 +137,7 @@ class RowReader:
 
     def __init__(self, columns: list[Column], width: int, context: RowContext) -> None:
         self.width, self.context = width, context
+        self.now = context.now or utcnow()
         self.failures = context.failures
         self.headers = {column.field: column.header for column in columns if column.field}
         self.fields = [
@@ -202,11 +215,19 @@ class RowReader:
                 continue
             if reading is None:
                 values[name] = limited({name: cell}, name, self.headers)
-            elif (value := reading[0](cell)) is not None:
-                values[name] = value
-            else:
+            elif (value := reading[0](cell)) is None:
                 misfits.append((index, cell, reading[1](cell)))
+            elif name in CONSENT_FIELDS and self.in_future(value):
+                misfits.append((index, cell, "consent_in_future"))
+            else:
+                values[name] = value
+        if any(code == "consent_in_future" for _, _, code in misfits):
+            values = {name: value for name, value in values.items() if name not in CONSENT_FIELDS}
         return legal_cells(values), misfits
+
+    def in_future(self, value: Any) -> bool:
+        """A consent cell's date (ISO; True/False say nothing of when) after today."""
+        return isinstance(value, str) and dated_in_future(day_start(value), self.now, True)
 
     def contact(self, number: int, values: dict[str, Any]) -> ContactRow:
         raw_phone = values.get("phone", "")

@@ -9,7 +9,17 @@ from datetime import datetime
 from voicecast.models import Delivery, DeliveryStatus
 from voicecast.models.campaign import CampaignStatus
 from voicecast.rules.campaigns import CampaignRules
-from voicecast.rules.eligibility import ATTEMPT_CAP, NO_LEGAL_BASIS, REFUSED, SUPPRESSED, Verdict
+from voicecast.rules.eligibility import (
+    ATTEMPT_CAP,
+    CONSENT_WITHDRAWN,
+    CONSENT_WITHOUT_PROOF,
+    CONTRACT_ENDED,
+    NO_CONSENT,
+    NO_LEGAL_BASIS,
+    REFUSED,
+    SUPPRESSED,
+    Verdict,
+)
 from voicecast.rules.schedule import zone_info
 
 
@@ -29,7 +39,11 @@ def local_text(moment: datetime, zone: str) -> str:
 # What the next round does with a due delivery the rules hold back for good.
 EXCLUDED_TEXT = {
     SUPPRESSED: "on the do-not-call list",
-    NO_LEGAL_BASIS: "no legal basis to call",
+    NO_LEGAL_BASIS: "neither consent nor contract",
+    NO_CONSENT: "no consent",
+    CONSENT_WITHOUT_PROOF: "consent without written proof",
+    CONSENT_WITHDRAWN: "consent withdrawn",
+    CONTRACT_ENDED: "contract ended",
     REFUSED: "refused a call recently",
 }
 
