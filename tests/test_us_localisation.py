@@ -59,3 +59,19 @@ def test_a_caller_id_must_be_a_number_of_the_account_s_country(runner, client):
     assert american.exit_code != 0 and "is not a FR number (US)" in american.output
     reunion = runner.invoke(args=["account", "set-caller-id", str(fr.account_id), "+262262123456"])
     assert reunion.exit_code == 0, reunion.output
+
+
+def test_an_admin_sets_the_account_s_time_zone(runner, client):
+    us = create_tenant(runner, client, "Lone Star Motors", "gm@lonestar.example", country="US")
+    url = "/api/v1/account"
+    changed = client.patch(url, headers=us.headers, json={"timezone": "America/Chicago"})
+    assert changed.status_code == 200, changed.json
+    me = client.get("/api/v1/me", headers=us.headers).json
+    assert me["account"]["timezone"] == "America/Chicago"
+    for wrong in ("Central", None, "America/Nowhere"):
+        refused = client.patch(url, headers=us.headers, json={"timezone": wrong})
+        assert refused.status_code == 422, wrong
+        assert refused.json["error"]["details"][0]["field"] == "body.timezone"
+    assert client.get("/api/v1/me", headers=us.headers).json["account"]["timezone"] == (
+        "America/Chicago"
+    )
