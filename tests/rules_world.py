@@ -24,6 +24,7 @@ class Person:
     suppressed: bool = False
     refused_minutes_ago: int | None = None
     attempts_minutes_ago: list[int] = field(default_factory=list)
+    alt_zone: str | None = None  # a second zone (the number's, when the postal code differs)
 
 
 def legal_basis_columns(basis: str, now: datetime) -> dict:
@@ -79,15 +80,16 @@ def build_world(account_id: int, persons: list[Person], now: datetime) -> dict[s
 
 
 def add_contact(account_id: int, phone: str, person, basis: dict, now: datetime) -> None:
-    """The contact `person` stands for (its zone, its refusal, its do-not-call entry; any
-    object with those attributes), with the legal basis columns `basis`."""
+    """The contact `person` stands for (its zone and second zone, its refusal, its
+    do-not-call entry; any object with those attributes, `alt_zone` optional), with the legal
+    basis columns `basis`."""
     refused = None
     if person.refused_minutes_ago is not None:
         refused = now - timedelta(minutes=person.refused_minutes_ago)
     db.session.add(
         Contact(
             account_id=account_id, phone=phone, timezone=person.zone, refused_at=refused,
-            attributes={}, **basis,
+            alt_timezone=getattr(person, "alt_zone", None), attributes={}, **basis,
         )
     )  # fmt: skip
     if person.suppressed:

@@ -221,7 +221,13 @@ def test_planning_leaves_out_who_has_no_legal_basis_or_refused_with_the_reason(
     assert preview.status_code == 200, preview.json
     assert (preview.json["to_call"], preview.json["skipped"]) == (
         0,
-        {"no_legal_basis": 3, "refused_recently": 1, "no_seller": 2},
+        {
+            "no_legal_basis": 1,
+            "consent_withdrawn": 1,
+            "contract_ended": 1,
+            "refused_recently": 1,
+            "no_seller": 2,
+        },
     )  # the two with a basis have no seller to speak for them (per_seller message)
     assert client.post(f"{API}/campaigns/{campaign['id']}/launch", headers=admin.headers).json
     run_jobs()  # planning (then a dispatcher round finds nothing to dial)
@@ -232,9 +238,9 @@ def test_planning_leaves_out_who_has_no_legal_basis_or_refused_with_the_reason(
     assert reasons == {
         "01": "no_seller",
         "02": "no_seller",
-        "03": "no_legal_basis",
-        "04": "no_legal_basis",
-        "05": "no_legal_basis",
+        "03": "no_legal_basis",  # neither consent nor contract
+        "04": "consent_withdrawn",
+        "05": "contract_ended",
         "06": "refused_recently",
     }
 
@@ -259,7 +265,7 @@ def test_consent_withdrawn_after_planning_stops_the_next_round_and_the_dial(app,
         # Its only delivery is left out: nothing remains, the campaign is over.
         assert dispatch_round(campaign_id, now) == "completed"
         delivery = db.session.scalar(select(Delivery).where(Delivery.campaign_id == campaign_id))
-        assert (delivery.status, delivery.reason) == ("excluded", "no_legal_basis")
+        assert (delivery.status, delivery.reason) == ("excluded", "consent_withdrawn")
         assert db.session.scalar(select(Attempt).where(Attempt.campaign_id == campaign_id)) is None
 
     with app.app_context():  # the dial-time check: claimed by a round, then withdrawn
@@ -272,7 +278,7 @@ def test_consent_withdrawn_after_planning_stops_the_next_round_and_the_dial(app,
         person.contract_ends_on = (now - timedelta(days=1)).date()  # the contract ended
         db.session.commit()
         assert not claim.claim(attempt.id, FR, now)
-        assert not_claimed(attempt.id, FR, now) == "not dialed: no_legal_basis"
+        assert not_claimed(attempt.id, FR, now) == "not dialed: contract_ended"
         delivery = db.session.scalar(select(Delivery).where(Delivery.campaign_id == campaign_id))
         assert (delivery.status, delivery.attempt_count) == ("excluded", 0)
 

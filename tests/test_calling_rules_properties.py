@@ -1,8 +1,10 @@
-"""Property tests: whatever the moment, the contacts' time zones, their legal basis, their
+"""Property tests: whatever the moment, the contacts' time zones (one, or two when a contact's
+postal code and number disagree: then both must be open), their legal basis, their
 refusals, their past attempts and the do-not-call list, a dispatcher round under the FR or US
 preset, or FR as an account narrowed it, claims exactly the deliveries the rules allow, no
-more (never outside the contact's hours or on its public holiday, never a suppressed number,
-never past the attempt cap, never without a legal basis) and no fewer.
+more (never outside the contact's hours in either of its zones or on its public holiday,
+never a suppressed number, never past the attempt cap, never without a legal basis) and no
+fewer.
 
 The oracle below restates the rules from ../shared/notes/compliance.md with the `holidays`
 package and zoneinfo directly; it shares no code with voicecast.rules.
@@ -34,7 +36,10 @@ FRENCH_REGIONS = {
     "Pacific/Noumea": ["NC"],
     "Pacific/Tahiti": ["PF"],
 }
-OTHER_ZONES = ["America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "Asia/Tokyo"]
+OTHER_ZONES = [
+    "America/New_York", "America/Chicago", "America/Los_Angeles", "America/Puerto_Rico",
+    "Pacific/Honolulu", "Asia/Tokyo",
+]  # fmt: skip
 ZONES = [*FRENCH_REGIONS, *OTHER_ZONES]
 BASES = [
     "none",
@@ -104,6 +109,8 @@ moments = st.one_of(
 people = st.builds(
     Person,
     zone=st.one_of(st.just("Europe/Paris"), st.sampled_from(ZONES)),
+    # half the contacts have a second zone (a ZIP code and an area code that disagree)
+    alt_zone=st.none() | st.sampled_from(ZONES),
     basis=st.sampled_from(BASES) | st.sampled_from(["consent_with_proof", "contract_ongoing"]),
     suppressed=st.sampled_from([False, False, False, True]),
     refused_minutes_ago=st.one_of(st.none(), st.integers(0, 120 * DAY)),
@@ -163,6 +170,8 @@ def oracle_allows(rules: dict, window: dict, person: Person, now: datetime) -> b
     if person.suppressed or person.basis not in rules["lawful"]:
         return False
     if not oracle_open(rules, window, person.zone, now):
+        return False
+    if person.alt_zone is not None and not oracle_open(rules, window, person.alt_zone, now):
         return False
     refused = person.refused_minutes_ago
     if rules["silence"] and refused is not None and refused < rules["silence"] * DAY:

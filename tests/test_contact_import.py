@@ -124,7 +124,9 @@ def test_a_french_excel_export_of_10000_rows_is_counted_exactly(
     assert columns["Prénom"]["field"] == "first_name"
     assert columns["N° client"]["field"] == "external_id"
     assert columns["Date d'achat"] == {
-        "header": "Date d'achat", "attribute": "date_d_achat", "type": "date", "failed": 0
+        "header": "Date d'achat", "attribute": "date_d_achat", "type": "date", "failed": 0,
+        "date_order": "DMY", "ambiguous": False, "date_order_from": "values",
+        "date_note": "Lues au format JJ/MM/AAAA : « 13/03/2022 » ne se lit pas autrement.",
     }  # fmt: skip
     assert columns["Kilométrage"]["type"] == "number"
     assert columns["Contrat d'entretien"]["type"] == "boolean"
@@ -345,5 +347,5 @@ def test_an_account_outside_france_reads_its_reasons_in_english(runner, client, 
     (cell,) = report["cell_errors"]
     assert (cell["line"], cell["column"], cell["code"]) == (3, "Bought", "not_a_date")
     assert cell["reason"] == (
-        "'2024-02-30' is not a date (DD/MM/YYYY or YYYY-MM-DD): the cell is left empty."
+        "'2024-02-30' is not a date (MM/DD/YYYY or YYYY-MM-DD): the cell is left empty."
     )

@@ -129,6 +129,15 @@ LAWFUL = {
 COUNTED = ("dialed", "in_flight")
 
 
+def missing(legal_basis: str, basis: str) -> str:
+    """What a person without the preset's legal basis lacks, as the reason names it."""
+    if basis == "consent_withdrawn":
+        return "consent_withdrawn"
+    if legal_basis == "written_consent":
+        return "consent_without_proof" if basis == "consent" else "no_consent"
+    return "contract_ended" if basis == "contract_ended" else "no_legal_basis"
+
+
 def oracle_reason(preset, person: Someone) -> str | None:
     """Why the rules hold the number back (None: they do not): the do-not-call list, then
     under a preset the legal basis, the silence after a refusal, the attempt cap."""
@@ -137,7 +146,7 @@ def oracle_reason(preset, person: Someone) -> str | None:
     if preset is None:
         return None
     if preset.legal_basis and person.basis not in LAWFUL[preset.legal_basis]:
-        return "no_legal_basis"
+        return missing(preset.legal_basis, person.basis)
     silence = preset.silence_after_refusal_days
     refused = person.refused_minutes_ago
     if silence and refused is not None and refused < silence * DAY:

@@ -2,7 +2,9 @@
 
 Messages are written in French in the templates' calls (`_("...")`) and translated to English
 from the catalogue in `voicecast/translations.py`; the language comes from `?lang=`, then a
-cookie, then French. Also how figures, money, percentages and times read in each language.
+cookie, then the signed-in user's account (English outside France), then French. Also how
+figures, money, percentages and times read in each language, and for English, in the US way
+for US accounts (12/06/2026, 8:00 PM CST).
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, request
+from flask_login import current_user
 
 from voicecast.phones import for_people
 from voicecast.translations import EN
 
 DEFAULT_LOCALE = "fr"
+DEFAULT_COUNTRY = "FR"  # whose language a page speaks when nobody is signed in
 LOCALES = ("fr", "en")
 COOKIE = "lang"
 
@@ -37,7 +41,30 @@ def translate(message: str, locale: str) -> str:
 
 def pick_locale() -> None:
     asked = request.args.get("lang") or request.cookies.get(COOKIE)
-    g.locale = asked if asked in LOCALES else DEFAULT_LOCALE
+    g.country = account_country()
+    g.locale = asked if asked in LOCALES else account_locale(g.country or DEFAULT_COUNTRY)
+
+
+def account_country() -> str | None:
+    """The country of the signed-in user's account on a page (None: nobody, or the API, whose
+    texts are English whoever calls)."""
+    if request.path.startswith(("/api/", "/static/")):
+        return None
+    user = current_user
+    return user.account.country if getattr(user, "is_authenticated", False) else None
+
+
+def format_locale(locale: str | None = None) -> str:
+    """How dates and times read: the language's way ("fr", "en"), and for English on a US
+    account's page, the US way ("en-US")."""
+    locale = locale or current_locale()
+    return "en-US" if locale == "en" and g.get("country") == "US" else locale
+
+
+def date_locale(country: str | None) -> str:
+    """How dates and times read in what an account's people read outside a page (texts,
+    exports): "en-US" for US accounts, else their language's."""
+    return "en-US" if country == "US" else account_locale(country)
 
 
 def remember_locale(response: Response) -> Response:
@@ -49,7 +76,9 @@ def remember_locale(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.before_request(pick_locale)
     app.after_request(remember_locale)
-    app.jinja_env.globals.update(_=gettext, current_locale=current_locale, locales=LOCALES)
+    app.jinja_env.globals.update(
+        _=gettext, current_locale=current_locale, format_locale=format_locale, locales=LOCALES
+    )
     app.jinja_env.filters.update(
         money=money, percent=percent, number=number, local_time=local_time, zone_name=zone_name,
         phone=for_people,
@@ -78,6 +107,15 @@ def account_locale(country: str | None) -> str:
     """The language of what an account's people read outside a web page (texts, exports):
     French for French accounts, else English."""
     return "fr" if country == "FR" else "en"
+
+
+# The order people of a country write a date's day and month in (slashed dates in their files).
+DATE_ORDERS = {"US": "MDY"}
+
+
+def date_order(country: str | None) -> str:
+    """ "MDY" (12/31/2026) for US accounts, "DMY" (31/12/2026) for French and the others."""
+    return DATE_ORDERS.get((country or "").upper(), "DMY")
 
 
 def number(value: float, decimals: int = 0, locale: str | None = None) -> str:
@@ -126,6 +164,14 @@ DATE_FORMATS = {
         "datetime": "%d %b %Y at %H:%M",
         "short": "%b %d %H:%M",
     },
+    # US English: month first, a 12-hour clock, and the zone's abbreviation (CST) after a time.
+    "en-US": {
+        "date": "%m/%d/%Y",
+        "time": "%-I:%M %p %Z",
+        "clock": "%-I:%M:%S %p %Z",
+        "datetime": "%m/%d/%Y %-I:%M %p %Z",
+        "short": "%b %d %-I:%M %p %Z",
+    },
 }
 
 
@@ -136,5 +182,5 @@ def local_time(
     `style` is one of DATE_FORMATS' ("date", "time", "clock", "datetime", "short")."""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    pattern = DATE_FORMATS[locale or current_locale()][style]
+    pattern = DATE_FORMATS[locale or format_locale()][style]
     return moment.astimezone(ZoneInfo(zone)).strftime(pattern)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from pydantic import Field, StringConstraints
 
@@ -67,6 +68,13 @@ class AccountUpdate(Input):
         description="Where a callback rings when no seller is found for the caller (e.g. the "
         "showroom's desk); null: such callers leave a voicemail.",
     )
+    timezone: str = Field(
+        default="Europe/Paris",
+        max_length=64,
+        description="The account's own time zone (an IANA name, e.g. America/Chicago): the times "
+        "its pages and texts show, and the calling zone of contacts whose own is unknown (from "
+        "the next planning).",
+    )
     attribution_days: int = Field(
         default=30,
         ge=1,
@@ -74,6 +82,14 @@ class AccountUpdate(Input):
         description="A callback goes to the seller whose message the caller got within this "
         "many days.",
     )
+
+
+def known_zone(name: str) -> str:
+    """`name` when it is a time zone of the tz database; a 422 saying what to give otherwise."""
+    if name not in available_timezones():
+        message = f"{name!r} is no time zone: give an IANA name such as America/Chicago."
+        raise invalid_field("body.timezone", message, "timezone")
+    return name
 
 
 def own_account() -> Account:
@@ -113,7 +129,9 @@ def update_account(body: AccountUpdate):
         raise ApiError(403, "This needs an admin's API key.")
     account = own_account()
     fields = body.model_dump(include=body.model_fields_set)
-    reject_nulls(fields, ("calling_rules", "attribution_days"))
+    reject_nulls(fields, ("calling_rules", "attribution_days", "timezone"))
+    if "timezone" in fields:
+        account.timezone = known_zone(body.timezone)
     if "calling_rules" in fields:
         preset = preset_named(body.calling_rules)
         account.calling_rules = preset.name if preset else None

@@ -75,6 +75,11 @@ class DeliveryOut(Output):
     contact_id: int | None
     phone: str
     timezone: str | None
+    alt_timezone: str | None = Field(
+        default=None,
+        description="The number's zone when the postal code names another: dialed only while "
+        "the window is open in both.",
+    )
     seller_id: int | None
     recording_id: int | None
     status: DeliveryStatus

@@ -4,6 +4,7 @@ upsert, both answering with a report of every row created, updated or refused an
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from voicecast.api.spec import operation
 from voicecast.errors import invalid_field
 from voicecast.extensions import db
 from voicecast.imports.columns import Column
+from voicecast.imports.dates import ORDERS
 from voicecast.imports.queueing import enqueue_import
 from voicecast.imports.run import import_lines, read_import
 from voicecast.imports.source import Line
@@ -40,6 +42,13 @@ class ImportForm(QueryInput):
         default=None,
         description='JSON: {"column header": "phone" | "first_name" | ... | "attr:name" | '
         '"ignore"}, for columns whose header is not recognised.',
+    )
+    date_order: str | None = Field(
+        default=None,
+        description='How slashed dates read: "MDY" (12/31/2026) or "DMY" (31/12/2026) for every '
+        'column, or JSON {"column header": "MDY" | "DMY"}. By default each column\'s values '
+        "decide, and a column whose every date reads both ways takes the account's order "
+        "(MDY for US accounts, DMY otherwise); the report's columns say which and why.",
     )
 
 
@@ -92,19 +101,33 @@ def import_out(record: ContactImport) -> ImportOut:
     )
 
 
+def json_object(text: str, field: str, message: str, fits: Callable[[Any], bool]) -> dict:
+    """A form field holding a JSON object of texts to values that `fits` accepts; a 422
+    with `message` (what to send) otherwise."""
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError:
+        found = None
+    if not isinstance(found, dict) or not all(
+        isinstance(key, str) and fits(value) for key, value in found.items()
+    ):
+        raise invalid_field(f"body.{field}", message, field)
+    return found
+
+
 def parse_mapping(text: str | None) -> dict[str, str] | None:
     if not text:
         return None
-    try:
-        mapping = json.loads(text)
-    except json.JSONDecodeError:
-        mapping = None
-    if not isinstance(mapping, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in mapping.items()
-    ):
-        message = 'Give the mapping as a JSON object, e.g. {"Tel. portable": "phone"}.'
-        raise invalid_field("body.mapping", message, "mapping")
-    return mapping
+    message = 'Give the mapping as a JSON object, e.g. {"Tel. portable": "phone"}.'
+    return json_object(text, "mapping", message, lambda value: isinstance(value, str))
+
+
+def parse_date_order(text: str | None) -> str | dict[str, str] | None:
+    """The `date_order` field: one order, or a JSON object of orders by header."""
+    if not text or text in ORDERS:
+        return text or None
+    message = 'Give "MDY", "DMY" or a JSON object, e.g. {"Lease end": "MDY"}.'
+    return json_object(text, "date_order", message, lambda value: value in ORDERS)
 
 
 @operation(
@@ -125,7 +148,11 @@ def import_contacts(form: ImportForm, upload):
     once (201, with its report); a larger one by a worker (202: poll the import)."""
     principal = current_principal()
     principal.require_manager()
-    options = {"match_on": form.match_on, "mapping": parse_mapping(form.mapping)}
+    options = {
+        "match_on": form.match_on,
+        "mapping": parse_mapping(form.mapping),
+        "date_order": parse_date_order(form.date_order),
+    }
     data = upload.read()
     record = ContactImport(
         account_id=principal.account_id,

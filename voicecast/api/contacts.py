@@ -31,7 +31,7 @@ from voicecast.extensions import db
 from voicecast.models import Contact, Role, User
 from voicecast.people import phone_for_account
 from voicecast.phones import describe
-from voicecast.places import contact_zone
+from voicecast.places import contact_zones
 
 TAG = "Contacts"
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
@@ -93,6 +93,11 @@ class ContactOut(Output):
     line_type: str | None = Field(description="mobile, fixed, voip, ... from the numbering plan.")
     timezone: str | None = Field(
         description="The contact's zone (postal code, else number); null: the account's."
+    )
+    alt_timezone: str | None = Field(
+        default=None,
+        description="The number's zone when the postal code names another one: calls wait "
+        "until the window is open in both.",
     )
     consent: Consent | None = Field(default=None, description="null: never given.")
     contract: Contract | None = Field(default=None, description="null: none recorded.")
@@ -187,7 +192,9 @@ def apply_contact_fields(contact: Contact, fields: dict[str, Any], principal: Pr
     if "phone" in fields or "postal_code" in fields:
         phone = describe(contact.phone, account.country)
         contact.line_type = phone.line_type
-        contact.timezone = contact_zone(contact.postal_code, account.country, phone.timezone)
+        contact.timezone, contact.alt_timezone = contact_zones(
+            contact.postal_code, account.country, phone.timezone
+        )
 
 
 def check_external_id_free(external_id: str, principal: Principal, except_id: int | None) -> None:

@@ -16,8 +16,9 @@ from voicecast.api.auth import current_principal
 from voicecast.api.contacts import ContactOut, get_visible_contact
 from voicecast.api.schemas import Id, Input, Output, check_exactly_one, exactly_one_of
 from voicecast.api.spec import operation
+from voicecast.errors import invalid_field
 from voicecast.extensions import db
-from voicecast.imports.legal import LEGAL_COLUMNS, LegalCells, merged
+from voicecast.imports.legal import LEGAL_COLUMNS, LegalCells, dated_in_future, merged
 from voicecast.models import Contact
 from voicecast.models.base import utcnow
 from voicecast.phones import InvalidPhone, describe
@@ -32,7 +33,19 @@ class ConsentIn(Input):
     proof: str | None = Field(
         default=None, max_length=1000, description="What shows it: a reference, the wording agreed."
     )
-    given_at: datetime | None = Field(default=None, description="When (default: now).")
+    given_at: datetime | None = Field(
+        default=None, description="When (default: now); never after now (422)."
+    )
+
+
+FUTURE_CONSENT = "A consent cannot be dated in the future: give when it was given, or leave it out."
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """A time the API read without a zone, as UTC (as it reads every such time)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 class ContractIn(Input):
@@ -50,7 +63,10 @@ def managed_contact(contact_id: int):
 def record_consent(contact_id: int, body: ConsentIn):
     """The contact agreed to be called; a later consent replaces the earlier one."""
     contact = managed_contact(contact_id)
-    contact.consent_at = body.given_at or utcnow()
+    now, given_at = utcnow(), aware(body.given_at)
+    if given_at is not None and dated_in_future(given_at, now):
+        raise invalid_field("body.given_at", FUTURE_CONSENT, "consent_in_future")
+    contact.consent_at = given_at or now
     contact.consent_source, contact.consent_proof = body.source, body.proof
     contact.consent_withdrawn_at = None
     db.session.commit()
@@ -127,7 +143,9 @@ class ConsentItem(Input):
         default=None, max_length=32, description="...or by number (E.164 or national)."
     )
     given: bool = Field(default=True, description="false: the consent is withdrawn (now).")
-    given_at: datetime | None = Field(default=None, description="When (default: now).")
+    given_at: datetime | None = Field(
+        default=None, description="When (default: now); never after now (consent_in_future)."
+    )
     source: str | None = Field(default=None, max_length=100, description="Default: 'import'.")
     proof: str | None = Field(default=None, max_length=1000)
 
@@ -143,7 +161,7 @@ class ConsentBatch(Input):
 
 class ConsentItemError(Output):
     index: int = Field(description="The item's position in `consents`, from 1.")
-    code: str = Field(description="not_found, invalid_phone or duplicate.")
+    code: str = Field(description="not_found, invalid_phone, duplicate or consent_in_future.")
     reason: str
 
 
@@ -169,9 +187,12 @@ def record_consents(body: ConsentBatch):
         contact = found.get(index)
         if contact is None:
             continue
-        given_at = item.given_at
-        if given_at is not None and given_at.tzinfo is None:
-            given_at = given_at.replace(tzinfo=UTC)  # as the API reads times without a zone
+        given_at = aware(item.given_at)
+        if given_at is not None and dated_in_future(given_at, now):
+            errors.append(
+                ConsentItemError(index=index, code="consent_in_future", reason=FUTURE_CONSENT)
+            )
+            continue
         cells = LegalCells(consent=item.given, given_at=given_at, source=item.source,
                            proof=item.proof)  # fmt: skip
         before = {name: getattr(contact, name) for name in LEGAL_COLUMNS}
@@ -181,9 +202,9 @@ def record_consents(body: ConsentBatch):
             for name, value in after.items():
                 setattr(contact, name, value)
     db.session.commit()
-    return ConsentReport(
-        changed=changed, unchanged=len(found) - changed, rejected=len(errors), errors=errors
-    )
+    errors.sort(key=lambda error: error.index)
+    unchanged = len(found) - changed - sum(error.code == "consent_in_future" for error in errors)
+    return ConsentReport(changed=changed, unchanged=unchanged, rejected=len(errors), errors=errors)
 
 
 def contacts_of(account, items: list[ConsentItem]):

@@ -18,7 +18,7 @@ from voicecast.callbacks import sms
 from voicecast.callbacks.wording import contact_name, spoken_number, texts_for
 from voicecast.carrier import carrier_client
 from voicecast.extensions import db
-from voicecast.i18n import account_locale, local_time
+from voicecast.i18n import date_locale, local_time
 from voicecast.media.public_urls import public_url
 from voicecast.models import Account, Campaign, Contact, InboundCall, Role, User
 from voicecast.models.base import utcnow
@@ -112,7 +112,7 @@ def notification_text(call: InboundCall) -> str:
     callers = [f"{name} ({number})", number] if name != number else [number]
     campaign = db.session.get(Campaign, call.campaign_id) if call.campaign_id else None
     abouts = [texts["sms_campaign"].format(campaign=campaign.name), ""] if campaign else [""]
-    when = local_time(call.started_at, account.timezone, "short", account_locale(account.country))
+    when = local_time(call.started_at, account.timezone, "short", date_locale(account.country))
     if call.recording_url:
         link = public_url("inbound_pages.voicemail", token=voicemail_token(call.id))
         end = texts["sms_voicemail"].format(seconds=call.recording_seconds, link=link)

@@ -48,6 +48,7 @@ def waiting_by_reason(campaign: Campaign, now: datetime) -> dict[str, dict[str, 
     stmt = (
         select(
             Delivery.timezone,
+            Delivery.alt_timezone,
             later,
             Delivery.reason,
             first_call,
@@ -55,12 +56,13 @@ def waiting_by_reason(campaign: Campaign, now: datetime) -> dict[str, dict[str, 
             func.count(),
         )
         .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.PENDING)
-        .group_by(Delivery.timezone, later, Delivery.reason, first_call)
+        .group_by(Delivery.timezone, Delivery.alt_timezone, later, Delivery.reason, first_call)
     )
     rules, found = rules_of(campaign), {}
-    for zone, _, reason, first, next_at, count in db.session.execute(stmt):
-        sample = Delivery(status=DeliveryStatus.PENDING, timezone=zone, reason=reason,
-                          attempt_count=0 if first else 1, next_attempt_at=next_at)  # fmt: skip
+    for zone, alt, _, reason, first, next_at, count in db.session.execute(stmt):
+        sample = Delivery(status=DeliveryStatus.PENDING, timezone=zone, alt_timezone=alt,
+                          reason=reason, attempt_count=0 if first else 1,
+                          next_attempt_at=next_at)  # fmt: skip
         waiting = why_waiting(sample, rules, campaign.status, now)
         entry = found.setdefault(waiting.reason, {"count": 0, "until": None, "text": ""})
         entry["count"] += count

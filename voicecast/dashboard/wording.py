@@ -48,6 +48,10 @@ EXCLUDED = {
     "seller_inactive": "Vendeur désactivé",
     "no_recording": "Pas de message enregistré",
     "no_legal_basis": "Ni consentement ni contrat",
+    "no_consent": "Pas de consentement",
+    "consent_without_proof": "Consentement sans preuve écrite",
+    "consent_withdrawn": "Consentement retiré",
+    "contract_ended": "Contrat terminé",
     "refused_recently": "A refusé récemment",
     "suppressed": "Liste d'opposition",
     # Not an exclusion, but a delivery's reason the contact page shows with these.

@@ -56,6 +56,7 @@ DIAL_PLANS = (
         Account.calling_rules,
         Account.calling_rules_changes,
         func.coalesce(Delivery.timezone, Account.timezone).label("timezone"),
+        Delivery.alt_timezone,
     )
     .join(Delivery, Delivery.id == ATTEMPTS.c.delivery_id)
     .join(Campaign, Campaign.id == ATTEMPTS.c.campaign_id)
@@ -134,9 +135,11 @@ def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
 
 
 def window_open(plan, preset: Preset | None, now: datetime) -> bool:
-    """The campaign's calling window, narrowed by `preset`, is open at `now` in the number's
-    zone (the dispatcher's round checked it too, a moment ago)."""
-    return Schedule.of(plan.calling_window, preset).is_open(plan.timezone, now)
+    """The campaign's calling window, narrowed by `preset`, is open at `now` in the contact's
+    zone and in its second one if it has one (the dispatcher's round checked it too, a moment
+    ago)."""
+    schedule = Schedule.of(plan.calling_window, preset)
+    return schedule.closed_in((plan.timezone, plan.alt_timezone), now) is None
 
 
 def locked_attempt(attempt_id: int) -> Attempt | None:

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from voicecast import dialects
 from voicecast.delivery import attempt_states
@@ -53,9 +53,12 @@ def unfinished(campaign_id: int) -> bool:
 
 
 def in_zones(zones: list[str], account_zone: str):
-    """Deliveries in one of `zones` (those planned without a zone are in the account's)."""
+    """Deliveries in one of `zones` (those planned without a zone are in the account's), and
+    whose second zone, if they have one, is one of them too (`Schedule.closed_in`)."""
     condition = Delivery.timezone.in_(zones)
-    return or_(condition, Delivery.timezone.is_(None)) if account_zone in zones else condition
+    if account_zone in zones:
+        condition = or_(condition, Delivery.timezone.is_(None))
+    return and_(condition, or_(Delivery.alt_timezone.is_(None), Delivery.alt_timezone.in_(zones)))
 
 
 def due_ids(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, insert, literal, null, select, true, update
+from sqlalchemy import and_, case, false, func, insert, literal, null, select, true, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -110,6 +110,7 @@ def delivery_rows(
             literal(now).label("next_attempt_at"),
             literal(now).label("updated_at"),
             func.coalesce(contact.c.timezone, literal(rules.account_zone)).label("timezone"),
+            contact.c.alt_timezone.label("alt_timezone"),
         )
         .select_from(contact)
         .outerjoin(seller, seller.id == contact.c.seller_id)
@@ -137,6 +138,7 @@ COLUMNS = [
     "next_attempt_at",
     "updated_at",
     "timezone",
+    "alt_timezone",
 ]
 
 
@@ -172,7 +174,12 @@ def plan_deliveries(campaign: Campaign, now: datetime | None = None) -> int:
 
 
 def note_zones(campaign: Campaign) -> None:
-    zones = select(Delivery.timezone).where(Delivery.campaign_id == campaign.id).distinct()
+    """The zones the campaign's rounds look at: its deliveries' own and second zones."""
+    of_campaign = Delivery.campaign_id == campaign.id
+    zones = union(
+        select(Delivery.timezone).where(of_campaign),
+        select(Delivery.alt_timezone).where(of_campaign),
+    )
     campaign.zones = sorted(zone for zone in db.session.scalars(zones) if zone)
 
 

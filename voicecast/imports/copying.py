@@ -19,7 +19,8 @@ from voicecast.imports.legal import LEGAL_COLUMNS, LegalCells, merged
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow
 
 COPIED = ("account_id", "phone", "first_name", "last_name", "email", "external_id",
-          "postal_code", "seller_id", "line_type", "timezone", "attributes", *LEGAL_COLUMNS,
+          "postal_code", "seller_id", "line_type", "timezone", "alt_timezone", "attributes",
+          *LEGAL_COLUMNS,
           "created_at", "updated_at")  # fmt: skip
 COPY_NEW = f"COPY contacts ({', '.join(COPIED)}) FROM STDIN"
 # COPY's text format: these characters are written escaped, and \N is NULL.
@@ -115,7 +116,8 @@ def contact_text(row: ContactRow) -> str:
     """A row's columns from phone to attributes, in COPIED's order and COPY's text format (a
     reader process writes it as it reads the row: `voicecast.imports.parallel`)."""
     texts = [row.phone, row.first_name, row.last_name, row.email, row.external_id,
-             row.postal_code, row.line_type, row.timezone, to_json(row.attributes)]  # fmt: skip
+             row.postal_code, row.line_type, row.timezone, row.alt_timezone,
+             to_json(row.attributes)]  # fmt: skip
     if NEEDS_ESCAPE.search("".join([text for text in texts if text])):  # rare
         plain = [NULL if text is None else text.translate(COPY_ESCAPES) for text in texts]
     else:
@@ -142,7 +144,7 @@ def legal_text(values: dict) -> str:
 CHANGES_TABLE = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS contact_changes (id integer, phone text,"
     " first_name text, last_name text, email text, external_id text, postal_code text,"
-    " seller_id integer, line_type text, timezone text, attributes jsonb,"
+    " seller_id integer, line_type text, timezone text, alt_timezone text, attributes jsonb,"
     " consent_at timestamptz, consent_source text, consent_proof text,"
     " consent_withdrawn_at timestamptz, contract_kind text, contract_ends_on date,"
     " created_at timestamptz, updated_at timestamptz, legal boolean) ON COMMIT DELETE ROWS"
@@ -155,6 +157,8 @@ NEW_VALUES = {
     **{name: f"COALESCE(t.{name}, c.{name})" for name in KEPT_UNLESS_GIVEN},
     "line_type": "t.line_type",
     "timezone": "COALESCE(t.timezone, c.timezone)",
+    # the second zone goes with the first: kept only when the row gives no zone
+    "alt_timezone": "CASE WHEN t.timezone IS NULL THEN c.alt_timezone ELSE t.alt_timezone END",
     "attributes": "c.attributes || t.attributes",
     # the legal basis as voicecast.imports.legal.merged made it, for the rows that set it
     **{name: f"CASE WHEN t.legal THEN t.{name} ELSE c.{name} END" for name in LEGAL_COLUMNS},

@@ -5,10 +5,11 @@ never lost, and a withdrawal is never undone by a consent dated before it (or un
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from voicecast.imports.values import as_boolean, as_date
+from voicecast.imports.dates import DMY, read_date
+from voicecast.imports.values import as_boolean
 
 # The contact's columns the legal basis fills (voicecast.models.Contact).
 LEGAL_COLUMNS = (
@@ -24,6 +25,10 @@ LEGAL_FIELDS = {
     "contract_kind": "text",
     "contract_ends_on": "date",
 }
+# A consent dated after the moment it is recorded is an error, not a consent. Times may run a
+# little ahead (another system's clock); a day has not begun anywhere until it has in UTC+14.
+CLOCK_SKEW = timedelta(minutes=5)
+FIRST_ZONE_AHEAD = timedelta(hours=14)
 DEFAULT_SOURCE = "import"
 DEFAULT_CONTRACT = "contract"
 NOTHING = dict.fromkeys(LEGAL_COLUMNS)
@@ -41,10 +46,19 @@ class LegalCells:
     contract_ends_on: date | None = None
 
 
-def as_consent(text: str) -> bool | str | None:
-    """A consent cell: True/False (oui/non), an ISO date (given that day), None: neither."""
+def as_consent(text: str, order: str = DMY) -> bool | str | None:
+    """A consent cell: True/False (oui/non), the ISO date of a date (given that day; a slashed
+    one read in `order`, its column's), None: neither."""
     answer = as_boolean(text)
-    return answer if answer is not None else as_date(text)
+    return answer if answer is not None else read_date(text, order)
+
+
+def dated_in_future(given_at: datetime, now: datetime, day_only: bool = False) -> bool:
+    """Whether a consent dated `given_at` would be dated after `now`: a time more than a few
+    minutes ahead, or (`day_only`: a date) a day that has not begun anywhere on Earth."""
+    if day_only:
+        return given_at.date() > (now + FIRST_ZONE_AHEAD).date()
+    return given_at > now + CLOCK_SKEW
 
 
 def day_start(iso: str) -> datetime:

@@ -63,7 +63,8 @@ def read_rows_in_processes(
     processes: int,
     copied: bool = False,
 ) -> Iterator[ContactRow | Rejected]:
-    """What `rows.read_rows` gives for `lines`, in the same order, read by `processes`
+    """The file's contacts and its refused rows, in file order (a second row with the same
+    `key`, "phone" or "external_id", as an earlier one refused), read by `processes`
     processes when the file is big enough; the list is emptied as it is read. `copied`: the
     readers write each row's COPY text too (PostgreSQL's bulk path), off the main process."""
     reader = RowReader(columns, width, context)

@@ -66,8 +66,14 @@ WORDING: dict[str, tuple[str, str]] = {
         "« {value} » n'est pas un nombre : la cellule est laissée vide.",
     ),
     "not_a_date": (
-        "{value!r} is not a date (DD/MM/YYYY or YYYY-MM-DD): the cell is left empty.",
-        "« {value} » n'est pas une date (JJ/MM/AAAA) : la cellule est laissée vide.",
+        "{value!r} is not a date ({pattern} or YYYY-MM-DD): the cell is left empty.",
+        "« {value} » n'est pas une date ({pattern}) : la cellule est laissée vide.",
+    ),
+    "date_order_conflict": (
+        "{value!r} reads only as {other_pattern}, but this column's dates are {pattern}: the "
+        "cell is left empty rather than read the other way round.",
+        "« {value} » ne se lit qu'au format {other_pattern}, mais les dates de cette colonne "
+        "sont au format {pattern} : la cellule est laissée vide plutôt que lue à l'envers.",
     ),
     "not_a_boolean": (
         "{value!r} is not yes or no: the cell is left empty.",
@@ -108,6 +114,38 @@ WORDING: dict[str, tuple[str, str]] = {
         "L'import s'est arrêté sur une erreur de notre côté ; les contacts déjà enregistrés "
         "restent. Envoyez de nouveau le fichier pour le terminer (les lignes déjà enregistrées "
         "compteront comme inchangées).",
+    ),
+    # What the report says of a date column's order (voicecast.imports.dates).
+    "date_order_ambiguous": (
+        "Every date in this column reads both ways: read as {pattern}, the account's order. "
+        "If they are {other_pattern}, send the file again with date_order.",
+        "Toutes les dates de cette colonne se lisent dans les deux sens : lues au format "
+        "{pattern}, celui du compte. Si elles sont au format {other_pattern}, envoyez de "
+        "nouveau le fichier avec date_order.",
+    ),
+    "date_order_from_values": (
+        "Read as {pattern}: {example!r} reads no other way.",
+        "Lues au format {pattern} : « {example} » ne se lit pas autrement.",
+    ),
+    "date_order_from_option": (
+        "Read as {pattern}, as the import's date_order says.",
+        "Lues au format {pattern}, comme le demande date_order.",
+    ),
+    "date_order_against": (
+        "{against} cell(s) read only as {other_pattern}: left empty and listed.",
+        "{against} cellule(s) ne se lisent qu'au format {other_pattern} : laissées vides et "
+        "listées.",
+    ),
+    "date_order_unknown_columns": (
+        "date_order names columns the file does not have: {columns}.",
+        "date_order nomme des colonnes que le fichier n'a pas : {columns}.",
+    ),
+    "consent_in_future": (
+        "{value!r} is a date to come: a consent cannot be dated after today. The row's consent "
+        "is not recorded (its other cells are).",
+        "« {value} » est une date à venir : un consentement ne peut être daté d'après "
+        "aujourd'hui. Le consentement de la ligne n'est pas enregistré (ses autres cellules "
+        "le sont).",
     ),
     "not_a_consent": (
         "{value!r} is not yes, no or a date: the cell is left empty.",

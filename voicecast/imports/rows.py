@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from voicecast.imports.columns import Column
-from voicecast.imports.legal import LEGAL_FIELDS, LegalCells, as_consent, legal_cells
+from voicecast.imports.dates import DMY, ColumnOrder, column_order, forced_order
+from voicecast.imports.legal import (
+    LEGAL_FIELDS,
+    LegalCells,
+    as_consent,
+    dated_in_future,
+    day_start,
+    legal_cells,
+)
 from voicecast.imports.reasons import Reasoned
 from voicecast.imports.source import BadLine, Line
-from voicecast.imports.values import MISFIT, PARSERS, as_date, infer_type
+from voicecast.imports.values import MISFIT, PARSERS, infer_type
 from voicecast.models import Contact
+from voicecast.models.base import utcnow
 from voicecast.phones import InvalidPhone, describe
-from voicecast.places import contact_zone
+from voicecast.places import contact_zones
 
 # The longest text each field holds (its column's length): a longer cell is a bad row.
 MAX_LENGTHS = {
@@ -23,8 +33,11 @@ MAX_LENGTHS = {
         "consent_proof", "contract_kind",
     )
 }  # fmt: skip
-# How the legal basis's cells are read, and the reason for one that does not read so.
-LEGAL_PARSERS = {"consent": (as_consent, "not_a_consent"), "date": (as_date, "not_a_date")}
+# The legal basis's fields whose cells may be dates, read in their column's order.
+LEGAL_DATES = ("consent", "date")
+# What a row says of its consent: left out whole when the consent is dated in the future.
+CONSENT_FIELDS = ("consent", "consent_date", "consent_source", "consent_proof")
+Misfit = Callable[[str], str]  # a cell that does not fit its column -> the reason's code
 # On an update, these stay as the contact has them when the row leaves them empty.
 KEPT_UNLESS_GIVEN = ("first_name", "last_name", "email", "external_id", "postal_code", "seller_id")
 
@@ -37,6 +50,7 @@ class ContactRow:
     phone: str
     line_type: str
     timezone: str | None
+    alt_timezone: str | None  # the number's, when the postal code names another zone
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
@@ -83,23 +97,35 @@ class RowContext:
     attribute_types: dict[int, str]  # column index -> "number", "date", "boolean", "text"
     # column index -> {cell: its value}, what typing the column read (saves reading it again)
     attribute_values: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # column index -> the order its dates are read in (date attributes, legal dates)
+    date_orders: dict[int, ColumnOrder] = field(default_factory=dict)
     # the cells that did not fit their column's type, as the rows are read
     failures: list[CellFailure] = field(default_factory=list)
+    now: datetime | None = None  # when the file is read (a consent cannot be dated after it)
 
 
 def attribute_types(
-    columns: list[Column], lines: list[Line], width: int
-) -> tuple[dict[int, str], dict[int, dict[str, Any]]]:
+    columns: list[Column], lines: list[Line], width: int, order: str, option: Any = None
+) -> tuple[dict[int, str], dict[int, dict[str, Any]], dict[int, ColumnOrder]]:
     """The type of each attribute column, from all its filled cells (in lines that have no
-    more cells than the header: in the others, values may sit under the wrong column), and
-    the values its cells were read as."""
+    more cells than the header: in the others, values may sit under the wrong column), the
+    values its cells were read as, and the order of each column that may hold dates (the
+    account's `order` unless its values or the `date_order` `option` tell otherwise)."""
     whole = [line for line in lines if isinstance(line, Line) and not overflow(line, width)]
-    types, values = {}, {}
+    types, values, orders = {}, {}, {}
     for column in columns:
+        kind = LEGAL_FIELDS.get(column.field) if column.field else None
+        if column.attribute is None and kind not in LEGAL_DATES:
+            continue
+        cells = [cell_at(line.cells, column.index) for line in whole]
         if column.attribute is not None:
-            cells = [cell_at(line.cells, column.index) for line in whole]
-            types[column.index], values[column.index] = infer_type(cells)
-    return types, values
+            kind, values[column.index] = infer_type(cells)
+            types[column.index] = kind
+        if kind in LEGAL_DATES:
+            forced = forced_order(option, column.header)
+            orders[column.index] = column_order(cells, order, forced)
+            values.pop(column.index, None)  # read again in the column's order
+    return types, values, orders
 
 
 def overflow(line: Line, width: int) -> list[str]:
@@ -113,6 +139,7 @@ class RowReader:
 
     def __init__(self, columns: list[Column], width: int, context: RowContext) -> None:
         self.width, self.context = width, context
+        self.now = context.now or utcnow()
         self.failures = context.failures
         self.headers = {column.field: column.header for column in columns if column.field}
         self.fields = [
@@ -120,22 +147,15 @@ class RowReader:
             for column in columns
             if column.field and column.field not in LEGAL_FIELDS
         ]
+        orders = context.date_orders
         self.legal = [
-            (column.field, column.index, LEGAL_PARSERS.get(LEGAL_FIELDS[column.field]))
+            (column.field, column.index, legal_reading(column, orders.get(column.index)))
             for column in columns
             if column.field in LEGAL_FIELDS
         ]
         self.legal_seen: dict[tuple, tuple[LegalCells | None, list]] = {}
         self.attributes = [
-            (
-                column.attribute,
-                column.index,
-                parsed(
-                    context.attribute_types[column.index],
-                    context.attribute_values.get(column.index, {}),
-                ),
-                MISFIT.get(context.attribute_types[column.index], ""),
-            )
+            (column.attribute, column.index, *typing(column.index, context))
             for column in columns
             if column.attribute
         ]
@@ -167,7 +187,7 @@ class RowReader:
                 elif (value := typed[cell]) is not None:
                     attributes[name] = value
                 else:
-                    self.failures.append(CellFailure(line.number, index, cell, misfit))
+                    self.failures.append(CellFailure(line.number, index, cell, misfit(cell)))
             elif cell is not None:
                 attributes[name] = cell  # a JSON value, as sent
         return row
@@ -197,11 +217,19 @@ class RowReader:
                 continue
             if reading is None:
                 values[name] = limited({name: cell}, name, self.headers)
-            elif (value := reading[0](cell)) is not None:
-                values[name] = value
+            elif (value := reading[0](cell)) is None:
+                misfits.append((index, cell, reading[1](cell)))
+            elif name in CONSENT_FIELDS and self.in_future(value):
+                misfits.append((index, cell, "consent_in_future"))
             else:
-                misfits.append((index, cell, reading[1]))
+                values[name] = value
+        if any(code == "consent_in_future" for _, _, code in misfits):
+            values = {name: value for name, value in values.items() if name not in CONSENT_FIELDS}
         return legal_cells(values), misfits
+
+    def in_future(self, value: Any) -> bool:
+        """A consent cell's date (ISO; True/False say nothing of when) after today."""
+        return isinstance(value, str) and dated_in_future(day_start(value), self.now, True)
 
     def contact(self, number: int, values: dict[str, Any]) -> ContactRow:
         raw_phone = values.get("phone", "")
@@ -219,7 +247,7 @@ class RowReader:
             number,
             phone.e164,
             phone.line_type,
-            contact_zone(postal_code, country, phone.timezone),
+            *contact_zones(postal_code, country, phone.timezone),
             first_name,
             last_name,
             checked_email(values.get("email") or None),
@@ -230,6 +258,36 @@ class RowReader:
 
 
 CONTACT_TEXTS = ("first_name", "last_name", "external_id", "postal_code")
+
+
+def typing(index: int, context: RowContext) -> tuple[Parsed | None, Misfit]:
+    """How an attribute column's cells are read (None: kept as text), and the reason for one
+    that does not read so."""
+    kind = context.attribute_types[index]
+    order = context.date_orders.get(index)
+    if kind == "date" and order is not None:
+        return Parsed(order.reader(), {}), order.misfit
+    code = MISFIT.get(kind, "")
+    return parsed(kind, context.attribute_values.get(index, {})), lambda _cell: code
+
+
+def legal_reading(
+    column: Column, order: ColumnOrder | None
+) -> tuple[Callable[[str], Any], Misfit] | None:
+    """How a legal-basis column's cells are read, and the reason for one that does not read
+    so; None for text. Dates in the column's order."""
+    kind = LEGAL_FIELDS[column.field]
+    if kind not in LEGAL_DATES:
+        return None
+    order = order or ColumnOrder(DMY, False, "account")
+    if kind == "date":
+        return order.reader(), order.misfit
+
+    def misfit(cell: str) -> str:
+        code = order.misfit(cell)
+        return code if code == "date_order_conflict" else "not_a_consent"
+
+    return (lambda text: as_consent(text, order.order)), misfit
 
 
 def limited(values: dict[str, Any], name: str, headers: dict[str, str]) -> str | None:
@@ -284,19 +342,6 @@ def seller_of(name: str | None, context: RowContext) -> int | None:
     if seller_id is None:
         raise RowError("unknown_seller", value=name)
     return seller_id
-
-
-def read_rows(
-    lines: Iterable[Line | BadLine],
-    columns: list[Column],
-    width: int,
-    context: RowContext,
-    key: str,
-) -> Iterator[ContactRow | Rejected]:
-    """The file's contacts and its refused rows, in file order; a second row with the same
-    `key` ("phone" or "external_id") as an earlier one is refused."""
-    reader = RowReader(columns, width, context)
-    return deduplicated((read_line(reader, line) for line in lines), key)
 
 
 def read_line(reader: RowReader, line: Line | BadLine) -> ContactRow | Rejected:

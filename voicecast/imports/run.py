@@ -12,7 +12,9 @@ from sqlalchemy import select, update
 
 from voicecast import dialects
 from voicecast.extensions import db
+from voicecast.i18n import date_order
 from voicecast.imports.columns import BadMapping, Column, map_columns
+from voicecast.imports.dates import ColumnOrder, order_entry, order_words
 from voicecast.imports.legal import LEGAL_FIELDS
 from voicecast.imports.parallel import read_rows_in_processes
 from voicecast.imports.reasons import language_of, say
@@ -26,6 +28,7 @@ from voicecast.models.base import utcnow
 MATCH_ON = ("phone", "external_id")
 Heartbeat = Callable[[], None]  # called with each chunk stored, before its commit
 MAX_LISTED_ERRORS = 10_000
+Orders = dict[int, ColumnOrder]  # column index -> the order its dates are read in
 
 
 def sellers_by_name(account_id: int) -> dict[str, int]:
@@ -138,14 +141,19 @@ def import_lines(
     `processes`: how many processes may read a big file's rows (voicecast.imports.parallel)."""
     key = options.get("match_on") or "phone"
     if typed:
-        types, values = {column.index: "json" for column in columns if column.attribute}, {}
+        types = {column.index: "json" for column in columns if column.attribute}
+        values, orders = {}, {}
     else:
-        types, values = attribute_types(columns, lines, width)
-    context = RowContext(account.country, sellers_by_name(account.id), types, values)
+        check_date_order(options.get("date_order"), columns)
+        types, values, orders = attribute_types(
+            columns, lines, width, date_order(account.country), options.get("date_order")
+        )
+    sellers = sellers_by_name(account.id)
+    context = RowContext(account.country, sellers, types, values, date_orders=orders)
     rows = len(lines)
     copied = dialects.is_postgresql()  # the COPY text too, in the reader processes
     items = read_rows_in_processes(lines, columns, width, context, key, processes, copied)
-    stored = upsert_contacts(account.id, items, key, heartbeat)
+    stored = upsert_contacts(account.id, items, key, heartbeat, account.country)
     refused = sorted(stored.rejected, key=lambda item: item.line)
     language = language_of(account.country)
     failures = context.failures
@@ -160,9 +168,9 @@ def import_lines(
         "errors": [error_entry(item, language) for item in refused[:MAX_LISTED_ERRORS]],
         "failed_cells": len(failures),
         "cell_errors": [
-            cell_entry(item, headers, language) for item in failures[:MAX_LISTED_ERRORS]
+            cell_entry(item, headers, orders, language) for item in failures[:MAX_LISTED_ERRORS]
         ],
-        "columns": [column_entry(column, types, failed) for column in columns],
+        "columns": [column_entry(column, types, failed, orders, language) for column in columns],
         "match_on": key,
         "calling": standing(account, stored.phones),
         **how,
@@ -173,21 +181,40 @@ def error_entry(item: Rejected, language: str) -> dict[str, Any]:
     return {"line": item.line, "code": item.code, "reason": say(item.code, item.params, language)}
 
 
-def cell_entry(item: CellFailure, headers: dict[int, str], language: str) -> dict[str, Any]:
-    reason = say(item.code, {"value": item.value}, language)
+def check_date_order(option: Any, columns: list[Column]) -> None:
+    """The `date_order` option names only columns the file has; raises BadMapping."""
+    if isinstance(option, dict):
+        unknown = sorted(set(option) - {column.header for column in columns})
+        if unknown:
+            raise BadMapping("date_order_unknown_columns", columns=unknown)
+
+
+def cell_entry(
+    item: CellFailure, headers: dict[int, str], orders: Orders, language: str
+) -> dict[str, Any]:
+    order = orders.get(item.column)
+    params = {"value": item.value, **order_words(order, language)}
+    reason = say(item.code, params, language)
     return {"line": item.line, "column": headers[item.column], "value": item.value,
             "code": item.code, "reason": reason}  # fmt: skip
 
 
-def column_entry(column: Column, types: dict[int, str], failed: Counter) -> dict[str, Any]:
+def column_entry(
+    column: Column, types: dict[int, str], failed: Counter, orders: Orders, language: str
+) -> dict[str, Any]:
     """A column as the report lists it: what it fills, and for a typed one its type and how
-    many of its cells did not fit it (left empty)."""
+    many of its cells did not fit it (left empty); for one of dates, their order and why."""
     if column.field in LEGAL_FIELDS:
         kind = LEGAL_FIELDS[column.field]
         entry = {"header": column.header, "field": column.field, "type": kind}
-        return entry if kind == "text" else {**entry, "failed": failed[column.index]}
-    if column.field:
+    elif column.field:
         return {"header": column.header, "field": column.field}
-    kind = types[column.index]
-    entry = {"header": column.header, "attribute": column.attribute, "type": kind}
-    return entry if kind in ("text", "json") else {**entry, "failed": failed[column.index]}
+    else:
+        kind = types[column.index]
+        entry = {"header": column.header, "attribute": column.attribute, "type": kind}
+    if kind in ("text", "json"):
+        return entry
+    entry["failed"] = failed[column.index]
+    if (order := orders.get(column.index)) is not None:
+        entry.update(order_entry(order, language))
+    return entry

@@ -20,11 +20,13 @@ from voicecast.imports.legal import LEGAL_COLUMNS, NOTHING, LegalCells, merged
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow, Rejected
 from voicecast.models import Contact
 from voicecast.models.base import utcnow
+from voicecast.places import contact_zones
 
 CONTACTS = Contact.__table__
 CHUNK = 1000
 # What an update may change: the other columns stay as the contact has them.
-UPDATED = ("phone", *KEPT_UNLESS_GIVEN, "line_type", "timezone", "attributes", *LEGAL_COLUMNS)
+UPDATED = ("phone", *KEPT_UNLESS_GIVEN, "line_type", "timezone", "alt_timezone", "attributes",
+           *LEGAL_COLUMNS)  # fmt: skip
 UPDATE_KNOWN = (
     update(CONTACTS)
     .where(CONTACTS.c.id == bindparam("_id"))
@@ -66,6 +68,7 @@ class Known:
     id: int | None = None
     line: int | None = None
     legal: dict[str, Any] | None = None  # the legal-basis columns on record (LEGAL_COLUMNS)
+    postal_code: str | None = None  # on record: its zone stays when a row gives none
 
     def who(self) -> dict[str, int]:
         """Which contact it is, as a reason's params (voicecast.imports.reasons.OTHER)."""
@@ -77,8 +80,8 @@ class KnownContacts:
     window of rows at a time, and kept up to date as the import creates and changes contacts
     (what the import did wins over what the database says)."""
 
-    def __init__(self, account_id: int) -> None:
-        self.account_id = account_id
+    def __init__(self, account_id: int, country: str) -> None:
+        self.account_id, self.country = account_id, country
         self.had_contacts = account_has_contacts(account_id)
         self.by_phone: dict[str, Known] = {}
         self.by_external: dict[str, Known] = {}
@@ -88,12 +91,22 @@ class KnownContacts:
         """Learn the account's contacts with a number or external id of `rows`."""
         if not self.had_contacts:
             return  # a first import: only what it creates itself can clash
-        for contact_id, phone, external_id, *legal in existing_contacts(self.account_id, rows):
+        for contact_id, phone, external_id, postal_code, *legal in existing_contacts(
+            self.account_id, rows
+        ):
             taken = phone in self.by_phone or (external_id and external_id in self.by_external)
             if contact_id not in self.seen and not taken:
                 self.seen.add(contact_id)
                 legal_values = dict(zip(LEGAL_COLUMNS, legal, strict=True))
-                self.note(Known(phone, external_id, id=contact_id, legal=legal_values))
+                self.note(
+                    Known(
+                        phone,
+                        external_id,
+                        id=contact_id,
+                        legal=legal_values,
+                        postal_code=postal_code,
+                    )
+                )
 
     def note(self, contact: Known) -> None:
         self.by_phone[contact.phone] = contact
@@ -108,6 +121,13 @@ class KnownContacts:
             del self.by_external[contact.external_id]
         contact.phone = row.phone
         contact.external_id = row.external_id or contact.external_id
+        if row.postal_code is None and contact.postal_code:
+            # The contact keeps its postal code, and so the zones it gives with the number.
+            number_zone = row.timezone  # a row without a postal code: the number's zone
+            row.timezone, row.alt_timezone = contact_zones(
+                contact.postal_code, self.country, number_zone
+            )
+        contact.postal_code = row.postal_code or contact.postal_code
         self.note(contact)
 
 
@@ -138,12 +158,14 @@ def upsert_contacts(
     items: Iterable[ContactRow | Rejected],
     key: str,
     heartbeat: Callable[[], None] | None = None,
+    country: str = "FR",
 ) -> Stored:
     """Create or update the account's contacts from `items` (rows refused on reading are
-    passed through to the result), matched on `key` ("phone" or "external_id"); calls
-    `heartbeat` and commits after each chunk (a window on PostgreSQL)."""
+    passed through to the result), matched on `key` ("phone" or "external_id"), for an
+    account of `country` (a postal code's zone); calls `heartbeat` and commits after each
+    chunk (a window on PostgreSQL)."""
     stored = Stored()
-    known = KnownContacts(account_id)
+    known = KnownContacts(account_id, country)
     writer = CopyWriter() if dialects.is_postgresql() else None
     size = WINDOW if writer is not None else CHUNK
     try:
@@ -166,7 +188,7 @@ def account_has_contacts(account_id: int) -> bool:
 
 
 EXISTING_ON_POSTGRESQL = text(
-    f"SELECT id, phone, external_id, {', '.join(LEGAL_COLUMNS)} FROM contacts"
+    f"SELECT id, phone, external_id, postal_code, {', '.join(LEGAL_COLUMNS)} FROM contacts"
     " WHERE account_id = :account"
     " AND (phone = ANY(:phones) OR external_id = ANY(:external_ids))"
 )
@@ -174,8 +196,8 @@ LOOKUP_CHUNK = 500  # numbers per IN (...) where the driver takes no arrays (SQL
 
 
 def existing_contacts(account_id: int, rows: list[ContactRow]) -> list[tuple]:
-    """The account's contacts with a number or an external id of `rows`, with their legal
-    basis (LEGAL_COLUMNS): one query with two array parameters on PostgreSQL."""
+    """The account's contacts with a number or an external id of `rows`, with their postal
+    code and legal basis (LEGAL_COLUMNS): one query with two array parameters on PostgreSQL."""
     phones = [row.phone for row in rows]
     ids = [row.external_id for row in rows if row.external_id is not None]
     if dialects.is_postgresql():
@@ -185,7 +207,9 @@ def existing_contacts(account_id: int, rows: list[ContactRow]) -> list[tuple]:
     for values, column in ((phones, Contact.phone), (ids, Contact.external_id)):
         for start in range(0, len(values), LOOKUP_CHUNK):
             legal = [CONTACTS.c[name] for name in LEGAL_COLUMNS]
-            stmt = select(Contact.id, Contact.phone, Contact.external_id, *legal).where(
+            stmt = select(
+                Contact.id, Contact.phone, Contact.external_id, Contact.postal_code, *legal
+            ).where(
                 Contact.account_id == account_id,
                 column.in_(values[start : start + LOOKUP_CHUNK]),
             )
@@ -322,6 +346,7 @@ def row_fields(row: ContactRow) -> dict:
         "seller_id": row.seller_id,
         "line_type": row.line_type,
         "timezone": row.timezone,
+        "alt_timezone": row.alt_timezone,
     }
 
 
@@ -339,6 +364,8 @@ def updated_values(current: dict[str, Any], row: ContactRow, now: datetime) -> d
     values = {name: current[name] if (given := getattr(row, name)) is None else given
               for name in (*KEPT_UNLESS_GIVEN, "timezone")}  # fmt: skip
     values["phone"], values["line_type"] = row.phone, row.line_type
+    # the second zone goes with the first: kept only when the row gives no zone
+    values["alt_timezone"] = current["alt_timezone"] if row.timezone is None else row.alt_timezone
     values["attributes"] = {**(current["attributes"] or {}), **row.attributes}
     on_record = {name: current[name] for name in LEGAL_COLUMNS}
     values.update(on_record if row.legal is None else merged(on_record, row.legal, now))

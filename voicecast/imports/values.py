@@ -1,18 +1,18 @@
-"""Cell values as people type them: numbers with a decimal comma, dates as JJ/MM/AAAA or ISO,
-oui/non. A free column takes the type most of its filled cells have (one impossible date does
-not turn a date column into text); a cell that does not fit it is left empty and reported."""
+"""Cell values as people type them: numbers with a decimal comma, dates slashed (in the
+column's order: voicecast.imports.dates) or ISO, oui/non. A free column takes the type most of
+its filled cells have (one impossible date does not turn a date column into text); a cell that
+does not fit it is left empty and reported."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date
 from typing import Any
+
+from voicecast.imports.dates import any_date
 
 NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?")
 LEADING_ZERO = re.compile(r"[+-]?0\d")
-FRENCH_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
-ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+Z?)?")
 BOOLEANS = {"oui": True, "non": False, "yes": True, "no": False, "true": True,
             "false": False, "vrai": True, "faux": False}  # fmt: skip
 
@@ -26,25 +26,12 @@ def as_number(text: str) -> int | float | None:
     return float(plain) if "." in plain else int(plain)
 
 
-def as_date(text: str) -> str | None:
-    """The ISO date (YYYY-MM-DD) `text` writes, day first when it uses slashes."""
-    if match := FRENCH_DATE.fullmatch(text):
-        day, month, year = (int(part) for part in match.groups())
-    elif match := ISO_DATE.fullmatch(text):
-        year, month, day = (int(part) for part in match.groups())
-    else:
-        return None
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        return None
-
-
 def as_boolean(text: str) -> bool | None:
     return BOOLEANS.get(text.lower())
 
 
-PARSERS = {"number": as_number, "date": as_date, "boolean": as_boolean}
+# A date column's values are read again in the column's order once it is known (rows.py).
+PARSERS = {"number": as_number, "date": any_date, "boolean": as_boolean}
 # The reason (voicecast.imports.reasons) for a cell that does not fit its column's type.
 MISFIT = {"number": "not_a_number", "date": "not_a_date", "boolean": "not_a_boolean"}
 

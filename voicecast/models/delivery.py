@@ -65,6 +65,8 @@ class Delivery(db.Model):
     phone: Mapped[str] = mapped_column(String(16))
     # The zone its calling window is read in: the contact's, else the account's (at planning).
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The contact's second zone (`Contact.alt_timezone`): dialed only while both are open.
+    alt_timezone: Mapped[str | None] = mapped_column(String(64))
     seller_id: Mapped[int | None] = mapped_column(Integer)
     recording_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus))

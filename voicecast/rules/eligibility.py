@@ -33,13 +33,26 @@ from voicecast.models.campaign import Campaign, CampaignStatus
 from voicecast.rules.presets import WRITTEN_CONSENT, Preset
 
 # Why a delivery is not dialed (its `reason`): excluded for good, or waiting (`ATTEMPT_CAP`).
+# Without a legal basis, the reason names what is missing (`missing_basis`): under a
+# consent-or-contract preset neither is on record (NO_LEGAL_BASIS), or the contract ended;
+# under a written-consent preset no consent, or one without its written proof; under either,
+# the consent was withdrawn.
 NO_LEGAL_BASIS = "no_legal_basis"
+NO_CONSENT = "no_consent"
+CONSENT_WITHOUT_PROOF = "consent_without_proof"
+CONSENT_WITHDRAWN = "consent_withdrawn"
+CONTRACT_ENDED = "contract_ended"
+LEGAL_BASIS_REASONS = (
+    NO_LEGAL_BASIS, NO_CONSENT, CONSENT_WITHOUT_PROOF, CONSENT_WITHDRAWN, CONTRACT_ENDED
+)  # fmt: skip
 REFUSED = "refused_recently"
 SUPPRESSED = "suppressed"
 ATTEMPT_CAP = "attempt_cap"
 # An attempt's outcome when it never reached the carrier (it called nobody, so the cap skips
 # it), and the reason of a delivery whose attempts never did (`calls.settle_never_placed`).
 NEVER_PLACED = "never_placed"
+# A rule's reason: a code, or an SQL expression choosing one (`missing_basis`).
+Reason = str | ColumnElement[str]
 # The one campaign status under which calls are placed.
 CALLING = CampaignStatus.RUNNING
 
@@ -111,6 +124,23 @@ def legal_basis_holds(contact: Any, preset: Preset, today: date | Any) -> Column
     return and_(contact.id.is_not(None), basis)
 
 
+def missing_basis(contact: Any, preset: Preset) -> Reason:
+    """What a contact without the preset's legal basis lacks, as a reason (read only where
+    `legal_basis_holds` does not hold): a withdrawn consent; then, for written consent, no
+    consent or one without proof; else a contract that ended, or nothing on record."""
+    if preset.legal_basis is None:
+        return NO_LEGAL_BASIS  # only a deleted contact lacks it
+    withdrawn = and_(contact.consent_at.is_not(None), contact.consent_withdrawn_at.is_not(None))
+    if preset.legal_basis == WRITTEN_CONSENT:
+        return case(
+            (withdrawn, CONSENT_WITHDRAWN),
+            (consent_holds(contact), CONSENT_WITHOUT_PROOF),
+            else_=NO_CONSENT,
+        )
+    ended = contact.contract_kind.is_not(None)  # on record, and not holding: it ended
+    return case((withdrawn, CONSENT_WITHDRAWN), (ended, CONTRACT_ENDED), else_=NO_LEGAL_BASIS)
+
+
 def refused_recently(contact: Any, since: datetime | Any) -> ColumnElement[bool]:
     """The contact refused a call after `since` (the start of the silence)."""
     return and_(contact.refused_at.is_not(None), contact.refused_at > since)
@@ -137,7 +167,7 @@ def counted_attempts(account_id: Any, phone: Any, since: datetime | Any) -> Sele
 
 def excluded_because(
     account_id: Any, phone: Any, contact: Any, preset: Preset | None, at: Moment
-) -> list[tuple[ColumnElement[bool], str]]:
+) -> list[tuple[ColumnElement[bool], Reason]]:
     """The rules that exclude a number for good, in order, each as (condition, reason): the
     do-not-call list, then under a preset no legal basis, a refusal within the silence."""
     suppressed = (
@@ -148,7 +178,8 @@ def excluded_because(
     rules = [(suppressed, SUPPRESSED)]
     if preset is None:
         return rules
-    rules.append((not_(legal_basis_holds(contact, preset, at.today)), NO_LEGAL_BASIS))
+    lacking = not_(legal_basis_holds(contact, preset, at.today))
+    rules.append((lacking, missing_basis(contact, preset)))
     if preset.silence_after_refusal_days:
         rules.append((refused_recently(contact, at.refused_since), REFUSED))
     return rules
@@ -156,7 +187,7 @@ def excluded_because(
 
 def held_back(
     account_id: Any, phone: Any, contact: Any, preset: Preset | None, at: Moment
-) -> list[tuple[ColumnElement[bool], str]]:
+) -> list[tuple[ColumnElement[bool], Reason]]:
     """Every rule that holds a number back now, in order, each as (condition, reason): the
     exclusions, then the rolling attempt cap (a wait)."""
     rules = excluded_because(account_id, phone, contact, preset, at)
@@ -167,7 +198,7 @@ def held_back(
     return rules
 
 
-def first_reason(rules: list[tuple[ColumnElement[bool], str]]) -> ColumnElement[str]:
+def first_reason(rules: list[tuple[ColumnElement[bool], Reason]]) -> ColumnElement[str]:
     """The reason of the first rule that holds, NULL when none does: may be called."""
     return case(*rules, else_=null())
 

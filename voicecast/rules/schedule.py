@@ -1,9 +1,10 @@
 """The hours a campaign may call: its own window narrowed by its account's preset, read in
-each contact's time zone, closed on the preset country's public holidays."""
+each contact's time zone (in each of its zones when it has two: its postal code's and its
+number's, and open only when open in both), closed on the preset country's public holidays."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -17,6 +18,9 @@ Intervals = tuple[tuple[time, time], ...]
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # How far ahead a schedule is searched for its next opening (holidays never close a year).
 HORIZON_DAYS = 366
+# Steps at most in the search for a moment open in every zone of a contact (each step moves to
+# the latest of the zones' next openings; two zones meet within a few).
+MEETING_STEPS = 64
 
 
 def parse_hhmm(value: str) -> time:
@@ -77,6 +81,31 @@ class Schedule:
 
     def is_open(self, zone: str, moment: datetime) -> bool:
         return self.closed_because(zone, moment) is None
+
+    def closed_in(self, zones: Sequence[str | None], moment: datetime) -> tuple[str, str] | None:
+        """None when calls may be placed at `moment` in every one of `zones` (a contact's zone
+        and its second one; None: no second), else the first closed zone and why."""
+        for zone in zones:
+            if zone and (closed := self.closed_because(zone, moment)) is not None:
+                return zone, closed
+        return None
+
+    def next_opening_in(self, zones: Sequence[str | None], moment: datetime) -> datetime | None:
+        """The first moment from `moment` when calls may be placed in every one of `zones`
+        (None: not within a year)."""
+        named = [zone for zone in zones if zone]
+        limit = moment + timedelta(HORIZON_DAYS)
+        for _ in range(MEETING_STEPS):
+            openings = [self.next_opening(zone, moment) for zone in named]
+            if any(opening is None for opening in openings):
+                return None
+            latest = max(openings)
+            if latest > limit:
+                return None
+            if all(self.is_open(zone, latest) for zone in named):
+                return latest
+            moment = latest
+        return None
 
     def next_opening(self, zone: str, moment: datetime) -> datetime | None:
         """`moment` if open then, else when calls may next be placed in `zone` (None: never

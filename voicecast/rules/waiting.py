@@ -9,7 +9,17 @@ from datetime import datetime
 from voicecast.models import Delivery, DeliveryStatus
 from voicecast.models.campaign import CampaignStatus
 from voicecast.rules.campaigns import CampaignRules
-from voicecast.rules.eligibility import ATTEMPT_CAP, NO_LEGAL_BASIS, REFUSED, SUPPRESSED, Verdict
+from voicecast.rules.eligibility import (
+    ATTEMPT_CAP,
+    CONSENT_WITHDRAWN,
+    CONSENT_WITHOUT_PROOF,
+    CONTRACT_ENDED,
+    NO_CONSENT,
+    NO_LEGAL_BASIS,
+    REFUSED,
+    SUPPRESSED,
+    Verdict,
+)
 from voicecast.rules.schedule import zone_info
 
 
@@ -29,7 +39,11 @@ def local_text(moment: datetime, zone: str) -> str:
 # What the next round does with a due delivery the rules hold back for good.
 EXCLUDED_TEXT = {
     SUPPRESSED: "on the do-not-call list",
-    NO_LEGAL_BASIS: "no legal basis to call",
+    NO_LEGAL_BASIS: "neither consent nor contract",
+    NO_CONSENT: "no consent",
+    CONSENT_WITHOUT_PROOF: "consent without written proof",
+    CONSENT_WITHDRAWN: "consent withdrawn",
+    CONTRACT_ENDED: "contract ended",
     REFUSED: "refused a call recently",
 }
 
@@ -43,42 +57,59 @@ def why_waiting(
 ) -> Waiting | None:
     """Why a pending delivery has not been dialed yet (None when it is not pending); `held`:
     the rules' verdict on it now (`eligibility.verdicts`), for a due one the next round would
-    not dial."""
+    not dial. A contact with a second zone waits until the window is open in both."""
     if delivery.status != DeliveryStatus.PENDING:
         return None
     zone = delivery.timezone or rules.account_zone
+    zones = (zone, delivery.alt_timezone)
     due = delivery.next_attempt_at
     if campaign_status == CampaignStatus.PAUSED:
         return Waiting("campaign_paused", None, "the campaign is paused")
     if due is not None and due > now:
-        at = rules.schedule.next_opening(zone, due)
+        at = rules.schedule.next_opening_in(zones, due)
         if delivery.reason == ATTEMPT_CAP and rules.preset is not None:
-            return capped(rules, zone, at)
+            return capped(rules, zones, at)
         if not delivery.attempt_count:
             return Waiting("scheduled", at, f"first call {when(at, zone)}")
         what = delivery.reason or "retry"
         return Waiting("retry_delay", at, f"{what}: next call {when(at, zone)}")
-    closed = rules.schedule.closed_because(zone, now)
+    closed = rules.schedule.closed_in(zones, now)
     if held is not None:
-        return held_back_text(held, rules, zone)
+        return held_back_text(held, rules, zones)
     if closed is None:
         return Waiting("due", None, "due: in line for the next dial")
-    at = rules.schedule.next_opening(zone, now)
-    if closed == "hours":
-        return Waiting("outside_hours", at, f"outside calling hours until {when(at, zone)}")
-    return Waiting("public_holiday", at, f"public holiday ({closed}) until {when(at, zone)}")
+    at = rules.schedule.next_opening_in(zones, now)
+    closed_zone, why = closed
+    if why == "hours":
+        text = f"outside calling hours{both_zones(zones, closed_zone)} until {when(at, zone)}"
+        return Waiting("outside_hours", at, text)
+    text = f"public holiday ({why}){both_zones(zones, closed_zone)} until {when(at, zone)}"
+    return Waiting("public_holiday", at, text)
 
 
-def capped(rules: CampaignRules, zone: str, at: datetime | None) -> Waiting:
+def both_zones(zones: tuple[str, str | None], closed_zone: str) -> str:
+    """For a contact with two zones, which one is closed: " in America/Chicago (its number's
+    zone; its postal code's is America/New_York: called only when both are open)"."""
+    zone, alt = zones
+    if not alt:
+        return ""
+    if closed_zone == alt:
+        whose, other, others = "its number's", zone, "its postal code's"
+    else:
+        whose, other, others = "its postal code's", alt, "its number's"
+    return f" in {closed_zone} ({whose} zone; {others} is {other}: called only when both are open)"
+
+
+def capped(rules: CampaignRules, zones: tuple[str, str | None], at: datetime | None) -> Waiting:
     cap = f"{rules.preset.attempt_cap} in {rules.preset.attempt_cap_days} days"
-    return Waiting(ATTEMPT_CAP, at, f"attempt cap reached ({cap}) until {when(at, zone)}")
+    return Waiting(ATTEMPT_CAP, at, f"attempt cap reached ({cap}) until {when(at, zones[0])}")
 
 
-def held_back_text(held: Verdict, rules: CampaignRules, zone: str) -> Waiting:
+def held_back_text(held: Verdict, rules: CampaignRules, zones: tuple[str, str | None]) -> Waiting:
     """A due delivery the rules hold back: capped until a call leaves the period (then the
-    next opening), or excluded at the next round."""
+    next opening in its zones), or excluded at the next round."""
     if held.until is not None and rules.preset is not None:
-        return capped(rules, zone, rules.schedule.next_opening(zone, held.until))
+        return capped(rules, zones, rules.schedule.next_opening_in(zones, held.until))
     words = EXCLUDED_TEXT.get(held.reason, held.reason)
     return Waiting(held.reason, None, f"{words}: left out at the next round")
 

@@ -6,7 +6,7 @@
   const root = document.getElementById("campaign");
   if (!root) return;
   const labels = JSON.parse(document.getElementById("labels").textContent);
-  const locale = root.dataset.locale === "en" ? "en-GB" : "fr-FR";
+  const locale = {"en": "en-GB", "en-US": "en-US"}[root.dataset.locale] || "fr-FR";
   const svgNs = "http://www.w3.org/2000/svg";
 
   function setText(selector, text) {
