@@ -111,13 +111,17 @@ def attribute_types(
     more cells than the header: in the others, values may sit under the wrong column), the
     values its cells were read as, and the order of each column that may hold dates (the
     account's `order` unless its values or the `date_order` `option` tell otherwise)."""
-    whole = [line for line in lines if isinstance(line, Line) and not overflow(line, width)]
+    whole = [
+        line.cells
+        for line in lines
+        if isinstance(line, Line) and (len(line.cells) <= width or not overflow(line, width))
+    ]
     types, values, orders = {}, {}, {}
     for column in columns:
         kind = LEGAL_FIELDS.get(column.field) if column.field else None
         if column.attribute is None and kind not in LEGAL_DATES:
             continue
-        cells = [cell_at(line.cells, column.index) for line in whole]
+        cells = column_cells(whole, column.index)
         if column.attribute is not None:
             kind, values[column.index] = infer_type(cells)
             types[column.index] = kind
@@ -126,6 +130,12 @@ def attribute_types(
             orders[column.index] = column_order(cells, order, forced)
             values.pop(column.index, None)  # read again in the column's order
     return types, values, orders
+
+
+def column_cells(lines_cells: list[list[str]], index: int) -> list[str]:
+    """The stripped text cells of column `index` ("" where a line is short), as `cell_at`
+    reads them, for all lines at once: typing reads every cell of a file's columns."""
+    return [cells[index].strip() if index < len(cells) else "" for cells in lines_cells]
 
 
 def overflow(line: Line, width: int) -> list[str]:
