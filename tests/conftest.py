@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
@@ -31,7 +30,7 @@ from voicecast.job_worker import JobWorker
 from voicecast.jobs import JOBS
 from voicecast.proc import load_prctl, parent_death_signal_setter
 from voicecast.queues import QUEUE_NAMES, get_queue
-from voicecast.redis_client import get_redis
+from voicecast.redis_client import database_of, get_redis, with_database
 
 # Fixture modules that test modules load with `pytest_plugins` or import from directly.
 pytest.register_assert_rewrite(
@@ -55,15 +54,13 @@ def xdist_worker_number() -> int:
 def redis_database_of_worker(url: str, worker: int) -> str:
     """REDIS_URL's database for the first worker, the next ones for the others: each worker
     flushes only its own."""
-    parsed = urlsplit(url)
-    first = int(parsed.path.lstrip("/") or 0)
-    number = first + worker
+    number = database_of(url) + worker
     if number > 15:
         raise pytest.UsageError(
             f"REDIS_URL={url} leaves no database for xdist worker gw{worker} (Redis has 0-15): "
             "name a lower database, or run fewer workers (-n)."
         )
-    return urlunsplit(parsed._replace(path=f"/{number}"))
+    return with_database(url, number)
 
 
 @pytest.fixture(scope="session")

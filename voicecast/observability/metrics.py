@@ -31,6 +31,8 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 
+from voicecast.redis_client import redis_from_url
+
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "voicecast.metrics"
 KEY_PREFIX = "metrics:"
@@ -138,7 +140,7 @@ class Buffer:
 
     def redis(self) -> Redis:
         if self._redis is None:
-            self._redis = Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+            self._redis = redis_from_url(self.redis_url, socket_timeout=2)
         return self._redis
 
     def flush(self, quiet: bool = False) -> None:

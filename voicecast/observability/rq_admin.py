@@ -24,6 +24,7 @@ from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
 
 from voicecast.extensions import csrf
+from voicecast.redis_client import get_redis
 from voicecast.web.headers import POLICY, policy_text
 
 PREFIX = "/admin/rq"
@@ -42,7 +43,15 @@ def init_app(app: Flask) -> None:
     app.before_request(guard)
     app.after_request(dashboard_policy)
     app.register_blueprint(blueprint, url_prefix=PREFIX)
+    # rq-dashboard builds a client of its own from the URL before each of its requests; the
+    # app's client (`redis_from_url`: Sentinel, timeouts, retries) replaces it, after.
+    app.before_request_funcs.setdefault(blueprint.name, []).append(use_the_app_client)
     csrf.exempt(blueprint)
+
+
+def use_the_app_client() -> None:
+    """The dashboard reads queues through the application's Redis client."""
+    current_app.redis_conn = get_redis()
 
 
 def is_dashboard(path: str) -> bool:
