@@ -24,6 +24,7 @@ from tests.sentinel_cluster import SentinelCluster
 from voicecast import create_app
 from voicecast.config import ConfigError
 from voicecast.extensions import db
+from voicecast.observability.redaction import redact
 from voicecast.redis_client import get_redis, parse_sentinel_url, redis_from_url, with_database
 from voicecast.simulator.engine import SimulatorConfig
 
@@ -42,6 +43,8 @@ def test_sentinel_url_forms():
     assert with_password.sentinel_password == "x"
     assert with_database("redis+sentinel://h:1/vc", 4) == "redis+sentinel://h:1/vc/4"
     assert redis_from_url("redis+sentinel://h:1/vc").connection_pool.service_name == "vc"
+    logged = redact("REDIS_URL=redis+sentinel://:s3cret@h:1/vc?sentinel_password=hush")
+    assert "s3cret" not in logged and "hush" not in logged, logged
 
 
 @pytest.mark.parametrize(

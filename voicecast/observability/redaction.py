@@ -23,7 +23,8 @@ SECRET_PATH = re.compile(
     r"""(?P<prefix>/(?:r|voicemails|recordings)/)"""
     r"""(?P<secret>[^/?#\s"']+?)(?P<ext>\.(?:wav|mp3))?(?=[/?#\s"',)]|$)"""
 )
-SECRET_QUERY_NAMES = ("token", "access_token", "sig", "signature", "api_key", "password")
+SECRET_QUERY_NAMES = ("token", "access_token", "sig", "signature", "api_key", "password",
+                      "sentinel_password")  # fmt: skip
 SECRET_QUERY = re.compile(
     r"(?P<name>[?&;](?:" + "|".join(SECRET_QUERY_NAMES) + r")=)[^&;#\s\"']+", re.IGNORECASE
 )
