@@ -38,6 +38,7 @@ class SentinelCluster:
         self.primary_port, self.replica_port = free_port(), free_port()
         self.sentinel_ports = [free_port() for _ in range(3)]
         self.processes: dict[str, subprocess.Popen] = {}
+        self.logs: list = []
 
     @property
     def url(self) -> str:
@@ -46,6 +47,7 @@ class SentinelCluster:
 
     def spawn(self, name: str, argv: list[str]) -> None:
         log = (self.folder / f"{name}.log").open("ab")
+        self.logs.append(log)
         self.processes[name] = subprocess.Popen(
             argv, stdout=log, stderr=log, cwd=self.folder,
             preexec_fn=parent_death_signal_setter(load_prctl()),  # none left if pytest dies
@@ -137,3 +139,5 @@ class SentinelCluster:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+        for log in self.logs:
+            log.close()

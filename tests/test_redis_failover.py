@@ -108,6 +108,10 @@ def test_a_campaign_completes_exactly_once_through_a_sentinel_failover(app, tmp_
         figures["launch to completion (s)"] = round(time.monotonic() - launched, 1)
         problems = check(client, url, headers, carrier, phones, plan, figures)
         figures["workers that quit"] = sum(p.poll() is not None for p in workers.processes)
+        logged = (tmp_path / "workers.log").read_text(errors="replace")
+        figures["worker log lines on a lost Redis connection"] = sum(
+            "Error" in line and "Redis" in line for line in logged.splitlines()
+        )
     except BaseException:
         print((tmp_path / "workers.log").read_text(errors="replace")[-6000:])
         raise
