@@ -16,6 +16,12 @@ between two such waits, every maintenance interval: a scheduler that died with i
 replaced minutes later, or when an unrelated job happened to wake a worker. Ours waits at most
 WAKE_EVERY_S, and at every wake-up (and between jobs, at most that often) starts a scheduler
 of its own if none runs in this process and some queue's lock is free or its own.
+
+And it outlives Redis: RQ's worker quits on any Redis error met outside its wait for a job (a
+job whose failure it cannot record, a heartbeat, its maintenance), so a Redis lost mid-job, or a
+Sentinel failover longer than the client's retries, stopped every busy worker. Ours waits for
+Redis to answer again (the primary Sentinel names, for `redis+sentinel://`) and carries on; the
+job it was running is settled from the database like any lost job.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any
 from redis.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 
@@ -47,6 +54,9 @@ RECONNECT_WAIT_SECONDS = 2.0
 # With SCHEDULER_LEASE_S, how soon a dead scheduler is replaced; each wake-up costs an idle
 # worker three round trips (its heartbeat, the next wait and an MGET of the scheduler locks).
 WAKE_EVERY_S = 1
+# Redis unreachable: the errors a worker waits out, and how often it looks again (doubling).
+REDIS_LOST = (RedisConnectionError, RedisTimeoutError)
+REDIS_LOOK_AGAIN_S = (0.5, 5.0)
 
 
 class CommandListener(threading.Thread):
@@ -145,11 +155,47 @@ class JobWorker(SimpleWorker):
     def run_maintenance_tasks(self) -> None:
         self.supervise_scheduler()
         if super().should_run_maintenance_tasks:
-            super().run_maintenance_tasks()
-            self.periodic_maintenance()
+            try:
+                super().run_maintenance_tasks()
+                self.periodic_maintenance()
+            except REDIS_LOST as error:
+                self.wait_for_redis("in its maintenance", error)
 
     def periodic_maintenance(self) -> None:
         """Work of a subclass's own, every `maintenance_interval`."""
+
+    def execute_job(self, job: Any, queue: Any) -> None:
+        try:
+            super().execute_job(job, queue)
+        except REDIS_LOST as error:
+            self.wait_for_redis(f"around job {job.id}", error)
+
+    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().heartbeat(*args, **kwargs)
+        except REDIS_LOST as error:
+            self.wait_for_redis("for its heartbeat", error)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        try:
+            super().check_for_suspension(burst)
+        except REDIS_LOST as error:
+            self.wait_for_redis("for its suspension flag", error)
+
+    def wait_for_redis(self, doing: str, error: Exception) -> None:
+        """Wait until Redis answers again (or a stop is asked), instead of quitting."""
+        self.log.warning("Worker %s: Redis lost %s (%s); waiting for it", self.name, doing, error)
+        started, wait = time.monotonic(), REDIS_LOOK_AGAIN_S[0]
+        while not self._stop_requested:
+            time.sleep(wait)
+            try:
+                self.connection.ping()
+            except REDIS_LOST:
+                wait = min(wait * 2, REDIS_LOOK_AGAIN_S[1])
+                continue
+            self.log.warning("Worker %s: Redis back after %.1f s", self.name,
+                             time.monotonic() - started)  # fmt: skip
+            return
 
     def supervise_scheduler(self) -> None:
         """Start a scheduler process if this worker runs none and a queue's scheduler lock is
