@@ -287,6 +287,18 @@ def serve_campaign(
     return Served(processes, f"{api}/campaigns/{campaign['id']}", logs)
 
 
+def serve_simulated_campaign(
+    prepared: Prepared, args: argparse.Namespace, redis_url: str, instance: Path, name: str,
+    simulator,
+) -> Served:  # fmt: skip
+    """`serve_campaign`, closing the simulator (a `SimulatorServer`) if that fails."""
+    try:
+        return serve_campaign(prepared, args, redis_url, instance, name)
+    except BaseException:
+        simulator.close()
+        raise
+
+
 def await_completion(
     url: str, headers: dict, timeout: float, processes: list[subprocess.Popen], logs: Path
 ) -> dict:
