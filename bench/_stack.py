@@ -234,11 +234,11 @@ def wait_until_serving(
 
     redis = Redis.from_url(redis_url)
     try:
-        wait_for("the web server", lambda: http("GET", f"{base}/healthz"), 30, processes)
+        wait_for("the web server", lambda: http("GET", f"{base}/healthz"), 90, processes)
         wait_for(
             f"{workers} workers",
             lambda: len(Worker.all(connection=redis)) >= workers,
-            30,
+            90,  # a loaded 2-core machine takes 10-15 s per process
             processes,
         )
     finally:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import sys
 import time
 from datetime import datetime
@@ -30,6 +31,7 @@ from _stack import (
     FAST_CALLS,
     await_completion,
     children_of,
+    cpu_seconds,
     http,
     machine_cpu,
     prepare_app,
@@ -91,12 +93,14 @@ def one_run(args: argparse.Namespace, instance: Path, database_url: str, redis_u
         ours = web + workers + [wp for w in workers for wp in children_of(w)]
         before = {pid: process_cpu(pid) for pid in ours}
         machine_before, started = machine_cpu(), time.monotonic()
+        simulator_before = cpu_seconds(resource.RUSAGE_SELF)  # it runs in this process
         http("POST", f"{url}/launch", headers)
         state = await_completion(url, headers, args.timeout, processes, logs)
         took = time.monotonic() - started
         ours = list({*ours, *[c for pid in web[:1] + workers for c in children_of(pid)]})
         after = {pid: process_cpu(pid) for pid in ours}
         machine_after = machine_cpu()
+        simulator_cpu = cpu_seconds(resource.RUSAGE_SELF) - simulator_before
         calls = http("GET", f"{simulator.url}/_sim/calls")
         calls = calls["calls"] if isinstance(calls, dict) else calls
         load = Path("/proc/loadavg").read_text().split()[:3]
@@ -111,7 +115,8 @@ def one_run(args: argparse.Namespace, instance: Path, database_url: str, redis_u
     return {
         "workers": args.workers, "took": took, "calls": len(calls), "counts": state["counts"],
         "rate": sustained_rate(calls), "web": web_cpu, "worker_cpu": worker_cpu,
-        "others": busy - web_cpu - sum(worker_cpu), "busy": busy, "load": load,
+        "simulator": simulator_cpu, "others": busy - web_cpu - sum(worker_cpu) - simulator_cpu,
+        "busy": busy, "load": load,
     }  # fmt: skip
 
 
@@ -121,8 +126,9 @@ def report(figures: dict) -> None:
     print(
         f"{figures['workers']} worker(s): {figures['calls']} calls in {took:.1f} s, "
         f"sustained {figures['rate']:.1f} calls/s; CPU: web {figures['web']:.1f} s "
-        f"({figures['web'] / took:.0%}), workers {per_worker}, everything else (PostgreSQL, "
-        f"Redis, simulator, other users) {figures['others']:.1f} s; machine busy "
+        f"({figures['web'] / took:.0%}), workers {per_worker}, "
+        f"simulator {figures['simulator']:.1f} s, everything else (PostgreSQL, Redis, other "
+        f"users) {figures['others']:.1f} s; machine busy "
         f"{figures['busy'] / (took * cores):.0%} of {cores} cores; load {' '.join(figures['load'])}"
     )
 
