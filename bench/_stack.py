@@ -234,11 +234,11 @@ def wait_until_serving(
 
     redis = Redis.from_url(redis_url)
     try:
-        wait_for("the web server", lambda: http("GET", f"{base}/healthz"), 30, processes)
+        wait_for("the web server", lambda: http("GET", f"{base}/healthz"), 90, processes)
         wait_for(
             f"{workers} workers",
             lambda: len(Worker.all(connection=redis)) >= workers,
-            30,
+            90,  # a loaded 2-core machine takes 10-15 s per process
             processes,
         )
     finally:
@@ -285,6 +285,18 @@ def serve_campaign(
         stop(processes)
         raise
     return Served(processes, f"{api}/campaigns/{campaign['id']}", logs)
+
+
+def serve_simulated_campaign(
+    prepared: Prepared, args: argparse.Namespace, redis_url: str, instance: Path, name: str,
+    simulator,
+) -> Served:  # fmt: skip
+    """`serve_campaign`, closing the simulator (a `SimulatorServer`) if that fails."""
+    try:
+        return serve_campaign(prepared, args, redis_url, instance, name)
+    except BaseException:
+        simulator.close()
+        raise
 
 
 def await_completion(

@@ -37,7 +37,7 @@ from _stack import (
     http,
     prepare_app,
     run_in_scratch,
-    serve_campaign,
+    serve_simulated_campaign,
     stop,
 )
 
@@ -141,11 +141,9 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
         instance, database_url, redis_url, simulator.url, (SID, TOKEN), args.cps, args.calls,
         args.message_seconds,
     )  # fmt: skip
-    try:
-        processes, url, logs = serve_campaign(prepared, args, redis_url, instance, "Bench ear")
-    except BaseException:
-        simulator.close()
-        raise
+    processes, url, logs = serve_simulated_campaign(
+        prepared, args, redis_url, instance, "Bench ear", simulator
+    )
     headers = prepared.tenant.headers
     try:
         started = time.monotonic()

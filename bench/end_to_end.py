@@ -38,7 +38,7 @@ from _stack import (
     prepare_app,
     process_cpu,
     run_in_scratch,
-    serve_campaign,
+    serve_simulated_campaign,
     stop,
 )
 
@@ -89,13 +89,9 @@ def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: 
     prepared = prepare_app(
         instance, database_url, redis_url, simulator.url, (SID, TOKEN), args.cps, args.contacts
     )
-    try:
-        processes, url, logs = serve_campaign(
-            prepared, args, redis_url, instance, "Bench end to end"
-        )
-    except BaseException:
-        simulator.close()
-        raise
+    processes, url, logs = serve_simulated_campaign(
+        prepared, args, redis_url, instance, "Bench end to end", simulator
+    )
     headers = prepared.tenant.headers
     try:
         time.sleep(2.0)  # let start-up work (imports, first connections) settle before measuring

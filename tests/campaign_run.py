@@ -31,9 +31,9 @@ class Run:
     calls: list[dict]
 
 
-def run_campaign(app, runner, client, carrier, public_app, sounds, run_jobs) -> Run:
-    """Marie's message left for six customers, one of whom (Jeanne) calls back and reaches
-    her; another contact (no seller) is excluded."""
+def garage_with_marie(runner, client, carrier, name: str = "Marie Curie") -> tuple[Tenant, dict]:
+    """The Garage Dupont account, the carrier's numbers synced to where the app's public URL
+    points, and Marie, a seller with her own callback line."""
     admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
     runner.invoke(args=["account", "set-caller-id", str(admin.account_id), SHARED])
     buy_numbers(carrier, [SHARED, MARIE_LINE])
@@ -41,8 +41,15 @@ def run_campaign(app, runner, client, carrier, public_app, sounds, run_jobs) -> 
     assert synced.exit_code == 0, synced.output
     seller = client.post(
         f"{API}/sellers", headers=admin.headers,
-        json={"name": "Marie Curie", "phone": MARIE_PHONE, "callback_number": MARIE_LINE},
+        json={"name": name, "phone": MARIE_PHONE, "callback_number": MARIE_LINE},
     ).json  # fmt: skip
+    return admin, seller
+
+
+def run_campaign(app, runner, client, carrier, public_app, sounds, run_jobs) -> Run:
+    """Marie's message left for six customers, one of whom (Jeanne) calls back and reaches
+    her; another contact (no seller) is excluded."""
+    admin, seller = garage_with_marie(runner, client, carrier)
     upload(client, admin.headers, sounds.speech, seller["id"])
     for phone, (first, last) in CUSTOMERS.items():
         contact = {"phone": phone, "first_name": first, "last_name": last}

@@ -48,9 +48,10 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 
 
 @pytest.fixture
-def bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
+def bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
     """A new, empty bucket, and the environment that makes the app (and its jobs) keep
-    recordings under `voicecast/` in it."""
+    recordings under `voicecast/` in it. A node with a bucket also needs the shared database
+    and Redis named: the `app` fixture's, else placeholders nothing connects to at start."""
     name = f"recordings-{os.getpid()}-{next(_buckets)}"
     s3_server.client().create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION}
@@ -61,7 +62,13 @@ def bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
         "AWS_REGION": REGION,
         "AWS_ACCESS_KEY_ID": s3_server.access_key,
         "AWS_SECRET_ACCESS_KEY": s3_server.secret_key,
+        "SECRET_KEY": "the same on every node",  # refused without it, with a bucket
     }
     for setting, value in settings.items():
         monkeypatch.setenv(setting, value)
+    placeholders = {"DATABASE_URL": f"sqlite:///{tmp_path / 'placeholder.sqlite3'}",
+                    "REDIS_URL": "redis://127.0.0.1:1/0"}  # fmt: skip
+    for setting, value in placeholders.items():
+        if not os.environ.get(setting):
+            monkeypatch.setenv(setting, value)
     return name

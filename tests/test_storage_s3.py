@@ -23,6 +23,7 @@ from tests.s3_server import free_port, objects
 from tests.test_api_recordings import stored_files, upload
 from tests.test_callbacks_end_to_end import PIERRE, SHARED, after_campaign, sim
 from voicecast import create_app
+from voicecast.config import ConfigError
 from voicecast.extensions import db
 
 API = "/api/v1"
@@ -216,3 +217,20 @@ def test_a_callback_voicemail_lands_in_the_bucket(
     audio = client.get(f"{link}/audio", headers={"Range": "bytes=0-43"})
     assert audio.status_code == 206 and audio.data == voicemail[:44]
     assert "private" in audio.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
+def test_a_node_with_a_bucket_refuses_to_start_without_the_shared_settings(
+    missing, bucket, tmp_path, monkeypatch
+):
+    """A node would make these up in its own instance folder (a key of its own, a SQLite file,
+    an embedded Redis's socket), and a second node would not see them: links signed by one
+    refused by the other, and so on. So a node whose recordings are in a bucket needs them."""
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(tmp_path / "shared.sqlite3"))
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("VOICECAST_INSTANCE_PATH", str(tmp_path / "node"))
+    monkeypatch.delenv(missing)
+    with pytest.raises(ConfigError) as stopped:
+        create_app({"TESTING": True})
+    assert f"set {missing} ({missing}: " in str(stopped.value)
+    assert not (tmp_path / "node" / "secret_key").exists()

@@ -113,8 +113,33 @@ def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     return key
 
 
+# What every node of a deployment must be given, and never make up on its own disk, once the
+# recordings are kept in a bucket (the one storage several nodes can share).
+SHARED_SETTINGS = {
+    "SECRET_KEY": "the key that signs sessions, recording and voicemail links: the same on every "
+    "node, or a link signed by one node is refused by another",
+    "DATABASE_URL": "the database every node shares (else each node keeps its own SQLite file)",
+    "REDIS_URL": "the Redis every node shares (else each node looks for its own embedded one)",
+}
+
+
+def check_shared_settings(env: Mapping[str, str]) -> None:
+    """With recordings in a bucket (several nodes possible), refuse to start without the
+    settings a node would otherwise make up in its own instance folder."""
+    if not (env.get("RECORDINGS_STORAGE_URL") or "").startswith("s3://"):
+        return
+    missing = [name for name in SHARED_SETTINGS if not env.get(name)]
+    if missing:
+        reasons = "; ".join(f"{name}: {SHARED_SETTINGS[name]}" for name in missing)
+        raise ConfigError(
+            f"RECORDINGS_STORAGE_URL names a bucket, so this node may be one of several: set "
+            f"{', '.join(missing)} ({reasons})"
+        )
+
+
 def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Flask config keys built from the environment `env`."""
+    check_shared_settings(env)
     instance = Path(instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'voicecast.sqlite3'}"
