@@ -21,10 +21,11 @@ class Shop:
     sellers: dict[str, dict]  # name -> seller JSON
 
 
-def open_shop(app, runner, client, sellers: dict[str, str]) -> Shop:
-    """An account whose sellers (name -> phone) exist; webhooks signed with TOKEN."""
+def open_shop(app, runner, client, sellers: dict[str, str], country: str = "FR") -> Shop:
+    """An account of `country` whose sellers (name -> phone) exist; webhooks signed with
+    TOKEN."""
     app.config["TWILIO_AUTH_TOKEN"] = TOKEN
-    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
+    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example", country)
     made = {}
     for name, phone in sellers.items():
         response = client.post(
