@@ -83,7 +83,8 @@ def assert_us(text: str, where: str) -> None:
     assert "UTC" not in text and "+1" not in text, where
     assert not re.search(r"\d,\d\d\b", text), f"{where}: a decimal comma"
     assert not re.search(r"\b(EUR|USD)\b", text), f"{where}: a currency code"
-    assert not re.search(r"\b\d{1,2}:\d\d\b(?! ?[AP]M)", text), f"{where}: a 24-hour time"
+    assert not re.search(r"\b\d{1,2}:\d\d(?::\d\d)?(?![:\d])(?! ?[AP]M)", text), f"{where}: a 24-hour time"
+    assert not re.search(r"\b0\d:\d\d [AP]M", text), f"{where}: a 12-hour time with a leading 0"
 
 
 def test_a_us_account_s_pages_read_the_us_way(app, live_server, browser, us_shop):
@@ -93,9 +94,12 @@ def test_a_us_account_s_pages_read_the_us_way(app, live_server, browser, us_shop
     assert page.locator("html").get_attribute("lang") == "en"
     text = page.locator("main").inner_text()
     assert "12/06/2026 8:00 PM CST" in text  # launched now, in Chicago
-    assert "12/07/2026" not in text  # the UTC date
-    assert "9:00 PM CST" in text  # Ted's retry, an hour later
+    assert "2:00 AM" not in text  # the UTC time
+    # Ted's retry: when the campaign's window opens again, Monday 10 AM in Chicago.
+    assert "until 12/07/2026 10:00 AM CST (Chicago time)" in text
     assert page.locator("[data-field=cost]").inner_text() == "$0.14"
+    assert "Callback rate: 0%" in text  # no French space before the colon
+    assert "Monday\n10:00 AM - 8:00 PM" in text  # the campaign's window, on a 12-hour clock
     assert_us(text, "campaign page")
     with page.expect_response(lambda response: "figures.json" in response.url):
         pass  # the page's script reads its figures again, and redraws them
@@ -112,7 +116,7 @@ def test_a_us_account_s_pages_read_the_us_way(app, live_server, browser, us_shop
 
     page.get_by_role("link", name="Rosa Parks").click()
     text = page.locator("main").inner_text()
-    assert "(213) 555-0143" in text
+    assert "(213) 555-0143 · Seller: Joe" in text
     assert "12/06/2026" in text and "asked by the customer during the message" in text
     assert "Pressed 9 during the message of campaign Winter service" in text
     assert_us(text, "contact page")
