@@ -83,7 +83,9 @@ def assert_us(text: str, where: str) -> None:
     assert "UTC" not in text and "+1" not in text, where
     assert not re.search(r"\d,\d\d\b", text), f"{where}: a decimal comma"
     assert not re.search(r"\b(EUR|USD)\b", text), f"{where}: a currency code"
-    assert not re.search(r"\b\d{1,2}:\d\d(?::\d\d)?(?![:\d])(?! ?[AP]M)", text), f"{where}: a 24-hour time"
+    assert not re.search(r"\b\d{1,2}:\d\d(?::\d\d)?(?![:\d])(?! ?[AP]M)", text), (
+        f"{where}: a 24-hour time"
+    )
     assert not re.search(r"\b0\d:\d\d [AP]M", text), f"{where}: a 12-hour time with a leading 0"
 
 

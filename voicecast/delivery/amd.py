@@ -35,6 +35,7 @@ from voicecast.delivery import optout
 from voicecast.delivery.attempt_states import ANSWERED_BY_MAX, FINAL_STATES, MACHINE, RECORD_VERDICT
 from voicecast.delivery.calls import play_then_hang_up
 from voicecast.delivery.connect import connect_twiml
+from voicecast.delivery.optout import escape
 from voicecast.media.public_urls import public_url
 from voicecast.media.signing import file_url
 from voicecast.models.campaign import HumanPolicy, UnknownPolicy
@@ -143,10 +144,6 @@ def held(attempt_id: int) -> str | None:
     _, rows = hotsql.execute(VERDICT_ROW, {"attempt_id": attempt_id})
     hotsql.commit()
     return held_twiml(rows[0][0]) if rows else None
-
-
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def first_twiml(attempt_id: int, caller: str | None = None) -> str | None:
