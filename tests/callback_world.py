@@ -95,6 +95,34 @@ def record_drop(
         return delivery.id
 
 
+def running_with_a_retry(
+    app, shop: Shop, campaign_id: int, phone: str, seller: str, zone: str, now: datetime,
+    price: tuple[float, str], call_sid: str | None = None,
+) -> int:  # fmt: skip
+    """Set-up: the campaign running since `now`, `phone` (`seller`'s) waiting for a retry an
+    hour later in `zone`, and the one attempt made so far priced by the carrier (`price`:
+    amount, currency; `call_sid`: its call's). Returns that attempt's id."""
+    with app.app_context():
+        from datetime import timedelta
+
+        from voicecast.extensions import db
+        from voicecast.models import Attempt, Campaign, Delivery, DeliveryStatus
+        from voicecast.models.campaign import CampaignStatus
+
+        row = db.session.get(Campaign, campaign_id)
+        row.status, row.launched_at = CampaignStatus.RUNNING, now
+        db.session.add(Delivery(
+            campaign_id=campaign_id, account_id=shop.admin.account_id, phone=phone,
+            seller_id=shop.sellers[seller]["id"], status=DeliveryStatus.PENDING, attempt_count=1,
+            timezone=zone, next_attempt_at=now + timedelta(hours=1),
+        ))  # fmt: skip
+        attempt = db.session.query(Attempt).one()
+        attempt.price, attempt.price_unit = price
+        attempt.call_sid = call_sid or attempt.call_sid
+        db.session.commit()
+        return attempt.id
+
+
 def signed_post(client, app, path: str, params: dict[str, str], token: str = TOKEN):
     url = app.config["PUBLIC_BASE_URL"] + path
     signature = RequestValidator(token).compute_signature(url, params)

@@ -17,6 +17,7 @@ from tests.callback_world import (
     add_contact,
     open_shop,
     record_drop,
+    running_with_a_retry,
     signed_post,
 )
 from tests.test_web_login import PASSWORD
@@ -50,24 +51,12 @@ def us_shop(app, runner, client, live_server, set_clock):
     add_contact(client, shop, TED, first_name="Ted", last_name="Lasso", seller_id=joe)
     campaign = add_campaign(client, shop, "Winter service")
     record_drop(app, shop, campaign, ROSA, "Joe", NOW - timedelta(minutes=30))
-    with app.app_context():
-        from voicecast.extensions import db
-        from voicecast.models import Attempt, Campaign, Delivery, DeliveryStatus
-        from voicecast.models.campaign import CampaignStatus
-
-        row = db.session.get(Campaign, campaign)
-        row.status, row.launched_at = CampaignStatus.RUNNING, NOW
-        db.session.add(Delivery(
-            campaign_id=campaign, account_id=shop.admin.account_id, phone=TED, seller_id=joe,
-            status=DeliveryStatus.PENDING, attempt_count=1, timezone="America/Chicago",
-            next_attempt_at=NOW + timedelta(hours=1),
-        ))  # fmt: skip
-        attempt = db.session.query(Attempt).one()
-        attempt.price, attempt.price_unit = 0.14, "USD"
-        attempt.call_sid, attempt_id = "CA" + "2" * 32, attempt.id
-        db.session.commit()
+    sid = "CA" + "2" * 32
+    attempt_id = running_with_a_retry(
+        app, shop, campaign, TED, "Joe", "America/Chicago", NOW, (0.14, "USD"), sid
+    )
     pressed = signed_post(client, app, f"/twilio/attempts/{attempt_id}/optout",
-                          {"CallSid": "CA" + "2" * 32, "Digits": "9"})  # fmt: skip
+                          {"CallSid": sid, "Digits": "9"})  # fmt: skip
     assert pressed.status_code == 200, pressed.data
     result = runner.invoke(
         args=["user", "set-password", "chef@dupont.example"], input=f"{PASSWORD}\n{PASSWORD}\n"
