@@ -21,10 +21,11 @@ class Shop:
     sellers: dict[str, dict]  # name -> seller JSON
 
 
-def open_shop(app, runner, client, sellers: dict[str, str]) -> Shop:
-    """An account whose sellers (name -> phone) exist; webhooks signed with TOKEN."""
+def open_shop(app, runner, client, sellers: dict[str, str], country: str = "FR") -> Shop:
+    """An account of `country` whose sellers (name -> phone) exist; webhooks signed with
+    TOKEN."""
     app.config["TWILIO_AUTH_TOKEN"] = TOKEN
-    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
+    admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example", country)
     made = {}
     for name, phone in sellers.items():
         response = client.post(
@@ -92,6 +93,34 @@ def record_drop(
         )
         db.session.commit()
         return delivery.id
+
+
+def running_with_a_retry(
+    app, shop: Shop, campaign_id: int, phone: str, seller: str, zone: str, now: datetime,
+    price: tuple[float, str], call_sid: str | None = None,
+) -> int:  # fmt: skip
+    """Set-up: the campaign running since `now`, `phone` (`seller`'s) waiting for a retry an
+    hour later in `zone`, and the one attempt made so far priced by the carrier (`price`:
+    amount, currency; `call_sid`: its call's). Returns that attempt's id."""
+    with app.app_context():
+        from datetime import timedelta
+
+        from voicecast.extensions import db
+        from voicecast.models import Attempt, Campaign, Delivery, DeliveryStatus
+        from voicecast.models.campaign import CampaignStatus
+
+        row = db.session.get(Campaign, campaign_id)
+        row.status, row.launched_at = CampaignStatus.RUNNING, now
+        db.session.add(Delivery(
+            campaign_id=campaign_id, account_id=shop.admin.account_id, phone=phone,
+            seller_id=shop.sellers[seller]["id"], status=DeliveryStatus.PENDING, attempt_count=1,
+            timezone=zone, next_attempt_at=now + timedelta(hours=1),
+        ))  # fmt: skip
+        attempt = db.session.query(Attempt).one()
+        attempt.price, attempt.price_unit = price
+        attempt.call_sid = call_sid or attempt.call_sid
+        db.session.commit()
+        return attempt.id
 
 
 def signed_post(client, app, path: str, params: dict[str, str], token: str = TOKEN):

@@ -22,6 +22,7 @@ from tests.callback_world import (
     incoming,
     open_shop,
     record_drop,
+    running_with_a_retry,
     signed_post,
 )
 from tests.test_web_login import PASSWORD
@@ -77,22 +78,12 @@ def french_shop(app, runner, client, live_server, set_clock):
     campaign = add_campaign(client, shop, "Entretien 2 ans")
     record_drop(app, shop, campaign, JEANNE, "Marie", NOW - timedelta(minutes=30))
     incoming(client, app, JEANNE, SHARED)
+    running_with_a_retry(app, shop, campaign, PAUL, "Marie", "Europe/Paris", NOW, (0.1350, "USD"))
     with app.app_context():
         from voicecast.extensions import db
-        from voicecast.models import Attempt, Campaign, Delivery, DeliveryStatus, InboundCall
-        from voicecast.models.campaign import CampaignStatus
+        from voicecast.models import InboundCall
 
-        row = db.session.get(Campaign, campaign)
-        row.status, row.launched_at = CampaignStatus.RUNNING, NOW
-        db.session.add(Delivery(
-            campaign_id=campaign, account_id=shop.admin.account_id, phone=PAUL, seller_id=marie,
-            status=DeliveryStatus.PENDING, attempt_count=1, timezone="Europe/Paris",
-            next_attempt_at=NOW + timedelta(hours=1),
-        ))  # fmt: skip
-        attempt = db.session.query(Attempt).one()
-        attempt.price, attempt.price_unit = 0.1350, "USD"
         call_id = db.session.query(InboundCall.id).scalar()
-        db.session.commit()
     signed_post(client, app, f"/twilio/callbacks/{call_id}/menu",
                 {"CallSid": "CA" + "1" * 32, "Digits": "9"})  # fmt: skip
     result = runner.invoke(

@@ -83,6 +83,14 @@ def parse_positive_float(env: Mapping[str, str], name: str, default: float) -> f
     return value
 
 
+def parse_key(env: Mapping[str, str], name: str, default: str) -> str:
+    """One telephone key, 0 to 9 (`#` ends a <Gather>, and `*` is hard to say)."""
+    raw = env.get(name, "").strip() or default
+    if len(raw) != 1 or raw not in "0123456789":
+        raise ConfigError(f"{name} must be one key from 0 to 9, got {raw!r}")
+    return raw
+
+
 def normalize_database_url(url: str) -> str:
     """Pick the psycopg 3 driver for plain PostgreSQL URLs (as Heroku-style hosts give them)."""
     for prefix in ("postgres://", "postgresql://"):
@@ -165,6 +173,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "RECONCILE_UNSURE_SECONDS": parse_int(env, "RECONCILE_UNSURE_SECONDS", 60, 1),
         "RECONCILE_SILENT_SECONDS": parse_int(env, "RECONCILE_SILENT_SECONDS", 600, 1),
         "NEVER_PLACED_RETRIES": parse_int(env, "NEVER_PLACED_RETRIES", 3, 0),
+        # The key a person presses to join the do-not-call list: during a drop's message
+        # (voicecast/delivery/optout.py) and in a callback's greeting.
+        "OPT_OUT_KEY": parse_key(env, "OPT_OUT_KEY", "9"),
         "TWILIO_CALLS_PER_SECOND": parse_positive_float(env, "TWILIO_CALLS_PER_SECOND", 1.0),
         # What a campaign preview counts per call placed (an estimate: the carrier's price).
         "PRICE_PER_CALL": parse_float(env, "PRICE_PER_CALL", 0.05, minimum=0),

@@ -77,11 +77,12 @@ def init_app(app: Flask) -> None:
     app.before_request(pick_locale)
     app.after_request(remember_locale)
     app.jinja_env.globals.update(
-        _=gettext, current_locale=current_locale, format_locale=format_locale, locales=LOCALES
-    )
+        _=gettext, current_locale=current_locale, format_locale=format_locale, locales=LOCALES,
+        colon=colon,
+    )  # fmt: skip
     app.jinja_env.filters.update(
         money=money, percent=percent, number=number, local_time=local_time, zone_name=zone_name,
-        phone=for_people,
+        phone=for_people, hours=hours,
     )  # fmt: skip
 
 
@@ -173,6 +174,28 @@ DATE_FORMATS = {
         "short": "%b %d %-I:%M %p %Z",
     },
 }
+
+
+def colon(locale: str | None = None) -> str:
+    """What follows a label: " :" in French typography, ":" in English."""
+    return " :" if (locale or current_locale()) == "fr" else ":"
+
+
+def hours(interval: list[str] | tuple[str, str], locale: str | None = None) -> str:
+    """An interval of hours of the day ("HH:MM" each) as the reader writes them: "10:00 - 20:00",
+    and on a US page "10:00 AM - 8:00 PM"."""
+    return " - ".join(hour_of_day(text, locale) for text in interval)
+
+
+def hour_of_day(text: str, locale: str | None = None) -> str:
+    """ "20:00" as the reader writes it ("8:00 PM" in the US way; "24:00" is midnight)."""
+    if (locale or format_locale()) != "en-US":
+        return text
+    hour, _, minutes = text.partition(":")
+    if not hour.isdigit():
+        return text
+    value = int(hour) % 24
+    return f"{value % 12 or 12}:{minutes} {'AM' if value < 12 else 'PM'}"
 
 
 def local_time(

@@ -305,6 +305,7 @@ EN: dict[str, str] = {
     "Refusé": "Rejected",
     "ajouté par un responsable": "added by a manager",
     "demandé par le client en rappelant": "asked by the customer when calling back",
+    "demandé par le client pendant le message": "asked by the customer during the message",
     "fichier d'opposition importé": "imported do-not-call file",
     # A draft campaign's forecast (dashboard/forecast_text.py).
     "Prévision": "Forecast",

@@ -56,6 +56,10 @@ class AttemptOut(Output):
     created_at: datetime
     dialed_at: datetime | None
     ended_at: datetime | None
+    opted_out_at: datetime | None = Field(
+        description="When the person who answered pressed the opt-out key during the message "
+        "(the number joined the do-not-call list then)."
+    )
 
 
 class WaitingOut(Output):

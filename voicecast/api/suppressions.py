@@ -33,7 +33,8 @@ class SuppressionOut(Output):
     id: int
     phone: str
     source: str = Field(
-        description="api: added here; import: from a file; callback: the opt-out key on a call."
+        description="api: added here; import: from a file; callback: the opt-out key when "
+        "calling back; opt_out_key: the opt-out key pressed during a drop's message."
     )
     reason: str | None
     created_at: datetime

@@ -14,14 +14,13 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from voicecast import dialects
 from voicecast.callbacks import twiml, voicemails
 from voicecast.callbacks.notify import kind_of
 from voicecast.callbacks.routing import Routing, number_to_ring, route_callback
 from voicecast.callbacks.wording import (
     ACCEPT_KEY,
-    OPT_OUT_KEY,
     contact_name,
+    opt_out_key,
     spoken_number,
     texts_for,
 )
@@ -34,7 +33,6 @@ from voicecast.models import (
     Contact,
     InboundCall,
     PhoneNumber,
-    Suppression,
     User,
 )
 from voicecast.models.base import utcnow
@@ -45,6 +43,7 @@ from voicecast.observability.metrics import (
     count,
 )
 from voicecast.outbound import events
+from voicecast.rules import do_not_call
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +83,9 @@ def incoming(params: Mapping[str, str], now: datetime | None = None) -> Reply:
     texts = texts_for(routing.account.country)
     urls = {**urls_of(call), "voicemail_text": voicemail_prompt(routing.seller, texts)}
     if routing.seller is not None:
-        greeting = texts["connecting"].format(seller=routing.seller.name)
+        greeting = texts["connecting"].format(seller=routing.seller.name, key=opt_out_key())
     else:
-        greeting = texts["connecting_desk"]
+        greeting = texts["connecting_desk"].format(key=opt_out_key())
     document = twiml.greeting(greeting, texts, urls["menu"], call.dialed_number, urls)
     db.session.commit()  # last: committing earlier would make every object read again
     return twiml_reply(document)
@@ -147,12 +146,13 @@ def move_outcome(call: InboundCall, outcome: CallbackOutcome) -> bool:
 
 
 def menu(call_id: int, params: Mapping[str, str]) -> Reply:
-    """The caller pressed a key during the greeting: 9 opts out, anything else connects."""
+    """The caller pressed a key during the greeting: the opt-out key (OPT_OUT_KEY, 9 by
+    default) opts out, anything else connects."""
     call = call_of(call_id, params)
     if call is None:
         return UNKNOWN_CALL
     texts = account_texts(call)
-    if params.get("Digits") == OPT_OUT_KEY:
+    if params.get("Digits") == opt_out_key():
         suppress(call, params.get("CallSid", ""))
         move_outcome(call, CallbackOutcome.OPTED_OUT)
         db.session.commit()
@@ -168,29 +168,16 @@ def opt_out_reason(call: InboundCall, sid: str) -> str:
     """Why the number is on the list, in the account's language (its contact page shows it)."""
     country = account_country(call)
     number = spoken_number(call.to_number, country)
-    return texts_for(country)["opt_out_reason"].format(key=OPT_OUT_KEY, number=number, sid=sid)[
+    return texts_for(country)["opt_out_reason"].format(key=opt_out_key(), number=number, sid=sid)[
         :200
     ]
 
 
 def suppress(call: InboundCall, sid: str) -> None:
     """The caller's number on the account's do-not-call list, at once (kept if already)."""
-    values = {
-        "account_id": call.account_id,
-        "phone": call.from_number[:16],
-        "source": "callback",
-        "reason": opt_out_reason(call, sid),
-        "created_at": utcnow(),
-        "updated_at": utcnow(),
-    }
-    added = db.session.execute(
-        dialects.insert_for(Suppression).values(values).on_conflict_do_nothing()
+    do_not_call.add(
+        call.account_id, call.from_number, "callback", opt_out_reason(call, sid), call.campaign_id
     )
-    if added.rowcount:
-        events.opt_out(
-            call.account_id, values["phone"], "callback", values["reason"],
-            values["created_at"], call.campaign_id,
-        )  # fmt: skip
 
 
 def whisper(call_id: int, params: Mapping[str, str]) -> Reply:

@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
 from voicecast.i18n import account_locale
 from voicecast.phones import for_people
 
-OPT_OUT_KEY = "9"
 ACCEPT_KEY = "1"
 
 TEXTS = {
     "fr": {
         "voice": "fr-FR",
         "connecting": "Bonjour, nous vous mettons en relation avec {seller}. "
-        "Pour ne plus recevoir nos messages, tapez 9.",
+        "Pour ne plus recevoir nos messages, tapez {key}.",
         "connecting_desk": "Bonjour, nous vous mettons en relation. "
-        "Pour ne plus recevoir nos messages, tapez 9.",
+        "Pour ne plus recevoir nos messages, tapez {key}.",
         "opted_out": "C'est noté : vous ne recevrez plus nos messages. Au revoir.",
         "whisper": "Rappel de {caller}{campaign}. Appuyez sur 1 pour prendre l'appel.",
         "whisper_campaign": ", campagne {campaign}",
@@ -31,13 +32,20 @@ TEXTS = {
         "sms_no_voicemail": " Pas de message laissé.",
         "sms_campaign": ", campagne {campaign}",
         "opt_out_reason": "A tapé {key} en rappelant le {number} (appel {sid}).",
+        "drop_intro": "Ceci est un message de {business}. Pour nous rappeler, composez le "
+        "{number}. Pour ne plus recevoir nos appels, tapez {key} à tout moment.",
+        "drop_offer": "Pour ne plus recevoir nos appels, tapez {key}.",
+        "drop_opted_out": "C'est noté : votre numéro est inscrit sur notre liste d'opposition, "
+        "vous ne recevrez plus nos appels. Au revoir.",
+        "drop_opt_out_reason": "A tapé {key} pendant le message de la campagne {campaign} "
+        "(appel {sid}).",
     },
     "en": {
         "voice": "en-US",
         "connecting": "Hello, we are putting you through to {seller}. "
-        "To stop receiving our messages, press 9.",
+        "To stop receiving our messages, press {key}.",
         "connecting_desk": "Hello, we are putting you through. "
-        "To stop receiving our messages, press 9.",
+        "To stop receiving our messages, press {key}.",
         "opted_out": "Done: you will not receive our messages any more. Goodbye.",
         "whisper": "Callback from {caller}{campaign}. Press 1 to take the call.",
         "whisper_campaign": ", campaign {campaign}",
@@ -52,8 +60,20 @@ TEXTS = {
         "sms_no_voicemail": " No message left.",
         "sms_campaign": ", campaign {campaign}",
         "opt_out_reason": "Pressed {key} when calling back {number} (call {sid}).",
+        "drop_intro": "This is a message from {business}. To call us back, dial {number}. "
+        "To stop these calls, press {key} at any time.",
+        "drop_offer": "To stop these calls, press {key}.",
+        "drop_opted_out": "Your number is now on our do-not-call list: you will not get these "
+        "calls any more. Goodbye.",
+        "drop_opt_out_reason": "Pressed {key} during the message of campaign {campaign} "
+        "(call {sid}).",
     },
 }
+
+
+def opt_out_key() -> str:
+    """The key that puts the caller's number on the do-not-call list (OPT_OUT_KEY)."""
+    return current_app.config.get("OPT_OUT_KEY", "9")
 
 
 def texts_for(country: str | None) -> dict[str, str]:
@@ -63,6 +83,21 @@ def texts_for(country: str | None) -> dict[str, str]:
 def spoken_number(number: str, country: str | None = None) -> str:
     """A number as people say it: national form, digits in groups."""
     return for_people(number, country)
+
+
+def spoken_digits(number: str, country: str | None = None) -> str:
+    """A number for a speech synthesiser: digit by digit, a pause between the groups people
+    write ("(213) 555-0143" is said "2 1 3, 5 5 5, 0 1 4 3", never "two hundred thirteen")."""
+    groups, group = [], []
+    for char in spoken_number(number, country):
+        if char.isdigit():
+            group.append(char)
+        elif group:
+            groups.append(" ".join(group))
+            group = []
+    if group:
+        groups.append(" ".join(group))
+    return ", ".join(groups)
 
 
 def caller_name(

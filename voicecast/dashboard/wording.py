@@ -84,6 +84,7 @@ RECORDINGS = {
 SOURCES = {
     "api": "ajouté par un responsable",
     "callback": "demandé par le client en rappelant",
+    "opt_out_key": "demandé par le client pendant le message",
     "import": "fichier d'opposition importé",
 }
 # The carrier's states of a call (Twilio's CallStatus, DialCallStatus).

@@ -31,9 +31,11 @@ import logging
 from voicecast import hotsql
 from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import CarrierError
+from voicecast.delivery import optout
 from voicecast.delivery.attempt_states import ANSWERED_BY_MAX, FINAL_STATES, MACHINE, RECORD_VERDICT
 from voicecast.delivery.calls import play_then_hang_up
 from voicecast.delivery.connect import connect_twiml
+from voicecast.delivery.optout import escape
 from voicecast.media.public_urls import public_url
 from voicecast.media.signing import file_url
 from voicecast.models.campaign import HumanPolicy, UnknownPolicy
@@ -50,9 +52,10 @@ HOLD_MARGIN_S = 5
 CALL_ROW = (
     "SELECT c.human_policy, c.unknown_policy, a.state, a.call_sid, u.phone,"
     " r.id, r.carrier_sha256, r.duration_seconds,"
-    " lv.id, lv.carrier_sha256, lv.duration_seconds"
+    " lv.id, lv.carrier_sha256, lv.duration_seconds, ac.name, ac.country, ac.caller_id"
     " FROM attempts a"
     " JOIN deliveries d ON d.id = a.delivery_id JOIN campaigns c ON c.id = a.campaign_id"
+    " JOIN accounts ac ON ac.id = c.account_id"
     " LEFT JOIN users u ON u.id = d.seller_id LEFT JOIN recordings r ON r.id = d.recording_id"
     " LEFT JOIN recordings lv ON lv.seller_id = d.seller_id AND lv.purpose = 'live'"
     " AND lv.active = :active"
@@ -74,7 +77,8 @@ class CallRow:
 
     def __init__(self, row: tuple) -> None:
         (human, unknown, self.state, self.call_sid, self.seller_phone,
-         rid, rsha, rsec, lid, lsha, lsec) = row  # fmt: skip
+         rid, rsha, rsec, lid, lsha, lsec, self.business, self.country, self.account_caller_id,
+         ) = row  # fmt: skip
         self.human_policy = HumanPolicy(human)
         self.unknown_policy = UnknownPolicy(unknown)
         self.voicemail = Message(rid, rsha, rsec) if rid is not None else None
@@ -103,12 +107,16 @@ def call_row(attempt_id: int) -> CallRow | None:
     return CallRow(rows[0]) if rows else None
 
 
-def first_document(row: CallRow, held_url: str) -> str:
+def first_document(row: CallRow, held_url: str, attempt_id: int, caller: str | None) -> str:
     """What a person hears the moment they answer; then, at the message's end, `held_url`
-    says whether to hold the line for a verdict still to come (`held_twiml`)."""
+    says whether to hold the line for a verdict still to come (`held_twiml`). Where the law
+    asks for it (`optout.applies`), the business and its number first, and the opt-out key
+    offered throughout (`caller`: the number the call comes from, which callbacks reach)."""
     message = row.for_person
     if message is None or not message.url:
         return held_twiml(None)
+    if optout.applies(row.country):
+        return identified(row, message, held_url, attempt_id, caller)
     return (
         '<?xml version="1.0" encoding="UTF-8"?><Response>'
         f"<Play>{escape(message.url)}</Play>"
@@ -138,18 +146,35 @@ def held(attempt_id: int) -> str | None:
     return held_twiml(rows[0][0]) if rows else None
 
 
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def first_twiml(attempt_id: int) -> str | None:
-    """The TwiML a call dialed with async AMD runs at pick-up; None for an unknown attempt.
-    Reads one row; writes nothing (the verdict decides what was played). Commits."""
+def first_twiml(attempt_id: int, caller: str | None = None) -> str | None:
+    """The TwiML a call dialed with async AMD runs at pick-up (`caller`: its `From`); None for
+    an unknown attempt. Reads one row; writes nothing (the verdict decides what was played).
+    Commits."""
     row = call_row(attempt_id)
     hotsql.commit()
     if row is None:
         return None
-    return first_document(row, public_url("twilio.held", attempt_id=attempt_id))
+    held_url = public_url("twilio.held", attempt_id=attempt_id)
+    return first_document(row, held_url, attempt_id, caller)
+
+
+def person_twiml(row: CallRow, message: Message, attempt_id: int, caller: str | None) -> str:
+    """`message` played to a person known as one, as the law of the account's country asks
+    (`optout.applies`: identified, with the opt-out key), then the end of the call."""
+    if not optout.applies(row.country):
+        return play_then_hang_up(message.url)
+    held_url = public_url("twilio.held", attempt_id=attempt_id)
+    return identified(row, message, held_url, attempt_id, caller)
+
+
+def identified(
+    row: CallRow, message: Message, held_url: str, attempt_id: int, caller: str | None
+) -> str:
+    """The business and its number (`caller`, else the account's caller ID) said first, then
+    `message`, the opt-out key offered throughout (`optout.person_document`)."""
+    number = caller or row.account_caller_id or ""
+    spoken = optout.intro(row.business, number, row.country)
+    return optout.person_document(message.url, held_url, attempt_id, spoken, row.country)
 
 
 class Action:
@@ -179,7 +204,9 @@ def action_for(row: CallRow, answered_by: str, attempt_id: int, caller_id: str |
             if twiml is not None:
                 return Action(None, twiml)
             message = row.voicemail  # nobody to connect to: leave the message rather than hang up
-            return Action(message, play_then_hang_up(message.url) if message else Action.HANG_UP)
+            if message is None or not message.url:
+                return Action(None, Action.HANG_UP)
+            return Action(message, person_twiml(row, message, attempt_id, caller_id))
         if row.for_person is not None:
             return Action(row.for_person, None)  # playing since the answer
     return Action(None, Action.HANG_UP)  # a fax, `unknown` under hang_up, a person under hang_up

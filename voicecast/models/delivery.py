@@ -124,6 +124,9 @@ class Attempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dialed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the person who answered pressed the opt-out key during the message (the number went
+    # on the do-not-call list then): `voicecast.delivery.optout`.
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The calling rules it was dialed under ("FR", "US", "none"): the audit trail.
     rules: Mapped[str | None] = mapped_column(String(8))
     # What the carrier charged, read from the call some time after it ended (a cost, so

@@ -19,6 +19,7 @@ class Suppression(Timestamps, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     phone: Mapped[str] = mapped_column(String(16))
-    # Who asked: "api" (added by a manager), later "callback" (the opt-out key), "import".
+    # Who asked: "api" (added by a manager), "callback" (the opt-out key when calling back),
+    # "opt_out_key" (the key pressed during a drop's message), "import".
     source: Mapped[str] = mapped_column(String(16), default="api")
     reason: Mapped[str | None] = mapped_column(String(200))

@@ -1,6 +1,8 @@
 """How the far end of an answered call behaves in time, per number: the length of a machine's
-greeting (its beep ends it), how long a person takes to be recognised, and whether the mailbox
-cuts the message (full, a maximum length, a machine that hangs up).
+greeting (its beep ends it), how long a person takes to be recognised, whether the mailbox
+cuts the message (full, a maximum length, a machine that hangs up), and the keys a person
+presses, when (`presses`, `presses_at_s`: "presses 9 at second 12", heard by a `<Gather>`
+listening then).
 
 Every length is in media seconds (sped up by `Timings.play_factor` like played audio). The
 defaults are deterministic by number, so a walkthrough or a test gives the same calls each run;
@@ -22,17 +24,22 @@ GREETING_MIN_S, GREETING_SPREAD_S = 4.0, 9
 HUMAN_DETECTION_MIN_S, HUMAN_DETECTION_STEP_S = 1.2, 0.2
 # A fax's tone is recognised about as fast as a person.
 FAX_DETECTION_S = 2.0
-FIELDS = ("greeting_s", "human_detection_s", "cut_after_s")
+FIELDS = ("greeting_s", "human_detection_s", "cut_after_s", "presses", "presses_at_s")
+KEYS = frozenset("0123456789*#")
 
 
 @dataclass(frozen=True)
 class Mailbox:
     """The far end's timing. `cut_after_s`: the mailbox stops recording and hangs up that long
-    after its beep (None: it records until the caller hangs up)."""
+    after its beep (None: it records until the caller hangs up). `presses`: the keys a person
+    presses `presses_at_s` media seconds after the answer, once, if a `<Gather>` listens then
+    (a machine presses nothing)."""
 
     greeting_s: float
     human_detection_s: float
     cut_after_s: float | None = None
+    presses: str | None = None
+    presses_at_s: float = 0.0
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,11 +56,18 @@ def default_for(number: str) -> Mailbox:
 
 
 def script_from(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A script's fields, checked: each a non-negative number (cut_after_s may be null)."""
+    """A script's fields, checked: each a non-negative number (cut_after_s may be null), and
+    `presses` a string of telephone keys (or null)."""
     unknown = set(body) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown mailbox fields {sorted(unknown)}; use {list(FIELDS)}")
     for name, value in body.items():
+        if name == "presses":
+            if value is not None and (
+                not isinstance(value, str) or not 0 < len(value) <= 20 or set(value) - KEYS
+            ):
+                raise ValueError(f"presses is a string of keys 0-9, * and #, got {value!r}")
+            continue
         if value is None and name == "cut_after_s":
             continue
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:

@@ -25,6 +25,7 @@ class CallPlayer(TwimlSession):
 
     clock: async_amd.MediaClock | None = None  # from the answer, for calls with async AMD
     document = "initial"  # where the TwiML being played came from: "update" after a redirect
+    keys_done = False  # the far end pressed its scripted keys already
 
     def run(self) -> None:
         try:
@@ -122,6 +123,18 @@ class CallPlayer(TwimlSession):
             async_amd.note_play(self, entry, started, self.clock.now(), complete=False)
             raise
         async_amd.note_play(self, entry, started, self.clock.now(), complete=True)
+
+    def scripted_keys(self) -> tuple[str, float] | None:
+        """A person's scripted keys (`Mailbox.presses`), once; a machine presses nothing."""
+        if self.keys_done or self.call.outcome != outcomes.HUMAN:
+            return None
+        mailbox, _ = self.sim.mailboxes.for_number(self.call.to)
+        if not mailbox.presses:
+            return None
+        return mailbox.presses, mailbox.presses_at_s
+
+    def pressed_keys(self) -> None:
+        self.keys_done = True
 
     def take_interrupt(self) -> Source | None:
         source = super().take_interrupt()

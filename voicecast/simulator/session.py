@@ -32,6 +32,10 @@ class Interrupted(Exception):
     """A wait was cut short: look at the call's hangup_status / redirect."""
 
 
+class KeyPressed(Interrupted):
+    """The far end pressed its scripted keys: the `<Gather>` listening takes them."""
+
+
 class Aborted(Exception):
     """The simulator stopped or was reset: stop without sending anything more."""
 
@@ -49,6 +53,7 @@ class TwimlSession:
         self.hung_up = False  # the last document ended with <Hangup/> or <Reject/>
         self.failed = False  # a document could not be fetched or parsed
         self.after_load: list[Callable[[], None]] = []  # run once the next document is in
+        self.keys_at: float | None = None  # media second of a scripted key press, in a Gather
 
     # -- documents ---------------------------------------------------------------------------
     def follow(self, source: Source | None, extra: dict[str, str] | None = None) -> None:
@@ -155,8 +160,16 @@ class TwimlSession:
         press anything (the Gather is then only noted as ignored)."""
         return None
 
+    def scripted_keys(self) -> tuple[str, float] | None:
+        """The keys this leg's far end is scripted to press and when (media seconds of the
+        leg), if it still has to; None: it presses nothing."""
+        return None
+
     def gather(self, verb: twiml.Verb) -> Any:
         """Play the nested verbs, collect keys, then POST `action` or time out."""
+        script = self.scripted_keys()
+        if script is not None:
+            return self.gather_pressing(verb, *script)
         for child in verb.children:
             if child.name in {"Say", "Play", "Pause"}:
                 self.perform(child)
@@ -174,6 +187,32 @@ class TwimlSession:
             return self.action(verb, {"Digits": ""})
         return CONTINUE
 
+    def gather_pressing(self, verb: twiml.Verb, keys: str, at: float) -> Any:
+        """A `<Gather>` while the far end presses `keys` at media second `at`: the nested verb
+        sounding then stops there (as Twilio stops it at the first key) and `action` gets the
+        digits; a press due after the Gather stopped listening is not heard by it."""
+        self.keys_at = at
+        try:
+            for child in verb.children:
+                if child.name in {"Say", "Play", "Pause"}:
+                    self.perform(child)
+            self.spend(seconds_attr(verb, "timeout", GATHER_TIMEOUT))
+        except KeyPressed:
+            digits = collect_digits(verb, keys)
+            with self.sim.ledger.lock:
+                self.call.digits.append(digits)
+                self.call.notes.append(f"pressed {keys} at {self.media_seconds:.1f} s")
+            self.pressed_keys()
+            return self.action(verb, {"Digits": digits})
+        finally:
+            self.keys_at = None
+        if verb.attrs.get("actionOnEmptyResult", "false").lower() == "true":
+            return self.action(verb, {"Digits": ""})
+        return CONTINUE
+
+    def pressed_keys(self) -> None:
+        """The scripted keys were pressed: not again on this leg."""
+
     def perform(self, verb: twiml.Verb) -> None:
         if verb.name == "Pause":
             seconds = twiml.pause_seconds(verb)
@@ -189,7 +228,15 @@ class TwimlSession:
         self.spend(seconds)
 
     def spend(self, seconds: float) -> None:
-        """Let `seconds` of media time pass on the leg (sped up by play_factor)."""
+        """Let `seconds` of media time pass on the leg (sped up by play_factor); a scripted key
+        press due meanwhile (`keys_at`) ends it there with `KeyPressed`."""
+        if self.keys_at is not None and self.media_seconds + seconds >= self.keys_at:
+            until_key = max(0.0, self.keys_at - self.media_seconds)
+            self.spend_plainly(until_key)
+            raise KeyPressed
+        self.spend_plainly(seconds)
+
+    def spend_plainly(self, seconds: float) -> None:
         started = time.monotonic()
         try:
             self.sleep(seconds * self.timings.play_factor)

@@ -45,7 +45,9 @@
   // A moment as the account reads it: in its time zone, with the day on the first label and
   // on every label once the chart spans more than a day.
   function timeLabel(moment, withDay) {
-    const options = {hour: "2-digit", minute: "2-digit", timeZone: root.dataset.timezone};
+    // US readers write 8:00 PM, not 08:00 PM.
+    const hour = locale === "en-US" ? "numeric" : "2-digit";
+    const options = {hour, minute: "2-digit", timeZone: root.dataset.timezone};
     if (withDay) Object.assign(options, {day: "2-digit", month: "2-digit"});
     return moment.toLocaleString(locale, options);
   }

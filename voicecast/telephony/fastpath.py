@@ -2,7 +2,8 @@
 
 A call sends five webhooks, so they are the service's busiest requests, and Flask's request
 machinery (request and response objects, routing, hooks, sessions) costs more CPU than the work
-they do. This middleware answers the form POSTs to `/twilio/attempts/<id>/answer|status|amd|held`
+they do. This middleware answers the form POSTs to
+`/twilio/attempts/<id>/answer|status|amd|held|optout`
 itself, inside an application context, with the same signature check and the same handlers as the
 Flask routes in `routes.py`; anything else (another path, method or content type) goes on to
 Flask unchanged.
@@ -33,14 +34,14 @@ from voicecast.telephony.signatures import (
 from voicecast.web.headers import WEBHOOK_HEADERS
 
 log = logging.getLogger(__name__)
-ROUTE = re.compile(r"/twilio/attempts/([0-9]{1,12})/(answer|status|amd|held)")
+ROUTE = re.compile(r"/twilio/attempts/([0-9]{1,12})/(answer|status|amd|held|optout)")
 FORM = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 64 * 1024  # Twilio's callbacks are a few hundred bytes
 STATUS_TEXT = {200: "200 OK", 204: "204 No Content", 403: "403 Forbidden", 404: "404 Not Found",
                413: "413 Content Too Large", 500: "500 Internal Server Error"}  # fmt: skip
 
 HOOKS = {"answer": "twilio.answer", "status": "twilio.status", "amd": "twilio.amd_verdict",
-         "held": "twilio.held"}  # fmt: skip
+         "held": "twilio.held", "optout": "twilio.opt_out"}  # fmt: skip
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -1,5 +1,6 @@
 """Twilio's webhooks for our outbound calls: the TwiML at pick-up, the async AMD verdict, the
-status callbacks, and the documents of a person put through to the seller.
+status callbacks, the opt-out key pressed during a message, and the documents of a person put
+through to the seller.
 
 Every request must carry a valid X-Twilio-Signature (403 otherwise). They answer at once: the
 TwiML is decided from one joined row, a status report is one conditional UPDATE
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 from flask import Blueprint, Response, g, request
 
-from voicecast.delivery import amd, connect, reports
+from voicecast.delivery import amd, connect, optout, reports
 from voicecast.delivery.dispatch import wake_dispatcher
 from voicecast.extensions import csrf
 from voicecast.telephony.signatures import require_twilio_signature
@@ -43,7 +44,7 @@ def answer_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
     with one (synchronous AMD, calls dialed before async AMD) what the verdict asks for. 404
     for an unknown attempt."""
     if "AnsweredBy" not in params:
-        return twiml_reply(amd.first_twiml(attempt_id))
+        return twiml_reply(amd.first_twiml(attempt_id, params.get("From") or None))
     detection_ms = int_param(params, "MachineDetectionDuration")
     return twiml_reply(reports.answer(attempt_id, params["AnsweredBy"], detection_ms))
 
@@ -87,11 +88,17 @@ def held_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
     return twiml_reply(amd.held(attempt_id))
 
 
+def opt_out_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
+    """A key pressed during a drop's message (`optout.on_key`): the opt-out key confirmed."""
+    return twiml_reply(optout.on_key(attempt_id, params))
+
+
 REPLIES: dict[str, Callable[[int, Mapping[str, str]], Reply]] = {
     "answer": answer_reply,
     "status": status_reply,
     "amd": amd_reply,
     "held": held_reply,
+    "optout": opt_out_reply,
 }
 
 
@@ -124,6 +131,12 @@ def amd_verdict(attempt_id: int) -> Response:
 @require_twilio_signature
 def held(attempt_id: int) -> Response:
     return respond(held_reply(attempt_id, g.twilio_params))
+
+
+@bp.post("/attempts/<int:attempt_id>/optout")
+@require_twilio_signature
+def opt_out(attempt_id: int) -> Response:
+    return respond(opt_out_reply(attempt_id, g.twilio_params))
 
 
 @bp.post("/attempts/<int:attempt_id>/whisper")
