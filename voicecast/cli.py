@@ -287,7 +287,7 @@ def sender_line(account: Account) -> str:
     if chosen is None:
         return (
             f"Account {account.id} has no SMS sender: sellers' texts will not be sent. Set one: "
-            f"voicecast account set-sms-sender {account.id} \"NAME\" (an alphanumeric sender "
+            f'voicecast account set-sms-sender {account.id} "NAME" (an alphanumeric sender '
             "ID where the country allows it), a Messaging Service (MG...) or an SMS-capable number."
         )
     return f"Account {account.id} sends texts from {chosen}."

@@ -258,7 +258,7 @@ def test_number_and_message_json_have_every_property_of_twilios_definition(
     shapes = twilio_definition()["components"]["schemas"]
     base = f"{client.api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}"
     number = client.incoming_phone_numbers.create(phone_number=LINE)
-    message = client.messages.create(to="+33611223344", from_=LINE, body="hi")
+    message = client.messages.create(to="+33611223344", from_="Dupont Auto", body="hi")
     for path, shape in [
         (f"IncomingPhoneNumbers/{number.sid}.json", "incoming_phone_number"),
         (f"Messages/{message.sid}.json", "message"),
