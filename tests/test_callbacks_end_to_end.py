@@ -27,6 +27,7 @@ MARIE_PHONE, MARIE_LINE, SHARED, DESK = (
 )
 JEANNE = "+33612345601"  # the simulator leaves a voicemail for numbers ending in 1
 PIERRE = "+33612345611"
+SENDER_ID = "Dupont Auto"  # the garage's alphanumeric sender ID: its numbers are landlines
 EVERY_DAY = {"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}
 
 
@@ -72,7 +73,8 @@ def after_campaign(app, runner, client, carrier, public_app, sounds, run_jobs):
         f"{API}/sellers", headers=admin.headers,
         json={"name": "Marie", "phone": MARIE_PHONE, "callback_number": MARIE_LINE},
     ).json  # fmt: skip
-    client.patch(f"{API}/account", headers=admin.headers, json={"fallback_number": DESK})
+    settings = {"fallback_number": DESK, "sms_sender": SENDER_ID}
+    assert client.patch(f"{API}/account", headers=admin.headers, json=settings).status_code == 200
     upload(client, admin.headers, sounds.speech, marie["id"])
     for phone, first, last in ((JEANNE, "Jeanne", "Petit"), (PIERRE, "Pierre", "Durand")):
         contact = {"phone": phone, "first_name": first, "last_name": last}
@@ -159,7 +161,7 @@ def test_a_missed_callback_ends_in_a_voicemail_and_one_text_to_the_seller(
     messages = sim(carrier, "/_sim/messages")
     messages = messages["messages"] if isinstance(messages, dict) else messages
     [text] = messages
-    assert (text["to"], text["from"]) == (MARIE_PHONE, SHARED)
+    assert (text["to"], text["from"]) == (MARIE_PHONE, SENDER_ID)  # not the landline called
     # One GSM-7 segment, the caller's number as the seller dials it, the voicemail's page.
     assert "Pierre Durand (06 12 34 56 11), campagne Entretien 2 ans" in text["body"]
     assert (sms.encoding(text["body"]), sms.segments(text["body"])) == ("gsm7", 1)
@@ -182,6 +184,34 @@ def test_a_missed_callback_ends_in_a_voicemail_and_one_text_to_the_seller(
         assert client.get(f"/voicemails/{forged}/audio").status_code == 404
     set_clock(utcnow() + timedelta(days=app.config["VOICEMAIL_LINK_DAYS"], minutes=1))
     assert client.get(f"/voicemails/{token}").status_code == 404  # the link has expired
+
+
+def test_without_a_sender_a_landline_account_sends_nothing_and_says_why(
+    app, runner, client, carrier, after_campaign, run_jobs
+):
+    """A French account whose numbers are landlines, its SMS sender unset: no text is tried
+    from the called landline (Twilio would refuse it, 21606); the callback says the seller was
+    not told and why, in the API and, in French, on the contact's page."""
+    admin, _, _ = after_campaign
+    cleared = client.patch(f"{API}/account", headers=admin.headers, json={"sms_sender": None})
+    assert cleared.status_code == 200 and cleared.json["sms_sender"] is None
+    missed = {"from": PIERRE, "to": SHARED, "seller": "no-answer", "voicemail_seconds": 7}
+    sim(carrier, "/_sim/inbound", missed)
+    run_jobs()
+
+    messages = sim(carrier, "/_sim/messages")
+    assert (messages["messages"] if isinstance(messages, dict) else messages) == []
+    [record] = callbacks(client, admin)
+    assert record["outcome"] == "voicemail_left" and record["notified_at"] is None
+    assert record["notification"] == "not sent: no_sms_sender"
+    assert record["notification_problem"].startswith("the account has no SMS sender: set")
+    from tests.test_web_login import PASSWORD, log_in
+
+    runner.invoke(args=["user", "set-password", "chef@dupont.example"],
+                  input=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    assert log_in(client, "chef@dupont.example", PASSWORD).status_code == 302
+    page = client.get(f"/contacts/{record['contact_id']}").text
+    assert "Non : le compte n'a pas d'expéditeur de SMS" in page.replace("&#39;", "'")
 
 
 def test_a_seller_s_own_voicemail_does_not_take_the_call(client, carrier, after_campaign):

@@ -22,6 +22,7 @@ def test_account_create_prints_a_working_admin_key_last(runner, client):
         "calling_rules_changes": None,
         "fallback_number": None,
         "attribution_days": 30,  # callbacks go to the seller heard in the last 30 days
+        "sms_sender": None,  # texts from its first SMS-capable number, if it has one
     }
     assert "FR)." in result.output
 

@@ -4,7 +4,8 @@ Each request our `Carrier` sends is validated, exactly as prepared for the wire,
 Twilio's own OpenAPI definition of the 2010-04-01 API (trimmed to the operations we use, in
 twilio_definition/, see its README) with openapi-core, plus explicit checks of what that
 definition leaves free: MachineDetection is "DetectMessageEnd", booleans are "true"/"false"
-(twilio-python sends Python `True` as "True"), To/From are E.164, StatusCallbackEvent asks for
+(twilio-python sends Python `True` as "True"), To/From are E.164 (a message goes from a number, an
+alphanumeric sender ID or a Messaging Service: exactly one), StatusCallbackEvent asks for
 the four progress events, async AMD has an absolute AsyncAmdStatusCallback by POST, and a call
 update carries a `<Response>` document within 4,000 characters (or a URL, or a Status).
 
@@ -51,6 +52,9 @@ RANGES = {
     "MachineDetectionTimeout": (3, 59),
 }
 CALL = re.compile(r"^/2010-04-01/Accounts/[^/]+/Calls/CA[0-9a-fA-F]{32}\.json$")
+MESSAGES = re.compile(r"^/2010-04-01/Accounts/[^/]+/Messages\.json$")
+# A message's From may also be an alphanumeric sender ID (up to 11 characters, a letter).
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 MAX_INLINE_TWIML = 4000  # characters of a `Twiml` parameter
 
 
@@ -135,15 +139,19 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
     return values[-1] if values else None
 
 
-def free_value_violations(params: dict[str, list[str]]) -> list[str]:
-    """What the definition leaves free, checked for any request's parameters."""
+def free_value_violations(
+    params: dict[str, list[str]], from_pattern: re.Pattern[str] | None = None
+) -> list[str]:
+    """What the definition leaves free, checked for any request's parameters (`from_pattern`:
+    what a From may also be besides E.164)."""
     problems = []
     for name, values in params.items():
         if any(value in ("True", "False") for value in values):
             problems.append(f"{name}={values} is a Python bool; Twilio expects 'true'/'false'")
     for name in ("To", "From"):
         value = _one(params, name)
-        if value is not None and not E164.match(value):
+        also = from_pattern if name == "From" else None
+        if value is not None and not E164.match(value) and not (also and also.match(value)):
             problems.append(f"{name}={value!r} is not E.164")
     async_amd = _one(params, "AsyncAmd")
     if async_amd is not None and async_amd not in ("true", "false"):
@@ -204,6 +212,15 @@ def call_update_violations(form: dict[str, list[str]]) -> list[str]:
     return problems
 
 
+def message_create_violations(form: dict[str, list[str]]) -> list[str]:
+    """A message goes from a number (E.164) or an alphanumeric sender ID, or through a
+    Messaging Service: exactly one of From and MessagingServiceSid."""
+    problems = free_value_violations(form, ALPHANUMERIC_SENDER)
+    if ("From" in form) == ("MessagingServiceSid" in form):
+        problems.append("a message needs exactly one of From and MessagingServiceSid")
+    return problems
+
+
 def request_violations(
     spec: OpenAPI, request: requests.PreparedRequest, path_prefix: str = ""
 ) -> list[str]:
@@ -219,6 +236,8 @@ def request_violations(
         problems += call_create_violations(_form(request))
     elif request.method == "POST" and CALL.match(wire_path):
         problems += call_update_violations(_form(request))
+    elif request.method == "POST" and MESSAGES.match(wire_path):
+        problems += message_create_violations(_form(request))
     elif request.method == "POST":
         problems += free_value_violations(_form(request))
     else:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from voicecast.extensions import db
 from voicecast.media.migrate import storage_cli
-from voicecast.models import Role, User
+from voicecast.models import Account, Role, User
 from voicecast.simulator.cli import simulator_command
 
 # Time zone of a new account when --timezone is not given, by country.
@@ -107,6 +107,27 @@ def set_caller_id_command(account_id: int, number: str) -> None:
         raise click.UsageError(problem)
     db.session.commit()
     click.echo(f"Account {account.id} calls from {account.caller_id}.")
+
+
+@account_cli.command("set-sms-sender")
+@click.argument("account_id", type=int)
+@click.argument("sender", required=False)
+@with_appcontext
+def set_sms_sender_command(account_id: int, sender: str | None) -> None:
+    """Set who sellers' texts come from: an alphanumeric sender ID (quoted if it has spaces),
+    a Messaging Service SID (MG...) or an SMS-capable number of the account; none given: the
+    account's first SMS-capable number."""
+    from voicecast.callbacks.senders import sender_problem
+
+    account = db.session.get(Account, account_id)
+    if account is None:
+        raise click.UsageError(f"No account with id {account_id}.")
+    problem = sender_problem(account, sender) if sender else None
+    if problem:
+        raise click.UsageError(problem)
+    account.sms_sender = sender or None
+    db.session.commit()
+    click.echo(sender_line(account))
 
 
 @click.group("user", help="Manage users.")
@@ -255,6 +276,21 @@ def sync_numbers_command(account_id: int) -> None:
         raise click.ClickException(f"The carrier refused: {error}") from None
     for line in lines or ["The Twilio account has no numbers."]:
         click.echo(line)
+    click.echo(sender_line(account))
+
+
+def sender_line(account: Account) -> str:
+    """Where the account's texts to sellers go from, or that none can go and what to do."""
+    from voicecast.callbacks.senders import notification_sender
+
+    chosen = notification_sender(account)
+    if chosen is None:
+        return (
+            f"Account {account.id} has no SMS sender: sellers' texts will not be sent. Set one: "
+            f'voicecast account set-sms-sender {account.id} "NAME" (an alphanumeric sender '
+            "ID where the country allows it), a Messaging Service (MG...) or an SMS-capable number."
+        )
+    return f"Account {account.id} sends texts from {chosen}."
 
 
 @click.group("recordings", help="Manage recordings.")

@@ -268,6 +268,8 @@ EN: dict[str, str] = {
     "Consentement retiré le {date}.": "Consent withdrawn on {date}.",
     "Aucun message reçu.": "No drops received.",
     "Aucun rappel.": "No callbacks.",
+    "Vendeur prévenu": "Seller told",
+    "Non : {reason}": "No: {reason}",
     "Les chiffres se mettent à jour tout seuls.": "The figures update by themselves.",
     # The exports' values (dashboard/wording.py: ATTEMPT_STATES, ANSWERED_BY, ROUTES).
     "Créé": "Created",

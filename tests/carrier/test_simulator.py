@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from tests.carrier.conftest import ACCOUNT_SID, AUTH_TOKEN
 from tests.twilio_conformance import ConformanceLog
-from voicecast.carrier import Carrier
+from voicecast.carrier import Carrier, PermanentCarrierError
 from voicecast.simulator.engine import SimulatorConfig
 from voicecast.simulator.server import SimulatorServer
 from voicecast.telephony.signatures import require_twilio_signature
@@ -99,3 +99,39 @@ def test_a_call_placed_at_the_simulator_is_reported_signed_and_found_again(
     assert carrier.fetch_call(call.sid).status == "busy"
     assert call.sid in {found.sid for found in carrier.find_calls(BUSY_NUMBER, began)}
     assert log.violations == [] and len(log.sent) >= 4
+
+
+def test_texts_go_from_each_kind_of_sender_and_never_from_a_french_landline(
+    simulator: SimulatorServer,
+    make_carrier: Callable[..., Carrier],
+    conformance: Callable[[Carrier], ConformanceLog],
+) -> None:
+    """An alphanumeric sender ID, a Messaging Service and an SMS-capable number each send a
+    conforming request; a French landline the account owns is listed without SMS and refused
+    (21606), as Twilio does, and never reaches a phone."""
+    carrier = make_carrier(simulator.url)
+    log = conformance(carrier)
+    for number in ("+33170000001", "+14155550100"):
+        carrier.client.incoming_phone_numbers.create(phone_number=number)
+    capable = {ref.phone_number: ref.sms_capable for ref in carrier.list_numbers()}
+    assert capable == {"+33170000001": False, "+14155550100": True}
+    seller = "+33611223344"
+
+    sids = [
+        carrier.send_sms(to=seller, body="Rappel manqué", from_="Dupont Auto"),
+        carrier.send_sms(to=seller, body="Rappel manqué", messaging_service_sid="MG" + "a" * 32),
+        carrier.send_sms(to=seller, body="Rappel manqué", from_="+14155550100"),
+    ]
+    with pytest.raises(PermanentCarrierError) as refused:
+        carrier.send_sms(to=seller, body="Rappel manqué", from_="+33170000001")
+
+    assert all(sid.startswith("SM") for sid in sids)
+    assert (refused.value.code, refused.value.status) == (21606, 400)
+    senders = [(form.get("From"), form.get("MessagingServiceSid")) for form in log.forms("POST")]
+    assert senders[-4:] == [
+        (["Dupont Auto"], None),
+        (None, ["MG" + "a" * 32]),
+        (["+14155550100"], None),
+        (["+33170000001"], None),
+    ]
+    assert log.violations == []

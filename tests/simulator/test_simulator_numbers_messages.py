@@ -30,7 +30,8 @@ from tests.twilio_conformance import (
 )
 from voicecast.simulator.server import SimulatorServer
 
-LINE = "+33170000001"
+LINE = "+33170000001"  # a French geographic number: it takes calls, it cannot send SMS
+SMS_LINE = "+14155550100"  # a US number: Twilio lists it SMS-capable
 
 
 class Checked(HTTPAdapter):
@@ -131,10 +132,10 @@ def test_numbers_given_at_start_survive_a_reset() -> None:
 def test_a_message_is_kept_and_reported_sent_then_delivered(
     simulator: SimulatorServer, receiver: Receiver, client: Client, checked: Checked
 ) -> None:
-    client.incoming_phone_numbers.create(phone_number=LINE)
+    client.incoming_phone_numbers.create(phone_number=SMS_LINE)
     message = client.messages.create(
         to="+33611223344",
-        from_=LINE,
+        from_=SMS_LINE,
         body="Un client vous attend : rappelez le 06 11 22 33 44.",
         status_callback=f"{receiver.base_url}/sms-status",
     )
@@ -144,7 +145,7 @@ def test_a_message_is_kept_and_reported_sent_then_delivered(
         "1",
         "outbound-api",
     )
-    assert (message.to, message.from_) == ("+33611223344", LINE)
+    assert (message.to, message.from_) == ("+33611223344", SMS_LINE)
 
     hits = wait_for(lambda: len(receiver.requests("/sms-status")) == 2 and receiver.requests(
         "/sms-status"), what="two status callbacks")  # fmt: skip
@@ -164,20 +165,24 @@ def test_a_message_is_kept_and_reported_sent_then_delivered(
 
 
 def test_long_and_unicode_bodies_are_counted_in_segments(client: Client) -> None:
-    assert client.messages.create(to="+33611223344", from_=LINE, body="a" * 161).num_segments == "2"
-    assert client.messages.create(to="+33611223344", from_=LINE, body="é" * 160).num_segments == "1"
-    assert client.messages.create(to="+33611223344", from_=LINE, body="✓" * 71).num_segments == "2"
+    send = SMS_LINE
+    assert client.messages.create(to="+33611223344", from_=send, body="a" * 161).num_segments == "2"
+    assert client.messages.create(to="+33611223344", from_=send, body="é" * 160).num_segments == "1"
+    assert client.messages.create(to="+33611223344", from_=send, body="✓" * 71).num_segments == "2"
 
 
 @pytest.mark.parametrize(
     ("fields", "code"),
     [
-        ({"to": "", "from_": LINE, "body": "hi"}, 21604),
-        ({"to": "0611223344", "from_": LINE, "body": "hi"}, 21211),
-        ({"to": "+33611223344", "from_": LINE, "body": ""}, 21602),
-        ({"to": "+33611223344", "from_": LINE, "body": "x" * 1601}, 21617),
+        ({"to": "", "from_": SMS_LINE, "body": "hi"}, 21604),
+        ({"to": "0611223344", "from_": SMS_LINE, "body": "hi"}, 21211),
+        ({"to": "+33611223344", "from_": SMS_LINE, "body": ""}, 21602),
+        ({"to": "+33611223344", "from_": SMS_LINE, "body": "x" * 1601}, 21617),
         ({"to": "+33611223344", "body": "hi"}, 21603),
-        ({"to": "+33611223344", "from_": "garage", "body": "hi"}, 21212),
+        ({"to": "+33611223344", "from_": "garage-dupont", "body": "hi"}, 21212),
+        ({"to": "+33611223344", "from_": "Garage Dupont", "body": "hi"}, 21212),  # 13 > 11
+        ({"to": "+33611223344", "from_": LINE, "body": "hi"}, 21606),  # a landline
+        ({"to": "+14155550123", "from_": "Dupont", "body": "hi"}, 21612),  # no alphanumeric
     ],
 )
 def test_message_errors(client: Client, fields: dict[str, str], code: int) -> None:
@@ -193,9 +198,26 @@ def test_a_messaging_service_may_send_and_an_unknown_from_is_flagged(
         to="+33611223344", messaging_service_sid="MG" + "a" * 32, body="hi"
     )
     assert via_service.messaging_service_sid == "MG" + "a" * 32 and via_service.from_ is None
-    client.messages.create(to="+33611223344", from_="+33199999999", body="hi")
+    client.messages.create(to="+33611223344", from_="+14155550199", body="hi")
     messages = get_json(f"{simulator.url}/_sim/messages")["messages"]  # type: ignore[index]
     assert "21606" in messages[1]["warnings"][0]
+
+
+def test_a_french_landline_cannot_send_and_an_alphanumeric_sender_can(
+    simulator: SimulatorServer, client: Client, checked: Checked
+) -> None:
+    """Twilio lists French geographic numbers without SMS, refuses a text from one (21606)
+    even when the account owns it, and sends from an alphanumeric sender ID to France."""
+    landline = client.incoming_phone_numbers.create(phone_number=LINE)
+    us_line = client.incoming_phone_numbers.create(phone_number=SMS_LINE)
+    assert (landline.capabilities["sms"], us_line.capabilities["sms"]) == (False, True)
+    with pytest.raises(TwilioRestException) as refused:
+        client.messages.create(to="+33611223344", from_=LINE, body="Rappel manqué")
+    assert (refused.value.status, refused.value.code) == (400, 21606)
+    named = client.messages.create(to="+33611223344", from_="Dupont Auto", body="Rappel manqué")
+    assert (named.status, named.from_) == ("queued", "Dupont Auto")
+    messages = get_json(f"{simulator.url}/_sim/messages")["messages"]  # type: ignore[index]
+    assert [(m["from"], m["warnings"]) for m in messages] == [("Dupont Auto", [])]
 
 
 def test_recording_resource_conforms(simulator: SimulatorServer, receiver: Receiver) -> None:
@@ -236,7 +258,7 @@ def test_number_and_message_json_have_every_property_of_twilios_definition(
     shapes = twilio_definition()["components"]["schemas"]
     base = f"{client.api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}"
     number = client.incoming_phone_numbers.create(phone_number=LINE)
-    message = client.messages.create(to="+33611223344", from_=LINE, body="hi")
+    message = client.messages.create(to="+33611223344", from_="Dupont Auto", body="hi")
     for path, shape in [
         (f"IncomingPhoneNumbers/{number.sid}.json", "incoming_phone_number"),
         (f"Messages/{message.sid}.json", "message"),

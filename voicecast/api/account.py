@@ -13,6 +13,7 @@ from voicecast.api.me import AccountOut
 from voicecast.api.schemas import Input, PhoneInput
 from voicecast.api.spec import operation
 from voicecast.api.validation import reject_nulls
+from voicecast.callbacks import senders
 from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
 from voicecast.models import Account, Role
@@ -24,6 +25,9 @@ TAG = "Account"
 
 
 HourMinute = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+# An alphanumeric sender ID, a Messaging Service SID or a number: `senders.sender_problem`
+# checks the rest (length, the country, the account's numbers).
+SenderInput = Annotated[str, StringConstraints(pattern=senders.PATTERN, max_length=34)]
 
 
 class RuleChanges(Input):
@@ -82,6 +86,13 @@ class AccountUpdate(Input):
         description="A callback goes to the seller whose message the caller got within this "
         "many days.",
     )
+    sms_sender: SenderInput | None = Field(
+        default=None,
+        description="Who sellers' text messages come from: an alphanumeric sender ID (up to 11 "
+        "letters, digits, spaces; not in the US), a Messaging Service SID (MG...) or one of the "
+        "account's numbers that Twilio says can send SMS (never a French number); null: the "
+        "account's first SMS-capable number, else no text is sent and the callback says why.",
+    )
 
 
 def known_zone(name: str) -> str:
@@ -90,6 +101,15 @@ def known_zone(name: str) -> str:
         message = f"{name!r} is no time zone: give an IANA name such as America/Chicago."
         raise invalid_field("body.timezone", message, "timezone")
     return name
+
+
+def checked_sender(account: Account, value: str | None) -> str | None:
+    """`value` when the account's texts can come from it (or None: the default); 422 saying
+    why not and what to give otherwise."""
+    problem = senders.sender_problem(account, value) if value is not None else None
+    if problem:
+        raise invalid_field("body.sms_sender", problem, "sms_sender")
+    return value
 
 
 def own_account() -> Account:
@@ -143,6 +163,8 @@ def update_account(body: AccountUpdate):
         account.fallback_number = phone_for_account(fallback, account, "body.fallback_number")
     if "attribution_days" in fields:
         account.attribution_days = body.attribution_days
+    if "sms_sender" in fields:
+        account.sms_sender = checked_sender(account, fields["sms_sender"])
     problem = caller_id_problem(account)
     if problem:
         db.session.rollback()

@@ -12,6 +12,7 @@ from voicecast.api.auth import current_principal
 from voicecast.api.queries import keyset_page, one_or_404
 from voicecast.api.schemas import Id, Output, PageQuery
 from voicecast.api.spec import operation
+from voicecast.callbacks.notify import unsent_words
 from voicecast.models import CallbackOutcome, InboundCall
 
 TAG = "Callbacks"
@@ -42,7 +43,16 @@ class CallbackOut(Output):
     duration_seconds: int | None
     talk_seconds: int | None
     recording_seconds: int | None = Field(description="The voicemail's length, if one was left.")
-    notified_at: datetime | None = Field(description="When the seller was told of it.")
+    notified_at: datetime | None = Field(
+        description="When the seller was told of it; null: not yet, or not sent (see "
+        "notification_problem)."
+    )
+    notification: str | None = Field(
+        description="What was sent about it: sms:SM... per text, or `not sent: <reason>`."
+    )
+    notification_problem: str | None = Field(
+        default=None, description="Why the seller was not told, and what to fix; null if told."
+    )
 
 
 class CallbackPage(Output):
@@ -54,6 +64,13 @@ class CallbackQuery(PageQuery):
     campaign_id: Id | None = None
     seller_id: Id | None = None
     outcome: CallbackOutcome | None = None
+
+
+def callback_out(call: InboundCall) -> CallbackOut:
+    """The callback as the API shows it (the API speaks English)."""
+    shown = CallbackOut.model_validate(call)
+    shown.notification_problem = unsent_words(call, None)
+    return shown
 
 
 def visible_callbacks():
@@ -75,7 +92,7 @@ def list_callbacks(query: CallbackQuery):
         if value is not None:
             stmt = stmt.where(getattr(InboundCall, name) == value)
     rows, cursor = keyset_page(stmt, InboundCall.id, query)
-    return CallbackPage(items=[CallbackOut.model_validate(row) for row in rows], next_cursor=cursor)
+    return CallbackPage(items=[callback_out(row) for row in rows], next_cursor=cursor)
 
 
 @operation(bp, "/callbacks/<int:callback_id>", "GET", summary="Get a callback", tag=TAG,
@@ -83,4 +100,4 @@ def list_callbacks(query: CallbackQuery):
 def get_callback(callback_id: int):
     """One callback."""
     stmt = visible_callbacks().where(InboundCall.id == callback_id)
-    return CallbackOut.model_validate(one_or_404(stmt, "callback"))
+    return callback_out(one_or_404(stmt, "callback"))

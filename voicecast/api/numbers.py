@@ -42,6 +42,10 @@ class NumberOut(Output):
     seller_id: int | None
     friendly_name: str | None
     carrier_sid: str | None
+    sms_capable: bool | None = Field(
+        description="Twilio's SMS capability of the number (read by `voicecast numbers sync`); "
+        "null: not read yet."
+    )
     created_at: datetime
 
 

@@ -30,6 +30,10 @@ UNSTATED_RULES = {
     "message_policy per_seller",
     "caller_id": "the account's preset forbids this number as caller ID",
     "no_preset": "the account has no calling-rule preset to narrow",
+    "timezone": "the time zone is not one of the tz database's names",
+    "sms_sender": "the SMS sender cannot send for the account: an alphanumeric ID longer than "
+    "11 characters or in a country that refuses them, or a number that is not the account's, "
+    "is French, or has no SMS capability",
     "wider_than_preset": "the change would widen the calling rules of the account's preset",
     "cursor": "the cursor is not one the API issued",
     "phone": "the number is not valid in its country's numbering plan (format phone)",

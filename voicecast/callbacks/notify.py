@@ -15,8 +15,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from voicecast.callbacks import sms
+from voicecast.callbacks.senders import NO_SENDER, Sender, notification_sender, unsent_reason
 from voicecast.callbacks.wording import contact_name, spoken_number, texts_for
 from voicecast.carrier import carrier_client
+from voicecast.carrier.errors import PermanentCarrierError
 from voicecast.extensions import db
 from voicecast.i18n import date_locale, local_time
 from voicecast.media.public_urls import public_url
@@ -24,20 +26,29 @@ from voicecast.models import Account, Campaign, Contact, InboundCall, Role, User
 from voicecast.models.base import utcnow
 
 SALT = "voicemail-link"
+UNSENT = "not sent: "
+SENDER_CANNOT_SEND = 21606  # Twilio: the From cannot send SMS
 
 
 class Notifier(Protocol):
-    def send(self, to: str, sender: str, text: str) -> str:
-        """Deliver `text` to the person at `to` (from our number `sender`); returns a
-        reference of what was sent."""
+    def send(self, to: str, sender: Sender, text: str) -> str:
+        """Deliver `text` to the person at `to` from the account's `sender`; returns a
+        reference of what was sent. Raises `CarrierError` when it cannot go."""
         ...
 
 
 class SmsNotifier:
-    """A text message through the carrier, from the number the customer called."""
+    """A text message through the carrier, from the account's SMS sender (`senders.py`)."""
 
-    def send(self, to: str, sender: str, text: str) -> str:
-        return "sms:" + carrier_client().send_sms(to=to, from_=sender, body=text)
+    def send(self, to: str, sender: Sender, text: str) -> str:
+        carrier = carrier_client()
+        sid = carrier.send_sms(
+            to=to,
+            body=text,
+            from_=sender.from_,
+            messaging_service_sid=sender.messaging_service_sid,
+        )
+        return "sms:" + sid
 
 
 NOTIFIERS: dict[str, type[Notifier]] = {"sms": SmsNotifier}
@@ -142,11 +153,35 @@ def notify_missed_callback(call_id: int) -> str:
     if call is None or already_told(call):
         return "nothing to send"
     people = recipients(call)
-    text = notification_text(call)
-    notifier = configured_notifier()
-    sent = [notifier.send(person, call.to_number, text) for person in people]
+    sender = notification_sender(db.session.get(Account, call.account_id))
+    if people and sender is None:
+        sent = [UNSENT + NO_SENDER]
+    else:
+        text = notification_text(call)
+        notifier = configured_notifier()
+        sent = [send_one(notifier, person, sender, text) for person in people]
     call.notified_kind = kind_of(call)
-    call.notified_at = utcnow()
+    told = not sent or any(not line.startswith(UNSENT) for line in sent)
+    call.notified_at = utcnow() if told else None  # the seller was told nothing
     call.notification = (", ".join(sent) or "nobody to notify")[:200]
     db.session.commit()
     return call.notification
+
+
+def send_one(notifier: Notifier, person: str, sender: Sender, text: str) -> str:
+    """What became of the text to `person`: its reference, or "not sent: <reason>" when the
+    carrier refused it for good (a busy carrier raises: the job runs again)."""
+    try:
+        return notifier.send(person, sender, text)
+    except PermanentCarrierError as error:
+        reason = "sender_cannot_send" if error.code == SENDER_CANNOT_SEND else "carrier_refused"
+        return f"{UNSENT}{reason} ({error.code or error.reason})"
+
+
+def unsent_words(call: InboundCall, country: str | None) -> str | None:
+    """Why the seller was not told of `call`, in the account's language; None if they were
+    (or nothing was tried yet)."""
+    if not call.notification or UNSENT not in call.notification:
+        return None
+    code = call.notification.split(UNSENT, 1)[1].split(" ", 1)[0].rstrip(",")
+    return unsent_reason(code, country)

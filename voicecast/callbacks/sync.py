@@ -34,6 +34,7 @@ def sync_numbers(account: Account, carrier: Carrier) -> list[str]:
         else:
             registered = f"already registered ({line.kind} line)"
         line.carrier_sid = ref.sid
+        line.sms_capable = ref.sms_capable
         line.friendly_name = line.friendly_name or ref.friendly_name
         db.session.commit()
         report.append(f"{ref.phone_number}: {registered}, {pointed}")

@@ -30,6 +30,9 @@ from voicecast.carrier.http import DEFAULT_TIMEOUT_SECONDS, RebasedHttpClient
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+# An alphanumeric sender ID: up to 11 letters, digits and spaces, a letter at least.
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 STATUS_CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")
 MACHINE_DETECTION_MODES = frozenset({"Enable", "DetectMessageEnd"})
 MAX_INLINE_TWIML = 4000  # Twilio's limit on a `Twiml` parameter, in characters
@@ -80,15 +83,19 @@ class NumberRef:
     friendly_name: str | None
     voice_url: str | None
     status_callback: str | None
+    sms_capable: bool | None = None
 
     @classmethod
     def from_instance(cls, number: Any) -> NumberRef:
+        capabilities = number.capabilities if isinstance(number.capabilities, dict) else {}
+        sms = capabilities.get("sms", capabilities.get("SMS"))
         return cls(
             number.sid,
             number.phone_number,
             number.friendly_name,
             number.voice_url,
             number.status_callback,
+            sms if isinstance(sms, bool) else None,
         )
 
 
@@ -293,12 +300,28 @@ class Carrier:
         call = self._call(lambda: self.client.calls(sid).update(twiml=twiml), mutation=True)
         return self._ref(call, mutation=True)
 
-    def send_sms(self, *, to: str, from_: str, body: str) -> str:
-        """Send a text message; returns its sid (SM...)."""
+    def send_sms(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+    ) -> str:
+        """Send a text message from `from_` (a number in E.164 or an alphanumeric sender ID)
+        or through a Messaging Service (`messaging_service_sid`, MG...); returns its sid."""
         require_e164(to, "To")
-        require_e164(from_, "From")
+        if (from_ is None) == (messaging_service_sid is None):
+            raise ValueError("give one of from_ and messaging_service_sid")
+        if from_ is not None and not ALPHANUMERIC_SENDER.match(from_):
+            require_e164(from_, "From")
+        if messaging_service_sid is not None and not MESSAGING_SERVICE_SID.match(
+            messaging_service_sid
+        ):
+            raise ValueError(f"not a Messaging Service SID: {messaging_service_sid!r}")
+        sender = {"from_": from_} if from_ else {"messaging_service_sid": messaging_service_sid}
         message = self._call(
-            lambda: self.client.messages.create(to=to, from_=from_, body=body), mutation=True
+            lambda: self.client.messages.create(to=to, body=body, **sender), mutation=True
         )
         return message.sid
 

@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
+from voicecast.callbacks.notify import unsent_words
 from voicecast.callbacks.stats import REACHED, is_callback
 from voicecast.extensions import db
 from voicecast.models import (
+    Account,
     CallbackOutcome,
     Campaign,
     Contact,
@@ -140,4 +142,6 @@ def contact_history(contact: Contact) -> dict[str, Any]:
             Suppression.account_id == contact.account_id, Suppression.phone == contact.phone
         )
     )
-    return {"drops": drops, "callbacks": callbacks, "suppression": suppression}
+    country = db.session.get(Account, contact.account_id).country
+    unsent = {call.id: words for call in callbacks if (words := unsent_words(call, country))}
+    return {"drops": drops, "callbacks": callbacks, "suppression": suppression, "unsent": unsent}

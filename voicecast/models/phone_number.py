@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voicecast.extensions import db
@@ -26,6 +26,8 @@ class PhoneNumber(Timestamps, db.Model):
     friendly_name: Mapped[str | None] = mapped_column(String(100))
     # The carrier's id of the number (Twilio's PN...), when it was read from the carrier.
     carrier_sid: Mapped[str | None] = mapped_column(String(34))
+    # The carrier's `capabilities.sms` for it (read by `numbers sync`); None: never read.
+    sms_capable: Mapped[bool | None] = mapped_column(Boolean)
 
     @property
     def kind(self) -> str:

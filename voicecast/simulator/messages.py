@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, jsonify, request
 
 from voicecast.simulator.ledger import Book, iso, new_sid, now
+from voicecast.simulator.numbers import sms_capable
 from voicecast.simulator.resource import (
     API_VERSION,
     E164,
@@ -39,6 +41,10 @@ GSM_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM_EXTENDED = set("^{}\\[~]|€\f")
+# An alphanumeric sender ID (a letter at least, 11 characters at most), and the destinations
+# whose networks refuse them (the US and Canada: Twilio's 21612).
+ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+NO_ALPHANUMERIC = ("+1",)
 
 
 @dataclass
@@ -104,8 +110,18 @@ def validate_message(params: Mapping[str, str]) -> None:
         raise ApiError(400, 21211, f"Invalid 'To' Phone Number: {to}")
     if not from_ and not service:
         raise ApiError(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required")
-    if from_ and not E164.match(from_):
+    if from_ and ALPHANUMERIC.match(from_):
+        if to.startswith(NO_ALPHANUMERIC):
+            raise ApiError(400, 21612, f"The 'To' number {to} cannot receive this message")
+    elif from_ and not E164.match(from_):
         raise ApiError(400, 21212, f"Invalid 'From' Phone Number: {from_}")
+    elif from_ and not sms_capable(from_):
+        raise ApiError(
+            400,
+            21606,
+            f"The From phone number {from_} is not a valid, SMS-capable inbound phone number "
+            "or short code for your account.",
+        )
     body = params.get("Body", "")
     if not body and not params.get("MediaUrl"):
         raise ApiError(400, 21602, "Message body is required.")
@@ -209,7 +225,8 @@ def register_messages(app: Flask, sim: Simulator, authenticate: Callable[[str], 
             params,
             params.get("MessagingServiceSid") or None,
         )
-        if message.from_ and sim.numbers.by_number(message.from_) is None:
+        number = message.from_ and E164.match(message.from_)
+        if number and sim.numbers.by_number(message.from_) is None:
             message.warnings.append(
                 f"From {message.from_} is not one of the account's IncomingPhoneNumbers: "
                 "Twilio would refuse it (21606)"

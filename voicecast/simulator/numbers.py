@@ -75,6 +75,12 @@ class NumberBook(Book["PhoneNumber"]):
             return next((n for n in self.all() if n.phone_number == phone_number), None)
 
 
+def sms_capable(phone_number: str) -> bool:
+    """Whether Twilio lists the number as able to send SMS: French numbers other than mobiles
+    (geographic 01-05, 09) cannot, as Twilio's France guidelines say; others can."""
+    return not phone_number.startswith("+33") or phone_number.startswith(("+336", "+337"))
+
+
 def friendly(phone_number: str) -> str:
     """Twilio's default FriendlyName: the number written nationally for +1, else as given."""
     digits = phone_number[2:]
@@ -128,7 +134,12 @@ def number_json(number: PhoneNumber) -> dict[str, Any]:
         "address_requirements": "none",
         "api_version": API_VERSION,
         "beta": False,
-        "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
+        "capabilities": {
+            "voice": True,
+            "sms": sms_capable(number.phone_number),
+            "mms": False,
+            "fax": False,
+        },
         "date_created": rfc2822(number.date_created),
         "date_updated": rfc2822(number.date_updated),
         "friendly_name": number.friendly_name,
