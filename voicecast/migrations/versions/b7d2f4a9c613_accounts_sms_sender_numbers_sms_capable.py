@@ -2,7 +2,7 @@
 the number can send SMS
 
 Revision ID: b7d2f4a9c613
-Revises: a5c3e9f1b724
+Revises: d41f7b2c9e63
 Create Date: 2026-12-06 09:40:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b7d2f4a9c613'
-down_revision = 'a5c3e9f1b724'
+down_revision = 'd41f7b2c9e63'
 branch_labels = None
 depends_on = None
 
