@@ -209,6 +209,11 @@ def register_messages(app: Flask, sim: Simulator, authenticate: Callable[[str], 
             params,
             params.get("MessagingServiceSid") or None,
         )
+        if message.from_ and not sim.roughness.for_number(message.from_)[0].sms_capable:
+            raise ApiError(
+                400, 21606, f"The From phone number {message.from_} is not a valid, "
+                "SMS-capable inbound phone number or short code for your account.",
+            )  # fmt: skip
         if message.from_ and sim.numbers.by_number(message.from_) is None:
             message.warnings.append(
                 f"From {message.from_} is not one of the account's IncomingPhoneNumbers: "

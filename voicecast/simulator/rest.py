@@ -3,7 +3,9 @@ Messages and Recordings in their own modules) and the `/_sim/...` ledger and con
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import socket
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -48,6 +50,17 @@ def form_params() -> dict[str, Any]:
         key: values if len(values) > 1 or key == "StatusCallbackEvent" else values[0]
         for key, values in request.form.lists()
     }
+
+
+def lose_response(call: CallRecord) -> None:
+    """The carrier took the call, and its answer is lost on the way: the connection is shut
+    before any byte of the response (the client sees it closed, as after a timeout)."""
+    call.notes.append("the create-call response was lost (the call exists)")
+    call.rough.append({"what": "create response lost", "at": call_json(call)["date_created"]})
+    connection = request.environ.get("werkzeug.socket")
+    if connection is not None:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
 
 
 def create_simulator_app(sim: Simulator) -> Flask:
@@ -104,6 +117,8 @@ def create_simulator_app(sim: Simulator) -> Flask:
         call.warnings.extend(warnings)
         created = call_json(call)  # before the dispatcher can move it on: Twilio says queued
         sim.enqueue(call)
+        if sim.roughness.for_number(call.to)[0].create_response_lost:
+            lose_response(call)
         return jsonify(created), 201
 
     @app.get(CALLS)
@@ -175,6 +190,18 @@ def create_simulator_app(sim: Simulator) -> Flask:
             except ValueError as error:
                 return jsonify(error=str(error)), 400
         return jsonify(sim.mailboxes.describe()), 200
+
+    @app.route("/_sim/roughness", methods=["GET", "POST"])
+    def roughness() -> tuple[Response, int]:
+        if request.method == "POST":
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                return jsonify(error='send a JSON object {"profile": ..., "numbers": {...}}'), 400
+            try:
+                sim.roughness.configure(body)
+            except ValueError as error:
+                return jsonify(error=str(error)), 400
+        return jsonify(sim.roughness.describe()), 200
 
     @app.post("/_sim/reset")
     def reset() -> Response:

@@ -1,0 +1,217 @@
+"""The service over a network as rough as Twilio's (`voicecast/simulator/roughness.py`): status
+callbacks reordered, duplicated, late or lost, AMD verdicts wrong or `unknown`, far ends that
+hang up during detection, a create-call response lost after the call exists, calls refused
+past the queue limit (22005). Each test runs a real campaign through the simulator and checks
+it number by number against the simulator's ledger: one call per number (no double drop), a
+voicemail counted left exactly where the ledger has the message played to its end after the
+beep (no lost delivery), and the final status the carrier's account of the call implies."""
+
+from __future__ import annotations
+
+import time
+
+from rq.job import Job
+
+from tests.test_campaign_delivery import ledger, sim_post
+from tests.test_customer_ear import campaign_of, sounds  # noqa: F401 (fixture)
+
+pytest_plugins = ["tests.carrier_fixtures"]  # carrier, slow_carrier, public_app
+MACHINE, OTHER_MACHINE, PERSON = "+33612345600", "+33612345601", "+33612345605"
+
+
+def tolerating_lost_responses(app, run_jobs):
+    """`run_jobs`, where a dial job may fail on a create-call response that never came (it
+    raises so that the reconciler looks the call up): such failures are checked and cleared."""
+    from voicecast.queues import QUEUE_NAMES, get_queue
+
+    def run() -> int:
+        try:
+            return run_jobs()
+        except AssertionError:
+            with app.app_context():
+                for registry in (get_queue(name).failed_job_registry for name in QUEUE_NAMES):
+                    for job in Job.fetch_many(registry.get_job_ids(), registry.connection):
+                        assert "RemoteDisconnected" in (job.exc_info or ""), job.exc_info
+                        registry.remove(job)
+            return 1
+
+    return run
+
+
+def rough(carrier, numbers: dict, **settings) -> None:
+    sim_post(carrier, "/_sim/roughness", {"numbers": numbers, **settings})
+
+
+def one_call_each(carrier, phones) -> dict[str, dict]:
+    """The ledger's call to each phone, checking each was called once (no double drop)."""
+    calls = ledger(carrier)
+    assert sorted(call["to"] for call in calls) == sorted(phones), [c["to"] for c in calls]
+    return {call["to"]: call for call in calls}
+
+
+def messages_heard(call: dict) -> int:
+    """Messages (plays from a call update) played to their end, to a machine after its beep
+    or to a person, by the ledger."""
+    if call["amd"]["far_end"] == "human":
+        return sum(1 for e in call["played"] if e.get("document") == "update" and e["complete"])
+    return call["voicemail"]["complete_plays"]
+
+
+def settled_right(by_phone: dict, calls: dict) -> None:
+    """Each delivery's status is the one its call implies: a voicemail left exactly where the
+    ledger heard the message to its end; a person reached where the verdict said human."""
+    for phone, call in calls.items():
+        status = by_phone[phone]["status"]
+        heard = messages_heard(call)
+        assert heard <= 1, (phone, call["played"])
+        if call["answered_by"] == "human":
+            assert status == "human_reached", (phone, by_phone[phone], call["rough"])
+        else:
+            left = status == "voicemail_left"
+            assert left == (heard == 1), (phone, by_phone[phone], call["voicemail"], call["rough"])
+        assert len(by_phone[phone]["attempts"]) == 1, by_phone[phone]
+
+
+def test_callbacks_reordered_duplicated_and_late_leave_each_attempt_right(
+    client,
+    runner,
+    carrier,
+    public_app,
+    sounds,
+    run_jobs,  # noqa: F811
+):
+    """`completed` before `ringing` and `answered`, each callback twice, callbacks that come
+    a second after the call ended: every attempt ends once, with the status its call implies,
+    and a late callback changes nothing."""
+    rough(carrier, {
+        MACHINE: {"reorder_callbacks": True, "duplicate_callbacks": ["answered", "completed"]},
+        OTHER_MACHINE: {"delayed_callbacks": ["ringing", "answered"], "callback_delay_s": 1.0},
+        PERSON: {"reorder_callbacks": True, "duplicate_callbacks": list(EVENTS_ALL)},
+    })  # fmt: skip
+    phones = [MACHINE, OTHER_MACHINE, PERSON]
+    url, headers, by_phone = campaign_of(client, runner, sounds, run_jobs, phones, max_attempts=1)
+    calls = one_call_each(carrier, phones)
+    settled_right(by_phone, calls)
+    assert by_phone[MACHINE]["status"] == "voicemail_left"
+    assert by_phone[OTHER_MACHINE]["status"] == "voicemail_left"
+    assert by_phone[PERSON]["status"] == "human_reached"
+    kinds = {phone: {entry["what"] for entry in calls[phone]["rough"]} for phone in phones}
+    assert kinds[MACHINE] == {"held until after completed", "duplicated"}
+    assert kinds[OTHER_MACHINE] == {"delayed"}
+    time.sleep(1.5)  # the late callbacks arrive
+    calls = one_call_each(carrier, phones)
+    late = [cb for cb in calls[OTHER_MACHINE]["callbacks"] if cb["event"] == "answered"]
+    assert late and all(cb["http_status"] in (200, 204) for cb in late)
+    after = client.get(f"{url}/deliveries", headers=headers).json["items"]
+    assert {item["phone"]: item["status"] for item in after} == {
+        phone: item["status"] for phone, item in by_phone.items()
+    }
+    counts = client.get(url, headers=headers).json["counts"]
+    assert counts["voicemail_left"] == 2 and counts["human_reached"] == 1
+
+
+EVENTS_ALL = ("initiated", "ringing", "answered", "completed")
+
+
+def test_lost_status_callbacks_are_settled_by_the_reconciler_from_the_call(
+    app,
+    client,
+    runner,
+    carrier,
+    public_app,
+    sounds,
+    run_jobs,  # noqa: F811
+):
+    """Twilio does not retry a callback: with `completed` lost (and, for another number,
+    every status callback), the reconciler fetches the call and ends the attempt by it."""
+    app.config["RECONCILE_SILENT_SECONDS"] = 1
+    rough(carrier, {MACHINE: {"drop_callbacks": ["completed"]},
+                    OTHER_MACHINE: {"drop_callbacks": list(EVENTS_ALL)},
+                    PERSON: {"drop_callbacks": ["completed"]}})  # fmt: skip
+    phones = [MACHINE, OTHER_MACHINE, PERSON]
+    _, _, by_phone = campaign_of(client, runner, sounds, run_jobs, phones, max_attempts=1)
+    calls = one_call_each(carrier, phones)
+    assert all(not any(cb["event"] == "completed" for cb in call["callbacks"])
+               for call in calls.values())  # fmt: skip
+    settled_right(by_phone, calls)
+    assert [by_phone[p]["status"] for p in phones] == [
+        "voicemail_left",
+        "voicemail_left",
+        "human_reached",
+    ]
+
+
+def test_wrong_verdicts_long_greetings_and_hang_ups_during_detection(
+    client,
+    runner,
+    carrier,
+    public_app,
+    sounds,
+    run_jobs,  # noqa: F811
+):
+    """A machine taken for a person, a person taken for a machine, a greeting longer than the
+    detection timeout, a far end that hangs up before any verdict: each ends once with the
+    status the carrier's account implies, and no message is counted left that the ledger did
+    not hear to its end."""
+    long_greeting, hangs_up = "+33612345602", "+33612345603"
+    rough(carrier, {MACHINE: {"detection_error": True}, PERSON: {"detection_error": True},
+                    long_greeting: {"long_greeting": True},
+                    hangs_up: {"hangup_during_detection_s": 0.5}})  # fmt: skip
+    phones = [MACHINE, PERSON, long_greeting, hangs_up]
+    _, _, by_phone = campaign_of(client, runner, sounds, run_jobs, phones, max_attempts=1)
+    calls = one_call_each(carrier, phones)
+    settled_right(by_phone, calls)
+    assert calls[MACHINE]["answered_by"] == "human"
+    assert by_phone[MACHINE]["status"] == "human_reached"
+    assert calls[PERSON]["answered_by"] == "machine_end_beep"
+    assert by_phone[PERSON]["status"] == "voicemail_left"  # the person heard it all
+    assert calls[long_greeting]["answered_by"] == "unknown"
+    assert calls[hangs_up]["answered_by"] is None
+    assert calls[hangs_up]["amd"]["verdict_sent_at_s"] is None
+    assert by_phone[hangs_up]["status"] == "failed"
+
+
+def test_a_create_call_response_lost_after_the_call_exists_is_adopted_not_dialed_again(
+    app,
+    client,
+    runner,
+    carrier,
+    public_app,
+    sounds,
+    run_jobs,  # noqa: F811
+):
+    """The carrier takes the call and its answer never comes back: the service looks the
+    call up, adopts it and counts its voicemail; nobody is called twice."""
+    app.config.update(RECONCILE_UNSURE_SECONDS=1, TWILIO_HTTP_TIMEOUT=2.0)
+    rough(carrier, {MACHINE: {"create_response_lost": True}})
+    phones = [MACHINE, OTHER_MACHINE]
+    run = tolerating_lost_responses(app, run_jobs)
+    _, _, by_phone = campaign_of(client, runner, sounds, run, phones, max_attempts=2)
+    calls = one_call_each(carrier, phones)
+    assert [e["what"] for e in calls[MACHINE]["rough"]] == ["create response lost"]
+    settled_right(by_phone, calls)
+    assert by_phone[MACHINE]["status"] == by_phone[OTHER_MACHINE]["status"] == "voicemail_left"
+
+
+def test_calls_queued_past_the_limit_are_refused_22005_and_end_failed(
+    client,
+    runner,
+    slow_carrier,
+    public_app,
+    sounds,
+    run_jobs,  # noqa: F811
+):
+    """At 2 calls a second and a 1 s queue limit, the later calls of a batch are refused
+    (22005): each ends `failed`, the others as their call implies, and none is dialed twice."""
+    rough(slow_carrier, {}, max_queue_s=1.0)
+    phones = [f"+3361234560{digit}" for digit in (0, 1, 2, 3, 4, 9)]
+    _, _, by_phone = campaign_of(client, runner, sounds, run_jobs, phones, max_attempts=1)
+    calls = one_call_each(slow_carrier, phones)
+    refused = [p for p, call in calls.items() if any(e["code"] == 22005 for e in call["errors"])]
+    assert refused, [call["queue_time_ms"] for call in calls.values()]
+    for phone, call in calls.items():
+        if phone in refused:
+            assert call["status"] == "failed" and call["answered_at"] is None
+            assert by_phone[phone]["status"] == "failed", by_phone[phone]
+        else:
+            assert by_phone[phone]["status"] == "voicemail_left", by_phone[phone]
