@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from rq.job import Job
 
+from tests.audio import Sounds, make_sounds
 from tests.test_campaign_delivery import ledger, sim_post
-from tests.test_customer_ear import campaign_of, sounds  # noqa: F401 (fixture)
+from tests.test_customer_ear import campaign_of
 
 pytest_plugins = ["tests.carrier_fixtures"]  # carrier, slow_carrier, public_app
 MACHINE, OTHER_MACHINE, PERSON = "+33612345600", "+33612345601", "+33612345605"
+
+
+@pytest.fixture(scope="module")
+def sounds(tmp_path_factory: pytest.TempPathFactory) -> Sounds:
+    return make_sounds(tmp_path_factory.mktemp("rough-sounds"))
 
 
 def tolerating_lost_responses(app, run_jobs):
@@ -78,7 +85,7 @@ def test_callbacks_reordered_duplicated_and_late_leave_each_attempt_right(
     carrier,
     public_app,
     sounds,
-    run_jobs,  # noqa: F811
+    run_jobs,
 ):
     """`completed` before `ringing` and `answered`, each callback twice, callbacks that come
     a second after the call ended: every attempt ends once, with the status its call implies,
@@ -120,7 +127,7 @@ def test_lost_status_callbacks_are_settled_by_the_reconciler_from_the_call(
     carrier,
     public_app,
     sounds,
-    run_jobs,  # noqa: F811
+    run_jobs,
 ):
     """Twilio does not retry a callback: with `completed` lost (and, for another number,
     every status callback), the reconciler fetches the call and ends the attempt by it."""
@@ -147,7 +154,7 @@ def test_wrong_verdicts_long_greetings_and_hang_ups_during_detection(
     carrier,
     public_app,
     sounds,
-    run_jobs,  # noqa: F811
+    run_jobs,
 ):
     """A machine taken for a person, a person taken for a machine, a greeting longer than the
     detection timeout, a far end that hangs up before any verdict: each ends once with the
@@ -178,7 +185,7 @@ def test_a_create_call_response_lost_after_the_call_exists_is_adopted_not_dialed
     carrier,
     public_app,
     sounds,
-    run_jobs,  # noqa: F811
+    run_jobs,
 ):
     """The carrier takes the call and its answer never comes back: the service looks the
     call up, adopts it and counts its voicemail; nobody is called twice."""
@@ -199,7 +206,7 @@ def test_calls_queued_past_the_limit_are_refused_22005_and_end_failed(
     slow_carrier,
     public_app,
     sounds,
-    run_jobs,  # noqa: F811
+    run_jobs,
 ):
     """At 2 calls a second and a 1 s queue limit, the later calls of a batch are refused
     (22005): each ends `failed`, the others as their call implies, and none is dialed twice."""
