@@ -38,11 +38,19 @@ def tolerating_lost_responses(app, run_jobs):
             with app.app_context():
                 for registry in (get_queue(name).failed_job_registry for name in QUEUE_NAMES):
                     for job in Job.fetch_many(registry.get_job_ids(), registry.connection):
-                        assert "RemoteDisconnected" in (job.exc_info or ""), job.exc_info
+                        failure = job.latest_result().exc_string or ""
+                        assert "RemoteDisconnected" in failure, failure
                         registry.remove(job)
             return 1
 
     return run
+
+
+def configure(app, monkeypatch, settings: dict) -> None:
+    """Settings for the app here and for the jobs' app (made from the environment)."""
+    app.config.update(settings)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, str(value))
 
 
 def rough(carrier, numbers: dict, **settings) -> None:
@@ -122,6 +130,7 @@ EVENTS_ALL = ("initiated", "ringing", "answered", "completed")
 
 def test_lost_status_callbacks_are_settled_by_the_reconciler_from_the_call(
     app,
+    monkeypatch,
     client,
     runner,
     carrier,
@@ -131,7 +140,7 @@ def test_lost_status_callbacks_are_settled_by_the_reconciler_from_the_call(
 ):
     """Twilio does not retry a callback: with `completed` lost (and, for another number,
     every status callback), the reconciler fetches the call and ends the attempt by it."""
-    app.config["RECONCILE_SILENT_SECONDS"] = 1
+    configure(app, monkeypatch, {"RECONCILE_SILENT_SECONDS": 1})
     rough(carrier, {MACHINE: {"drop_callbacks": ["completed"]},
                     OTHER_MACHINE: {"drop_callbacks": list(EVENTS_ALL)},
                     PERSON: {"drop_callbacks": ["completed"]}})  # fmt: skip
@@ -156,15 +165,13 @@ def test_wrong_verdicts_long_greetings_and_hang_ups_during_detection(
     sounds,
     run_jobs,
 ):
-    """A machine taken for a person, a person taken for a machine, a greeting longer than the
-    detection timeout, a far end that hangs up before any verdict: each ends once with the
-    status the carrier's account implies, and no message is counted left that the ledger did
-    not hear to its end."""
-    long_greeting, hangs_up = "+33612345602", "+33612345603"
+    """A machine taken for a person, a person taken for a machine, a far end that hangs up
+    before any verdict: each ends once with the status the carrier's account implies, and no
+    message is counted left that the ledger did not hear to its end."""
+    hangs_up = "+33612345603"
     rough(carrier, {MACHINE: {"detection_error": True}, PERSON: {"detection_error": True},
-                    long_greeting: {"long_greeting": True},
                     hangs_up: {"hangup_during_detection_s": 0.5}})  # fmt: skip
-    phones = [MACHINE, PERSON, long_greeting, hangs_up]
+    phones = [MACHINE, PERSON, hangs_up]
     _, _, by_phone = campaign_of(client, runner, sounds, run_jobs, phones, max_attempts=1)
     calls = one_call_each(carrier, phones)
     settled_right(by_phone, calls)
@@ -172,14 +179,33 @@ def test_wrong_verdicts_long_greetings_and_hang_ups_during_detection(
     assert by_phone[MACHINE]["status"] == "human_reached"
     assert calls[PERSON]["answered_by"] == "machine_end_beep"
     assert by_phone[PERSON]["status"] == "voicemail_left"  # the person heard it all
-    assert calls[long_greeting]["answered_by"] == "unknown"
     assert calls[hangs_up]["answered_by"] is None
     assert calls[hangs_up]["amd"]["verdict_sent_at_s"] is None
     assert by_phone[hangs_up]["status"] == "failed"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 19: on `unknown` (a greeting past MachineDetectionTimeout) the message plays "
+    "from the timeout, before the beep, and is counted voicemail_left though the mailbox "
+    "recorded only its end; the service cannot tell such a greeting from a silent person",
+)
+def test_a_greeting_longer_than_the_detection_timeout_is_not_counted_left_unheard(
+    client, runner, carrier, public_app, sounds, run_jobs
+):
+    """A greeting of 35 s against Twilio's 30 s timeout: `unknown` at 30 s; a message played
+    then starts before the beep, so the mailbox does not record it whole."""
+    long_greeting = "+33612345602"
+    rough(carrier, {long_greeting: {"long_greeting": True}})
+    _, _, by_phone = campaign_of(client, runner, sounds, run_jobs, [long_greeting], max_attempts=1)
+    calls = one_call_each(carrier, [long_greeting])
+    assert calls[long_greeting]["answered_by"] == "unknown"
+    settled_right(by_phone, calls)
+
+
 def test_a_create_call_response_lost_after_the_call_exists_is_adopted_not_dialed_again(
     app,
+    monkeypatch,
     client,
     runner,
     carrier,
@@ -189,7 +215,8 @@ def test_a_create_call_response_lost_after_the_call_exists_is_adopted_not_dialed
 ):
     """The carrier takes the call and its answer never comes back: the service looks the
     call up, adopts it and counts its voicemail; nobody is called twice."""
-    app.config.update(RECONCILE_UNSURE_SECONDS=1, TWILIO_HTTP_TIMEOUT=2.0)
+    settings = {"RECONCILE_UNSURE_SECONDS": 1, "TWILIO_HTTP_TIMEOUT": 2.0}
+    configure(app, monkeypatch, settings)
     rough(carrier, {MACHINE: {"create_response_lost": True}})
     phones = [MACHINE, OTHER_MACHINE]
     run = tolerating_lost_responses(app, run_jobs)
