@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -61,6 +62,24 @@ def lose_response(call: CallRecord) -> None:
     if connection is not None:
         with contextlib.suppress(OSError):
             connection.shutdown(socket.SHUT_RDWR)
+
+
+def settings(app: Flask, path: str, apply: Callable[[dict], None],
+             describe: Callable[[], dict], shape: str) -> None:  # fmt: skip
+    """GET shows the settings at `path`; POST applies a JSON object (400 saying what to fix)."""
+
+    def view() -> tuple[Response, int]:
+        if request.method == "POST":
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                return jsonify(error=f"send a JSON object {shape}"), 400
+            try:
+                apply(body)
+            except ValueError as error:
+                return jsonify(error=str(error)), 400
+        return jsonify(describe()), 200
+
+    app.add_url_rule(path, path.strip("/").replace("/", "_"), view, methods=["GET", "POST"])
 
 
 def create_simulator_app(sim: Simulator) -> Flask:
@@ -179,29 +198,10 @@ def create_simulator_app(sim: Simulator) -> Flask:
                 return jsonify(error=str(error)), 400
         return jsonify(sim.rules.describe()), 200
 
-    @app.route("/_sim/mailboxes", methods=["GET", "POST"])
-    def mailboxes() -> tuple[Response, int]:
-        if request.method == "POST":
-            body = request.get_json(silent=True)
-            if not isinstance(body, dict):
-                return jsonify(error='send a JSON object {"number or suffix": {...}}'), 400
-            try:
-                sim.mailboxes.set_scripts(body)
-            except ValueError as error:
-                return jsonify(error=str(error)), 400
-        return jsonify(sim.mailboxes.describe()), 200
-
-    @app.route("/_sim/roughness", methods=["GET", "POST"])
-    def roughness() -> tuple[Response, int]:
-        if request.method == "POST":
-            body = request.get_json(silent=True)
-            if not isinstance(body, dict):
-                return jsonify(error='send a JSON object {"profile": ..., "numbers": {...}}'), 400
-            try:
-                sim.roughness.configure(body)
-            except ValueError as error:
-                return jsonify(error=str(error)), 400
-        return jsonify(sim.roughness.describe()), 200
+    settings(app, "/_sim/mailboxes", sim.mailboxes.set_scripts, sim.mailboxes.describe,
+             '{"number or suffix": {...}}')  # fmt: skip
+    settings(app, "/_sim/roughness", sim.roughness.configure, sim.roughness.describe,
+             '{"profile": ..., "numbers": {"number or suffix": {...}}}')  # fmt: skip
 
     @app.post("/_sim/reset")
     def reset() -> Response:

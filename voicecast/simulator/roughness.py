@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from voicecast.simulator.mailboxes import checked_scripts, key_for
+
 PROFILES = ("off", "realistic")
 EVENTS = ("initiated", "ringing", "answered", "completed")
 FLIP = {"human": "machine_end_beep"}  # a person taken for a machine; a machine for a person
@@ -144,13 +146,7 @@ class RoughBook:
         numbers = body.get("numbers") or {}
         if not isinstance(numbers, Mapping):
             raise ValueError('numbers is an object {"number or suffix": {...}}')
-        checked = {}
-        for key, script in numbers.items():
-            if not key or not key.lstrip("+").isdigit():
-                raise ValueError(f"script keys are numbers or digit suffixes, got {key!r}")
-            if not isinstance(script, Mapping):
-                raise ValueError(f"the script of {key} is an object of {list(FIELDS)}")
-            checked[key] = script_from(script)
+        checked = checked_scripts(numbers, FIELDS, script_from)
         with self._lock:
             self.profile, self.max_queue_s = profile, float(limit)
             self._scripts.update(checked)
@@ -158,10 +154,7 @@ class RoughBook:
     def for_number(self, number: str, far_end: str | None = None) -> tuple[Rough, str]:
         """`number`'s roughness and what set it (for the ledger)."""
         with self._lock:
-            key = number if number in self._scripts else None
-            if key is None:
-                suffixes = [k for k in self._scripts if number.endswith(k)]
-                key = max(suffixes, key=len) if suffixes else None
+            key = key_for(self._scripts, number)
             script = dict(self._scripts[key]) if key is not None else {}
             profile = self.profile
         base = realistic_for(number, far_end) if profile == "realistic" else Rough()
