@@ -177,7 +177,7 @@ def test_wrong_verdicts_long_greetings_and_hang_ups_during_detection(
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,  # on a loaded machine the call's timing may make it voicemail_cut, right
     reason="issue 19: on `unknown` (a greeting past MachineDetectionTimeout) the message plays "
     "from the timeout, before the beep, and is counted voicemail_left though the mailbox "
     "recorded only its end; the service cannot tell such a greeting from a silent person",
