@@ -20,12 +20,10 @@ FAST = Timings(initiate=0.02, ring=0.05, busy=0.05, no_answer=0.1, human_detecti
                greeting=0.05, play_factor=0.02)  # fmt: skip
 
 
-@pytest.fixture
-def carrier(app, monkeypatch) -> Iterator[SimulatorServer]:
-    """The simulator, with the app and its workers pointed at it like `voicecast dev` does."""
-    server = SimulatorServer(
-        SimulatorConfig(account_sid=SID, auth_token=TOKEN, cps=100.0, timings=FAST)
-    ).start()
+def serve_carrier(app, monkeypatch, **config) -> SimulatorServer:
+    """A simulator with `config` over the tests' defaults, the app pointed at it."""
+    config = {"account_sid": SID, "auth_token": TOKEN, "cps": 100.0, "timings": FAST, **config}
+    server = SimulatorServer(SimulatorConfig(**config)).start()
     settings = {
         "TWILIO_API_URL": server.url,
         "TWILIO_ACCOUNT_SID": SID,
@@ -35,6 +33,21 @@ def carrier(app, monkeypatch) -> Iterator[SimulatorServer]:
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     app.config.update(settings, TWILIO_CALLS_PER_SECOND=50.0)
+    return server
+
+
+@pytest.fixture
+def carrier(app, monkeypatch) -> Iterator[SimulatorServer]:
+    """The simulator, with the app and its workers pointed at it like `voicecast dev` does."""
+    server = serve_carrier(app, monkeypatch)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def slow_carrier(app, monkeypatch) -> Iterator[SimulatorServer]:
+    """The simulator starting 2 calls a second, so that a campaign's calls wait in its queue."""
+    server = serve_carrier(app, monkeypatch, cps=2.0)
     yield server
     server.close()
 

@@ -11,8 +11,8 @@ the verdict, when it came, the beep and any cut. `voicemail_summary` derives fro
 mailbox recorded: the message's start against the beep, whether it was played to its end, and
 how much of the first document sounded after the beep.
 
-Rougher behaviour (reordered or lost callbacks, detection errors) belongs in modules of its
-own; this one is the faithful, on-time case.
+Rougher behaviour (wrong verdicts, long greetings, hang-ups during detection, callbacks
+reordered or lost) is `rough_calls.py`'s, set per number in `roughness.py`.
 """
 
 from __future__ import annotations
@@ -72,7 +72,13 @@ def start(player: CallPlayer, outcome: str, mode: str) -> None:
     """Begin detection beside the call's TwiML: the verdict's callback, then any cut."""
     call = player.call
     mailbox, origin = player.sim.mailboxes.for_number(call.to)
-    answered_by, at = verdict_for(outcome, mode, mailbox, detection_timeout(call.params))
+    from voicecast.simulator import rough_calls  # it reads the ledger, which reads this module
+
+    timeout = detection_timeout(call.params)
+    answered_by, at = verdict_for(outcome, mode, mailbox, timeout)
+    mailbox, answered_by, at = rough_calls.detection(
+        player, outcome, mailbox, timeout, (answered_by, at)
+    )
     beep = mailbox.greeting_s if outcome in MACHINE_OUTCOMES else None
     with player.sim.ledger.lock:
         call.amd = {

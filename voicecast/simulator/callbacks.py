@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
+from voicecast.simulator import rough_calls
 from voicecast.simulator.ledger import CallRecord, iso, now
 from voicecast.simulator.webhooks import HttpResult, signed_request
 
@@ -101,7 +102,7 @@ class Callbacks:
                 if call.answered_by:
                     params["AnsweredBy"] = call.answered_by
             method = call.params.get("StatusCallbackMethod") or "POST"
-        self.send(event, url, params, method)
+        rough_calls.send_status(self, event, url, params, method)
 
     def send(self, event: str, url: str, params: dict[str, str], method: str) -> None:
         result = self.request(url, params, method, kind=event)

@@ -29,6 +29,14 @@ ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 )
 @click.option("--seed", default=None, type=int, help="Seed of --outcomes random.")
 @click.option(
+    "--roughness",
+    type=click.Choice(["off", "realistic"]),
+    default="off",
+    show_default=True,
+    help="realistic: callbacks lost, late, twice or out of order, AMD errors... drawn per "
+    "number at the rates in the README (POST /_sim/roughness changes it).",
+)
+@click.option(
     "--time-scale",
     default=1.0,
     show_default=True,
@@ -50,6 +58,7 @@ def simulator_command(
     cps: float,
     outcomes: str,
     seed: int | None,
+    roughness: str,
     time_scale: float,
     numbers: tuple[str, ...],
 ) -> None:
@@ -75,6 +84,7 @@ def simulator_command(
         outcomes=outcomes,
         seed=seed,
         numbers=tuple(numbers),
+        roughness=roughness,
     )
     try:
         server = SimulatorServer(config, host, port)
@@ -85,6 +95,7 @@ def simulator_command(
     click.echo(f"  TWILIO_ACCOUNT_SID={account_sid}")
     click.echo(f"  TWILIO_AUTH_TOKEN={auth_token}")
     click.echo(f"  {cps:g} call(s) per second, outcomes: {outcomes}, time scale {time_scale:g}")
+    click.echo(f"  Roughness: {roughness} (POST {server.url}/_sim/roughness)")
     if numbers:
         click.echo(
             f"  Numbers: {', '.join(numbers)} (inbound calls: POST {server.url}/_sim/inbound)"

@@ -17,6 +17,7 @@ from voicecast.simulator.messages import MessageBook
 from voicecast.simulator.numbers import NumberBook, buy
 from voicecast.simulator.outcomes import OutcomeRules
 from voicecast.simulator.recordings import RecordingBook
+from voicecast.simulator.roughness import RoughBook
 
 # Fixed development credentials (`voicecast dev` points the app at the simulator with these).
 DEV_ACCOUNT_SID = "AC" + "5eed" * 8
@@ -52,6 +53,7 @@ class SimulatorConfig:
     webhook_timeout: float = 15.0
     max_live_calls: int = 256
     numbers: tuple[str, ...] = ()  # the account owns these from the start (E.164)
+    roughness: str = "off"  # or "realistic" (`roughness.py`); /_sim/roughness changes it
 
 
 class Simulator:
@@ -66,6 +68,7 @@ class Simulator:
         self.media_cache = MediaCache()
         self.rules = OutcomeRules(config.outcomes, config.seed)
         self.mailboxes = MailboxBook()
+        self.roughness = RoughBook(config.roughness)
         self.numbers = NumberBook()
         self.messages = MessageBook()
         self.recordings = RecordingBook()
@@ -152,6 +155,7 @@ class Simulator:
                 call.interrupt.set()
         self.rules.reset()
         self.mailboxes.reset()
+        self.roughness.reset(self.config.roughness)
         self._starts.clear()
 
     def stats(self) -> dict[str, Any]:
@@ -206,6 +210,12 @@ class Simulator:
                 self._last_start = time.monotonic()
             self._start(sid)
 
+    def _queued_too_long(self, call: CallRecord) -> bool:
+        """Whether the call waited in the CPS queue past the limit (24 h, scaled)."""
+        scale = self.config.time_scale
+        waited = (now() - call.date_created).total_seconds()
+        return scale > 0 and waited > self.roughness.max_queue_s * scale
+
     def _start(self, sid: str) -> None:
         from voicecast.simulator.player import CallPlayer
 
@@ -215,7 +225,28 @@ class Simulator:
         with self.ledger.lock:
             if call.status != "queued":
                 return
+            if self._queued_too_long(call):
+                return self.submit(refuse_queued, self, call)
             call.start_time = now()
             call.set_status("initiated")
         self._starts.append(time.time())
         self.submit(CallPlayer(self, call).run)
+
+
+def refuse_queued(sim: Simulator, call: CallRecord) -> None:
+    """A call queued past the limit fails without ringing (Twilio's 22005), its `completed`
+    callback saying `failed`."""
+    from voicecast.simulator.callbacks import Callbacks
+
+    with sim.ledger.lock:
+        call.error(22005, "Queue time exceeded: the call waited in the queue past its limit")
+        call.rough.append({"what": "refused past the queue limit", "code": 22005})
+        call.end_time = now()
+        call.duration = 0
+        call.sip_response_code = 503
+        call.set_status("failed")
+    try:
+        Callbacks(sim, call).status("completed")
+    finally:
+        with sim.ledger.lock:
+            call.settled = True

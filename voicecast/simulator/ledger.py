@@ -67,6 +67,8 @@ class CallRecord:
     warnings: list[str] = field(default_factory=list)
     # Async AMD: the verdict, when it came, the beep, any cut (`async_amd.start`).
     amd: dict[str, Any] | None = None
+    rough: list[dict[str, Any]] = field(default_factory=list)  # `rough_calls.note`
+    held_callbacks: list[tuple] = field(default_factory=list, repr=False)  # sent after completed
     settled: bool = False  # True once nothing more will happen to the call (callbacks sent)
     # Requests from `POST .../Calls/{Sid}.json` for the player: hang up, or new TwiML.
     hangup_status: str | None = None
@@ -123,6 +125,7 @@ class CallRecord:
             "requests": self.requests,
             "callbacks": self.callbacks,
             "notes": self.notes,
+            "rough": self.rough,
             "errors": self.errors,
             "warnings": self.warnings,
             "settled": self.settled,

@@ -13,7 +13,7 @@ matching suffix, as the outcome rules do.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -75,6 +75,28 @@ def script_from(body: Mapping[str, Any]) -> dict[str, Any]:
     return dict(body)
 
 
+def key_for(scripts: Mapping[str, Any], number: str) -> str | None:
+    """The script key that applies to `number`: the number itself, else its longest suffix."""
+    if number in scripts:
+        return number
+    suffixes = [key for key in scripts if number.endswith(key)]
+    return max(suffixes, key=len) if suffixes else None
+
+
+def checked_scripts(
+    scripts: Mapping[str, Any], fields: tuple[str, ...], check: Callable[[Mapping], dict]
+) -> dict[str, dict[str, Any]]:
+    """Scripts by number or digit suffix, each body checked by `check`; ValueError if not."""
+    checked = {}
+    for key, body in scripts.items():
+        if not key or not key.lstrip("+").isdigit():
+            raise ValueError(f"script keys are numbers or digit suffixes, got {key!r}")
+        if not isinstance(body, Mapping):
+            raise ValueError(f"the script of {key} is an object of {list(fields)}")
+        checked[key] = check(body)
+    return checked
+
+
 class MailboxBook:
     """Per-number or per-suffix scripts over the defaults; thread-safe."""
 
@@ -84,23 +106,14 @@ class MailboxBook:
 
     def set_scripts(self, scripts: Mapping[str, Mapping[str, Any]]) -> None:
         """Add or replace scripts: {"+33612345678" or "78": {"cut_after_s": 5, ...}}."""
-        checked = {}
-        for key, body in scripts.items():
-            if not key or not key.lstrip("+").isdigit():
-                raise ValueError(f"script keys are numbers or digit suffixes, got {key!r}")
-            if not isinstance(body, Mapping):
-                raise ValueError(f"the script of {key} is an object of {list(FIELDS)}")
-            checked[key] = script_from(body)
+        checked = checked_scripts(scripts, FIELDS, script_from)
         with self._lock:
             self._scripts.update(checked)
 
     def for_number(self, number: str) -> tuple[Mailbox, str]:
         """The far end of `number`, and what set it (for the ledger)."""
         with self._lock:
-            key = number if number in self._scripts else None
-            if key is None:
-                suffixes = [k for k in self._scripts if number.endswith(k)]
-                key = max(suffixes, key=len) if suffixes else None
+            key = key_for(self._scripts, number)
             script = dict(self._scripts[key]) if key is not None else {}
         mailbox = replace(default_for(number), **script)
         return mailbox, (f"script {key}" if key is not None else "default by number")

@@ -115,13 +115,6 @@ def validate_message(params: Mapping[str, str]) -> None:
             raise ApiError(400, 21612, f"The 'To' number {to} cannot receive this message")
     elif from_ and not E164.match(from_):
         raise ApiError(400, 21212, f"Invalid 'From' Phone Number: {from_}")
-    elif from_ and not sms_capable(from_):
-        raise ApiError(
-            400,
-            21606,
-            f"The From phone number {from_} is not a valid, SMS-capable inbound phone number "
-            "or short code for your account.",
-        )
     body = params.get("Body", "")
     if not body and not params.get("MediaUrl"):
         raise ApiError(400, 21602, "Message body is required.")
@@ -207,6 +200,15 @@ def send_status(sim: Simulator, message: MessageRecord, url: str, status: str) -
         )
 
 
+def can_send(sim: Simulator, sender: str) -> bool:
+    """Whether a message may go from `sender`: an alphanumeric ID may; a number as its
+    capabilities say, unless a roughness script says otherwise."""
+    if not E164.match(sender):
+        return True
+    scripted = sim.roughness.for_number(sender)[0].sms_capable
+    return sms_capable(sender) if scripted is None else scripted
+
+
 def register_messages(app: Flask, sim: Simulator, authenticate: Callable[[str], None]) -> None:
     """Serve the Messages resource and `/_sim/messages` on `app`."""
     book = sim.messages
@@ -225,6 +227,11 @@ def register_messages(app: Flask, sim: Simulator, authenticate: Callable[[str], 
             params,
             params.get("MessagingServiceSid") or None,
         )
+        if message.from_ and not can_send(sim, message.from_):
+            raise ApiError(
+                400, 21606, f"The From phone number {message.from_} is not a valid, "
+                "SMS-capable inbound phone number or short code for your account.",
+            )  # fmt: skip
         number = message.from_ and E164.match(message.from_)
         if number and sim.numbers.by_number(message.from_) is None:
             message.warnings.append(

@@ -3,7 +3,10 @@ Messages and Recordings in their own modules) and the `/_sim/...` ledger and con
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import socket
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -48,6 +51,35 @@ def form_params() -> dict[str, Any]:
         key: values if len(values) > 1 or key == "StatusCallbackEvent" else values[0]
         for key, values in request.form.lists()
     }
+
+
+def lose_response(call: CallRecord) -> None:
+    """The carrier took the call, and its answer is lost on the way: the connection is shut
+    before any byte of the response (the client sees it closed, as after a timeout)."""
+    call.notes.append("the create-call response was lost (the call exists)")
+    call.rough.append({"what": "create response lost", "at": call_json(call)["date_created"]})
+    connection = request.environ.get("werkzeug.socket")
+    if connection is not None:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
+
+
+def settings(app: Flask, path: str, apply: Callable[[dict], None],
+             describe: Callable[[], dict], shape: str) -> None:  # fmt: skip
+    """GET shows the settings at `path`; POST applies a JSON object (400 saying what to fix)."""
+
+    def view() -> tuple[Response, int]:
+        if request.method == "POST":
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                return jsonify(error=f"send a JSON object {shape}"), 400
+            try:
+                apply(body)
+            except ValueError as error:
+                return jsonify(error=str(error)), 400
+        return jsonify(describe()), 200
+
+    app.add_url_rule(path, path.strip("/").replace("/", "_"), view, methods=["GET", "POST"])
 
 
 def create_simulator_app(sim: Simulator) -> Flask:
@@ -104,6 +136,8 @@ def create_simulator_app(sim: Simulator) -> Flask:
         call.warnings.extend(warnings)
         created = call_json(call)  # before the dispatcher can move it on: Twilio says queued
         sim.enqueue(call)
+        if sim.roughness.for_number(call.to)[0].create_response_lost:
+            lose_response(call)
         return jsonify(created), 201
 
     @app.get(CALLS)
@@ -164,17 +198,10 @@ def create_simulator_app(sim: Simulator) -> Flask:
                 return jsonify(error=str(error)), 400
         return jsonify(sim.rules.describe()), 200
 
-    @app.route("/_sim/mailboxes", methods=["GET", "POST"])
-    def mailboxes() -> tuple[Response, int]:
-        if request.method == "POST":
-            body = request.get_json(silent=True)
-            if not isinstance(body, dict):
-                return jsonify(error='send a JSON object {"number or suffix": {...}}'), 400
-            try:
-                sim.mailboxes.set_scripts(body)
-            except ValueError as error:
-                return jsonify(error=str(error)), 400
-        return jsonify(sim.mailboxes.describe()), 200
+    settings(app, "/_sim/mailboxes", sim.mailboxes.set_scripts, sim.mailboxes.describe,
+             '{"number or suffix": {...}}')  # fmt: skip
+    settings(app, "/_sim/roughness", sim.roughness.configure, sim.roughness.describe,
+             '{"profile": ..., "numbers": {"number or suffix": {...}}}')  # fmt: skip
 
     @app.post("/_sim/reset")
     def reset() -> Response:
