@@ -238,11 +238,15 @@ def test_the_readme_walkthrough_delivers_50_calls_within_a_minute(dev, tmp_path:
         assert line in ran.stdout.splitlines(), f"the README shows {line!r}{shown}"
 
     # The 10 customers of the file without a legal basis (06 12 34 56 60 to 69) are left
-    # out, and say why; the 50 others are called.
+    # out, and say what it lacks; the 50 others are called.
     everyone = all_deliveries(base, key)
     excluded = [d for d in everyone if d["status"] == "excluded"]
     assert sorted(d["phone"] for d in excluded) == [f"+336123456{n}" for n in range(60, 70)]
-    assert {d["reason"] for d in excluded} == {"no_legal_basis"}, excluded
+    reasons = {d["phone"][-2:]: d["reason"] for d in excluded}
+    assert reasons == {
+        **{f"{n}": "no_legal_basis" for n in range(60, 65)},  # neither consent nor contract
+        **{f"{n}": "contract_ended" for n in range(65, 70)},  # a lease that ended
+    }, excluded
     deliveries = [d for d in everyone if d["status"] != "excluded"]
     phones = [d["phone"] for d in deliveries]
     assert len(phones) == len(set(phones)) == 50, phones
