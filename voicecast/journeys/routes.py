@@ -83,8 +83,11 @@ def check_step(account_id: int, columns: dict[str, Any], where: str) -> None:
         require_callable(probe)
     except ApiError as error:
         for detail in error.details or []:
-            detail["field"] = detail["field"].replace("body.audience.", f"{where}.")
-            detail["field"] = detail["field"].replace("body.", f"{where}.campaign.")
+            field = detail["field"]
+            if field.startswith("body.audience."):
+                detail["field"] = f"{where}.{field.removeprefix('body.audience.')}"
+            else:
+                detail["field"] = f"{where}.campaign.{field.removeprefix('body.')}"
         raise
 
 
