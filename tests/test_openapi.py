@@ -25,6 +25,23 @@ SAMPLE_BODIES = {
     "LinkCreate": {"ttl_hours": 24},
     "CampaignCreate": {"name": "Entretien 2 ans", "audience": {"kind": "all"}},
     "CampaignUpdate": {"name": "Entretien"},
+    "JourneyCreate": {
+        "name": "Après-vente",
+        "steps": [
+            {
+                "name": "Livraison",
+                "attribute": "date_livraison",
+                "offset": {"amount": 3, "unit": "days"},
+            }
+        ],
+    },
+    "JourneyUpdate": {"name": "Après-vente"},
+    "StepFields": {
+        "name": "Garantie",
+        "attribute": "fin_garantie",
+        "offset": {"amount": -60, "unit": "days"},
+    },
+    "StepUpdate": {"offset": {"amount": 5, "unit": "days"}},
     "BulkImport": {"contacts": [{"phone": "0699999998"}]},
     "SuppressionCreate": {"phone": "0699999997"},
     "SegmentCreate": {

@@ -14,6 +14,7 @@ from voicecast.delivery.dispatch import revive_campaigns
 from voicecast.imports.queueing import requeue_stranded_imports
 from voicecast.job_worker import JobWorker
 from voicecast.jobs import job_modules
+from voicecast.journeys.evaluation import queue_evaluation
 from voicecast.media.uploads import requeue_stranded
 from voicecast.outbound.retention import prune_outbox_hourly
 from voicecast.outbound.sender import revive_outbox
@@ -28,13 +29,14 @@ REVIVE_EVERY_S = 30
 
 
 def revive(app: Flask) -> None:
-    """Rebuild lost Redis state from the database (the database is the truth), and prune the
-    webhook outbox once an hour."""
+    """Rebuild lost Redis state from the database (the database is the truth), prune the
+    webhook outbox once an hour, and evaluate the journeys every quarter hour."""
     with app.app_context():
         recordings = requeue_stranded()
         imports = requeue_stranded_imports()
         campaigns = revive_campaigns()
         revive_outbox()  # events owed to webhooks: a round now, or at the next retry
+        queue_evaluation()  # journeys: once a quarter hour
         pruned = prune_outbox_hourly()
     if recordings or imports or campaigns:
         log.info("queued again: recordings %s, imports %s, campaigns %s", recordings, imports,

@@ -51,3 +51,6 @@ from voicecast.api import (  # noqa: E402,F401
     suppressions,
     webhooks,
 )
+
+# A feature package's routes on this blueprint.
+from voicecast.journeys import routes as journey_routes  # noqa: E402,F401

@@ -39,6 +39,7 @@ UNSTATED_RULES = {
     "phone": "the number is not valid in its country's numbering plan (format phone)",
     "url": "the webhook's host is private or local, or its IPv6 address is no address",
     "window": "a calling window's start is not before its end",
+    "offset": "a journey step's offset is more than 120 months or 10 years either way",
     "file": "the uploaded file is not a readable text file",
     "filter": "the segment filter breaks its grammar (see the filter's description)",
     "mapping": "the import's mapping is not a JSON object of strings",

@@ -25,6 +25,7 @@ from voicecast.models import (
     Contact,
     Delivery,
     DeliveryStatus,
+    JourneyEntry,
     Purpose,
     Recording,
     Segment,
@@ -60,6 +61,11 @@ def audience_contacts(campaign: Campaign, after: int = 0, through: int | None = 
         if segment is None or segment.account_id != campaign.account_id:
             return stmt.where(false())  # deleted since: nobody to call
         stmt = stmt.where(compile_filter(segment.filter, utcnow().date()))
+    elif kind == "journey":  # a journey step's entrants of one run (voicecast/journeys/)
+        run_id = campaign.audience["run_id"]
+        stmt = stmt.where(
+            Contact.id.in_(select(JourneyEntry.contact_id).where(JourneyEntry.run_id == run_id))
+        )
     return stmt
 
 

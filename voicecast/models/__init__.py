@@ -1,5 +1,7 @@
 """Database models. Every row that users own carries the `account_id` of its tenant."""
 
+# Last: a feature package's models, built on the ones above.
+from voicecast.journeys.models import Journey, JourneyEntry, JourneyRun, JourneyStep
 from voicecast.models.account import Account
 from voicecast.models.api_key import ApiKey
 from voicecast.models.campaign import Campaign, CampaignStatus, IdempotentRequest
@@ -29,6 +31,10 @@ __all__ = [
     "IdempotentRequest",
     "ImportStatus",
     "InboundCall",
+    "Journey",
+    "JourneyEntry",
+    "JourneyRun",
+    "JourneyStep",
     "OutboxEvent",
     "OutboxStatus",
     "PhoneNumber",
