@@ -2,7 +2,7 @@
 contact (issue 21)
 
 Revision ID: d8f2b6a4c1e7
-Revises: a5c3e9f1b724
+Revises: b7d2f4a9c613
 Create Date: 2026-12-06 09:30:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd8f2b6a4c1e7'
-down_revision = 'a5c3e9f1b724'
+down_revision = 'b7d2f4a9c613'
 branch_labels = None
 depends_on = None
 
