@@ -92,7 +92,10 @@ class Output(BaseModel):
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# A name holds something besides spaces (the document says so too: spaces are stripped first).
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")
+]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Email = Annotated[
     str,
