@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 from sqlalchemy import delete, select
 
@@ -45,13 +45,20 @@ URL_PATTERN = (
 )
 
 
-def check_url(value: str) -> str:
-    """What URL_PATTERN does not state: a bracketed IPv6 host that is an address. Its refusals
-    are typed `url` (api/schemas.UNSTATED_RULES)."""
+def check_url(value: Any) -> Any:
+    """Before URL_PATTERN, a refusal that says what to fix (the pattern's own says only that it
+    does not match), and what the pattern does not state: a bracketed IPv6 host that is an
+    address. Refusals are typed `url` (api/schemas.UNSTATED_RULES); what is no text is left
+    to the type check."""
+    if not isinstance(value, str):
+        return value
     try:
-        parts = urlsplit(value)
+        parts = urlsplit(value.strip())
         parts.port  # noqa: B018 - raises for a port that is no number in range
     except ValueError as error:
+        if "port" in str(error).lower():
+            message = "The URL's port must be a number up to 65535."
+            raise PydanticCustomError("url", message) from None
         reason = {"reason": str(error)}
         raise PydanticCustomError("url", "The URL is not valid: {reason}.", reason) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -61,8 +68,8 @@ def check_url(value: str) -> str:
 
 Url = Annotated[
     str,
+    BeforeValidator(check_url),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=URL_PATTERN),
-    AfterValidator(check_url),
     Field(description="Where events are POSTed: http:// or https://."),
 ]
 Events = Annotated[
