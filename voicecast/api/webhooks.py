@@ -45,6 +45,10 @@ URL_PATTERN = (
 )
 
 
+# What URL_PATTERN states is refused with the pattern's own type, in words that say what to fix.
+AGAINST_PATTERN = "string_pattern_mismatch"
+
+
 def check_url(value: Any) -> Any:
     """Before URL_PATTERN, a refusal that says what to fix (the pattern's own says only that it
     does not match), and what the pattern does not state: a bracketed IPv6 host that is an
@@ -58,18 +62,18 @@ def check_url(value: Any) -> Any:
     except ValueError as error:
         if "port" in str(error).lower():
             message = "The URL's port must be a number up to 65535."
-            raise PydanticCustomError("url", message) from None
+            raise PydanticCustomError(AGAINST_PATTERN, message) from None
         reason = {"reason": str(error)}
         raise PydanticCustomError("url", "The URL is not valid: {reason}.", reason) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PydanticCustomError("url", "Give an http:// or https:// URL with a host.")
+        raise PydanticCustomError(AGAINST_PATTERN, "Give an http:// or https:// URL with a host.")
     return value
 
 
 Url = Annotated[
     str,
-    BeforeValidator(check_url),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=URL_PATTERN),
+    BeforeValidator(check_url),  # outside the constraints: it speaks first
     Field(description="Where events are POSTed: http:// or https://."),
 ]
 Events = Annotated[
