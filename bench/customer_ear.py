@@ -17,8 +17,9 @@ it is (the TwiML request, the media download, the verdict's callback, our redire
   beep (target 0), the message's start after the beep, and how much of the first document
   still sounded after the beep (before the redirect stopped it);
 - number by number: `voicemail_left` in our database against the simulator's ledger of
-  complete plays after the beep (target: the same numbers), and `voicemail_cut` against
-  incomplete ones.
+  complete plays after the beep (target: the same numbers, those answered `unknown` set
+  apart), `voicemail_unsure` against the ledger's complete plays after an `unknown` verdict
+  (no beep heard: target, the same numbers), and `voicemail_cut` against incomplete ones.
 """
 
 from __future__ import annotations
@@ -103,7 +104,10 @@ def report(calls: list[dict], statuses: dict[str, str]) -> bool:
     complete = {c["to"] for c in calls if c["voicemail"]["complete_plays"] > 0}
     # Unknown answers and faxes have no beep: their message starts from the verdict.
     started = {c["to"] for c in calls if c["voicemail"]["message_started_s"] is not None}
+    # After `unknown` no beep was heard: the service counts such a message unsure, not left.
+    unknown = {c["to"] for c in calls if c.get("answered_by") == "unknown"} & complete
     left = {phone for phone, status in statuses.items() if status == "voicemail_left"}
+    unsure = {phone for phone, status in statuses.items() if status == "voicemail_unsure"}
     cut = {phone for phone, status in statuses.items() if status == "voicemail_cut"}
     median = statistics.median(first) if first else float("nan")
     print(
@@ -119,13 +123,17 @@ def report(calls: list[dict], statuses: dict[str, str]) -> bool:
         f"{statistics.median(overlap) if overlap else float('nan'):.2f} s, p95 "
         f"{percentile(overlap, 0.95):.2f} s, max {max(overlap, default=0.0):.2f} s"
     )
+    heard = complete - unknown
     print(
-        f"voicemail_left {len(left)}, ledger's numbers with a complete play {len(complete)}: "
-        f"{len(left ^ complete)} numbers differ {sorted(left ^ complete)[:10]}; voicemail_cut "
+        f"voicemail_left {len(left)}, ledger's numbers with a complete play after a beep or a "
+        f"verdict other than unknown {len(heard)}: {len(left ^ heard)} numbers differ "
+        f"{sorted(left ^ heard)[:10]}; voicemail_unsure {len(unsure)}, ledger's complete plays "
+        f"after `unknown` {len(unknown)}: {len(unsure ^ unknown)} differ; voicemail_cut "
         f"{len(cut)}, ledger's numbers with only an incomplete play {len(started - complete)}: "
         f"{len(cut ^ (started - complete))} differ"
     )
-    return median < TARGET_FIRST_AUDIO_S and before == 0 and left == complete and not silent
+    counted_right = left == heard and unsure == unknown
+    return median < TARGET_FIRST_AUDIO_S and before == 0 and counted_right and not silent
 
 
 def run(args: argparse.Namespace, instance: Path, database_url: str, redis_url: str) -> int:

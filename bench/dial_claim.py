@@ -7,7 +7,7 @@ contacts with consent, each number with three attempts dialed this month in an e
 campaign (so the attempt cap reads them and still lets the call go), and a running campaign
 with one attempt `created` per number. Each attempt is then claimed by both statements, one
 after the other in alternating order, each claim rolled back (the pool's reset), as the dial
-job runs it through `voicecast.hotsql`: the driver call and the rollback are timed, wall and
+job runs it through `voicecast.driver_sql`: the driver call and the rollback are timed, wall and
 this process's CPU. The baseline is the claim module as it stood at commit BASELINE, read
 from git. It prints the median and p90 per claim of each and their ratio; both must claim
 every attempt.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from _common import DATABASE_HELP, DEFAULT_DATABASE_URL, ROOT, phone_number, scratch_database
 
-from voicecast import create_app, dialects, hotsql
+from voicecast import create_app, dialects, driver_sql
 from voicecast.config import normalize_database_url
 from voicecast.extensions import db
 
@@ -40,8 +40,8 @@ def baseline_claim() -> types.ModuleType:
     )
     module = types.ModuleType("baseline_claim")
     exec(compile(source, "baseline_claim.py", "exec"), module.__dict__)
-    # Its timestamp binding has since moved from hotsql to dialects: lend it back.
-    module.hotsql = types.SimpleNamespace(bind_datetime=dialects.bind_datetime)
+    # Its timestamp binding has since moved from driver_sql to dialects: lend it back.
+    module.driver_sql = types.SimpleNamespace(bind_datetime=dialects.bind_datetime)
     return module
 
 
@@ -106,8 +106,8 @@ def populate(contacts: int) -> list[int]:
 def timed_claim(sql: str, params: dict) -> tuple[float, float, int]:
     """One claim and its rollback: wall and CPU seconds, rows claimed."""
     wall, cpu = time.perf_counter(), time.process_time()
-    claimed, _ = hotsql.execute(sql, params)
-    hotsql.rollback()  # the next claim finds the attempt `created`
+    claimed, _ = driver_sql.execute(sql, params)
+    driver_sql.rollback()  # the next claim finds the attempt `created`
     return time.perf_counter() - wall, time.process_time() - cpu, claimed
 
 

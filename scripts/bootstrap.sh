@@ -36,6 +36,10 @@ for tool in ffmpeg espeak-ng sox faketime; do
   command -v "$tool" >/dev/null || tools_missing+=("$tool")
 done
 command -v cc >/dev/null || tools_missing+=(gcc)
+# PgBouncer: tests/test_pgbouncer.py runs a campaign through one of its own (in transaction
+# mode, on a port of its own). Debian's package also enables a pgbouncer service on
+# 127.0.0.1:6432 with no database: it serves nothing until its pgbouncer.ini names one.
+command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || tools_missing+=(pgbouncer)
 [ "${#tools_missing[@]}" -eq 0 ] || apt_install "${tools_missing[@]}"
 
 if [ "$latest" = 1 ]; then

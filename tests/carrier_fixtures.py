@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from werkzeug.serving import make_server
@@ -45,11 +46,47 @@ def carrier(app, monkeypatch) -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
+def paced_carrier(app, monkeypatch) -> Iterator[SimulatorServer]:
+    """The simulator playing audio at a fifth of real time (a media second 0.2 s), so that a
+    mailbox's cut a second or two after its beep comes after our redirect to the message
+    even on a loaded machine (at FAST's 0.02, a 100 ms webhook is 5 media seconds)."""
+    server = serve_carrier(app, monkeypatch, timings=replace(FAST, play_factor=0.2))
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def slow_carrier(app, monkeypatch) -> Iterator[SimulatorServer]:
     """The simulator starting 2 calls a second, so that a campaign's calls wait in its queue."""
     server = serve_carrier(app, monkeypatch, cps=2.0)
     yield server
     server.close()
+
+
+@pytest.fixture
+def conforming_service(app, monkeypatch) -> Iterator[list]:
+    """Every request the service sends the carrier from now on (the web process's and the
+    jobs': calls, call updates, hang-ups, look-ups, messages) checked against Twilio's API
+    definition (`tests/twilio_conformance.py`); a violation fails the test at teardown.
+    Yields the logs, one per carrier client made."""
+    import voicecast.carrier
+    from tests.twilio_conformance import conform, load_twilio_spec
+    from voicecast.carrier import close_carrier_client
+
+    logs = []
+    made = voicecast.carrier.carrier_from_config
+
+    def conforming(config: dict):
+        carrier = made(config)
+        logs.append(conform(carrier, load_twilio_spec()))
+        return carrier
+
+    close_carrier_client(app)
+    monkeypatch.setattr(voicecast.carrier, "carrier_from_config", conforming)
+    yield logs
+    violations = [problem for log in logs for problem in log.violations]
+    assert not violations, "requests to the carrier did not conform:\n" + "\n".join(violations)
+    assert any(log.sent for log in logs), "no request was checked"
 
 
 @pytest.fixture

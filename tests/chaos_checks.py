@@ -51,6 +51,23 @@ def exported(client, url: str, headers: dict) -> dict[str, dict]:
     return {row["phone"]: row for row in csv.DictReader(io.StringIO(text))}
 
 
+# The statuses that say a message was played to its end.
+CLAIMS_HEARD = ("voicemail_left", "voicemail_unsure")
+
+
+def call_story(call) -> str:
+    """What the carrier did on a call, for a failure message: its verdict, what it played
+    when, its documents, errors and notes."""
+    played = [{k: entry.get(k) for k in ("document", "started_s", "ended_s", "complete")}
+              for entry in call.played]  # fmt: skip
+    documents = [(entry.get("url") or entry.get("source"), entry.get("http_status"),
+                  entry.get("received_at")) for entry in call.twiml]  # fmt: skip
+    return (
+        f"status {call.status}, answered_by {call.answered_by}, amd {call.amd}, played"
+        f" {played}, documents {documents}, errors {call.errors}, notes {call.notes}"
+    )
+
+
 def check_number(phone: str, delivery: dict, calls: list, row: dict | None, run) -> list[str]:
     """What one number's delivery, attempts and export row must say, given its calls."""
     problems = []
@@ -71,6 +88,9 @@ def check_number(phone: str, delivery: dict, calls: list, row: dict | None, run)
         problems.append(f"{said}: never dialed")
     if not calls and (not delivery["reason"] or delivery["reason"] == RETRY_NEVER_PLACED):
         problems.append(f"{said}: not dialed, with no reason a user can read")
+    if phone in run.refused and (delivery["status"], delivery["reason"]) != (
+        "undeliverable", "invalid_number"):  # fmt: skip
+        problems.append(f"{said}: the carrier refused the number as invalid")
     for attempt in attempts:
         call = by_sid.get(attempt["call_sid"])
         if call is not None and (attempt["state"], attempt["answered_by"]) != (
@@ -81,10 +101,16 @@ def check_number(phone: str, delivery: dict, calls: list, row: dict | None, run)
                             f" carrier {call.status}/{call.answered_by}")  # fmt: skip
     if calls:
         last = max(calls, key=lambda call: call.date_created)
-        # Left: the mailbox recorded the message to its end after its beep.
-        left = voicemail_summary(last.amd, last.played)["complete_plays"] > 0
-        if left != (delivery["status"] == "voicemail_left"):
-            problems.append(f"{said}: its last call played {len(last.played)} message(s)")
+        # Left: the mailbox recorded the message to its end after its beep; after `unknown`
+        # no beep was heard, so the service can only count it unsure.
+        heard = voicemail_summary(last.amd, last.played)["complete_plays"] > 0
+        unsure = last.answered_by == "unknown"
+        expected = ("voicemail_unsure" if unsure else "voicemail_left") if heard else None
+        claimed = delivery["status"] if delivery["status"] in CLAIMS_HEARD else None
+        if claimed != expected:
+            problems.append(
+                f"{said}: its last call played {len(last.played)} message(s) ({call_story(last)})"
+            )
     exported_as = row and (row["status"], int(row["attempts"]), row["call_sid"] or None)
     last_sid = attempts[-1]["call_sid"] if attempts else None
     if exported_as != (delivery["status"], delivery["attempt_count"], last_sid):

@@ -25,6 +25,7 @@ class Person:
     refused_minutes_ago: int | None = None
     attempts_minutes_ago: list[int] = field(default_factory=list)
     alt_zone: str | None = None  # a second zone (the number's, when the postal code differs)
+    regions: str | None = None  # US states, "FL" or "FL CA"
 
 
 def legal_basis_columns(basis: str, now: datetime) -> dict:
@@ -81,15 +82,16 @@ def build_world(account_id: int, persons: list[Person], now: datetime) -> dict[s
 
 def add_contact(account_id: int, phone: str, person, basis: dict, now: datetime) -> None:
     """The contact `person` stands for (its zone and second zone, its refusal, its
-    do-not-call entry; any object with those attributes, `alt_zone` optional), with the legal
-    basis columns `basis`."""
+    do-not-call entry; any object with those attributes, `alt_zone` and `regions` optional),
+    with the legal basis columns `basis`."""
     refused = None
     if person.refused_minutes_ago is not None:
         refused = now - timedelta(minutes=person.refused_minutes_ago)
     db.session.add(
         Contact(
             account_id=account_id, phone=phone, timezone=person.zone, refused_at=refused,
-            alt_timezone=getattr(person, "alt_zone", None), attributes={}, **basis,
+            alt_timezone=getattr(person, "alt_zone", None),
+            regions=getattr(person, "regions", None), attributes={}, **basis,
         )
     )  # fmt: skip
     if person.suppressed:
@@ -117,14 +119,17 @@ def add_past_attempts(
         )  # fmt: skip
 
 
-def launch(account_id: int, window: dict, now: datetime) -> int:
+def launch(account_id: int, window: dict, now: datetime, **settings) -> int:
+    """A running campaign to every contact, planned at `now` (`settings`: other attempts,
+    retry delays...)."""
     from voicecast.delivery.planning import plan_deliveries
 
+    values = {"max_attempts": 3, "retry_delays_seconds": [60], **settings}
     campaign = Campaign(
         account_id=account_id, name="now", status=CampaignStatus.RUNNING,
         audience={"kind": "all"}, message_policy="recording", caller_id_policy="account",
-        human_policy="play", unknown_policy="play", max_attempts=3, retry_delays_seconds=[60],
-        calling_window=window, calls_per_second=10.0, max_in_flight=1000,
+        human_policy="play", unknown_policy="play", calling_window=window,
+        calls_per_second=10.0, max_in_flight=1000, **values,
     )  # fmt: skip
     db.session.add(campaign)
     db.session.flush()

@@ -271,6 +271,7 @@ def test_me_describes_the_key_owner_and_account(runner, client, admin):
             "calling_rules_changes": None,
             "fallback_number": None,
             "attribution_days": 30,
+            "outcome_attribution_days": 30,
             "sms_sender": None,  # none chosen: an SMS-capable number of the account, if any
         },
     }

@@ -140,10 +140,12 @@ class FakeCarrier:
         self.status = status
 
     def fetch_call(self, sid):
-        return SimpleNamespace(sid=sid, status=self.status or "failed", duration=None)
+        status = self.status or "failed"
+        return SimpleNamespace(sid=sid, status=status, duration=None, answered_by=None)
 
     def find_calls(self, phone, since):
-        return [SimpleNamespace(sid=SID, status=self.status, duration=None)] if self.status else []
+        found = SimpleNamespace(sid=SID, status=self.status, duration=None, answered_by=None)
+        return [found] if self.status else []
 
 
 def reconcile(world: World, status: str | None, monkeypatch) -> str:
@@ -199,7 +201,7 @@ def reply_kind(reply: str | None) -> str | None:
     """What a reply tells the call (the two paths sign their media links differently)."""
     if reply is None or not reply.startswith("<?xml"):
         return reply
-    return "dial" if "<Dial>" in reply else "play" if "<Play>" in reply else "hang up"
+    return "dial" if "<Dial" in reply else "play" if "<Play>" in reply else "hang up"
 
 
 def run(app, world: World, path: str, history: list[tuple], drawn, monkeypatch) -> list:

@@ -169,7 +169,9 @@ def test_a_missed_callback_ends_in_a_voicemail_and_one_text_to_the_seller(
     page = client.get(link.removeprefix(app.config["PUBLIC_BASE_URL"]))
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert "Pierre Durand" in page.text and "Entretien 2 ans" in page.text
-    assert 'href="tel:+33612345611"' in page.text and "Rappeler le 06 12 34 56 11" in page.text
+    # The seller's link is the call-back page (tests/test_seller_follow_through.py): its one
+    # button rings Marie, then Pierre from the dealership's number.
+    assert "/cb/" in link and "Rappeler Pierre Durand" in page.text
     assert "Durée : 0:07" in page.text and 'preload="metadata"' in page.text
     audio_url = page.text.split('<audio controls preload="metadata" src="')[1].split('"')[0]
     audio = client.get(audio_url)
@@ -177,7 +179,8 @@ def test_a_missed_callback_ends_in_a_voicemail_and_one_text_to_the_seller(
     assert audio.data[:4] == b"RIFF"
     ranged = client.get(audio_url, headers={"Range": "bytes=0-43"})  # a player's first read
     assert ranged.status_code == 206 and len(ranged.data) == 44
-    token = link.rsplit("/", 1)[1]
+    token = audio_url.split("/voicemails/")[1].split("/")[0]  # the voicemail's own link
+    assert client.get(f"/voicemails/{token}").status_code == 200
     altered = token[:-1] + ("B" if token.endswith("A") else "A")
     for forged in ("forged-token", altered, "999.AAAAAAAAAAAAAAAA"):
         assert client.get(f"/voicemails/{forged}").status_code == 404
@@ -275,8 +278,8 @@ def test_a_voicemail_reported_after_the_call_s_end_still_reaches_the_seller(
     messages = sim(carrier, "/_sim/messages")
     bodies = [m["body"] for m in (messages["messages"] if isinstance(messages, dict) else messages)]
     assert len(bodies) == 2
-    assert bodies[0].endswith("Pas de message laissé.")
-    assert "Message (12 s) : http" in bodies[1]
+    assert "Pas de message. Rappeler : http" in bodies[0]
+    assert "Message (12 s). Rappeler : http" in bodies[1]
     [record] = callbacks(client, admin)
     assert (record["outcome"], record["duration_seconds"]) == ("voicemail_left", 31)
 
@@ -293,8 +296,9 @@ def test_the_voicemail_page_plays_the_message_with_its_real_length(
     [text] = messages["messages"] if isinstance(messages, dict) else messages
     page = browser.new_context(viewport=PHONE).new_page()
     page.goto(text["body"].split(": ")[-1])
-    assert page.get_by_test_id("call-back").get_attribute("href") == f"tel:{PIERRE}"
-    assert "Rappeler le 06 12 34 56 11" in page.get_by_test_id("call-back").inner_text()
+    # The call-back page's one button (it rings Marie, then Pierre from the dealership).
+    assert page.get_by_test_id("call-back").evaluate("button => button.type") == "submit"
+    assert "Rappeler Pierre Durand" in page.get_by_test_id("call-back").inner_text()
     duration = page.evaluate("""() => new Promise((done, failed) => {
         const audio = document.querySelector("audio");
         if (audio.readyState >= 1) return done(audio.duration);

@@ -23,6 +23,7 @@ def test_account_create_prints_a_working_admin_key_last(runner, client):
         "fallback_number": None,
         "attribution_days": 30,  # callbacks go to the seller heard in the last 30 days
         "sms_sender": None,  # texts from its first SMS-capable number, if it has one
+        "outcome_attribution_days": 30,  # an outcome goes to the last drop or callback in 30 days
     }
     assert "FR)." in result.output
 

@@ -90,3 +90,35 @@ def test_reading_in_processes_gives_what_one_process_gives(
     codes = {error["code"] for error in shared["errors"]}
     assert {"invalid_phone", "duplicate_phone", "unbalanced_quote"} <= codes
     assert contacts(client, two) == contacts(client, one)
+
+
+def test_the_report_counts_who_may_be_called_as_each_window_is_stored(
+    app, client, runner, run_jobs, set_clock, monkeypatch
+):
+    """On PostgreSQL the report's `calling` is counted window by window, by the writer's
+    thread once each window is committed: it must equal one count over the whole file made
+    afterwards (the same rule, voicecast.imports.standing), do-not-call numbers included."""
+    from voicecast.extensions import db
+    from voicecast.imports import store
+    from voicecast.imports.standing import standing
+    from voicecast.models import Account
+
+    set_clock(MONDAY)
+    monkeypatch.setattr(store, "WINDOW", 97)  # a file the suite can afford, in many windows
+    tenant = create_tenant(runner, client, "Garage Trois", "trois@dupont.example", rules="FR")
+    for n in range(0, 600, 29):
+        made = client.post(
+            f"{API}/suppressions",
+            headers=tenant.headers,
+            json={"phone": f"06 20 {n // 10_000 % 100:02d} {n // 100 % 100:02d} {n % 100:02d}"},
+        )
+        assert made.status_code in (200, 201), made.json
+    report = import_as(client, tenant, french_excel(big_file(600)), run_jobs)
+
+    phones = [contact["phone"] for contact in contacts(client, tenant)]
+    with app.app_context():
+        afterwards = standing(db.session.get(Account, tenant.account_id), phones)
+    assert report["calling"] == afterwards
+    assert report["calling"]["may_not_call"]["suppressed"] > 0
+    assert report["calling"]["may_not_call"]["no_legal_basis"] > 0
+    assert report["calling"]["may_call"] > 0

@@ -111,6 +111,8 @@ def test_every_page_passes_the_content_security_policy(
 
     visit(page, token_pages.voicemail_page)
     expect(page.get_by_test_id("voicemail")).to_be_visible()
+    visit(page, token_pages.call_back_page)
+    expect(page.get_by_test_id("call-back-page")).to_be_visible()
 
     visit(page, token_pages.recording_page)
     expect(page.locator("#no-recorder")).to_be_hidden()  # studio.js ran and can record

@@ -238,7 +238,7 @@ def dial_claims(campaign_ids: list[int], preset, now: datetime) -> dict[int, tup
     """What the dial job would find for each pending delivery at `now`, once an attempt is
     recorded for it: whether the window is open (its check), whether the claim statement
     succeeds (tried whatever the window, each claim rolled back)."""
-    from voicecast import dialects, hotsql
+    from voicecast import dialects, driver_sql
     from voicecast.delivery.claim import claim_params, claim_sql
     from voicecast.delivery.dialing import DIAL_PLANS, window_open
 
@@ -258,8 +258,8 @@ def dial_claims(campaign_ids: list[int], preset, now: datetime) -> dict[int, tup
     sql = claim_sql(preset, dialects.name())
     found = {}
     for delivery_id, attempt in attempts.items():
-        rows, _ = hotsql.execute(sql, claim_params(attempt.id, preset, now))
-        hotsql.rollback()  # the next claim sees the same world
+        rows, _ = driver_sql.execute(sql, claim_params(attempt.id, preset, now))
+        driver_sql.rollback()  # the next claim sees the same world
         found[delivery_id] = (window_open(plans[attempt.id], preset, now), rows == 1)
     db.session.execute(Attempt.__table__.delete().where(Attempt.id.in_(ids)))
     db.session.commit()

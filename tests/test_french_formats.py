@@ -140,8 +140,8 @@ def test_a_missed_callback_s_text_fits_one_gsm7_segment(app, runner, client):
         text = notification_text(call)
     assert (sms.encoding(text), sms.segments(text)) == ("gsm7", 1), (len(text), text)
     assert "06 12 34 56 78" in text and "+33" not in text
-    assert "https://voicecast.garage-dupont.fr/voicemails/" in text
-    assert "Message (23 s) : " in text
+    assert "https://voicecast.garage-dupont.fr/cb/" in text  # the seller's call-back link
+    assert "Message (23 s). Rappeler : " in text
     # The campaign (on the page behind the link) made way for the caller's name.
     assert "Francoise Lefèvre-Baton (06 12 34 56 78)" in text and "pneus" not in text
     app.config["PUBLIC_BASE_URL"] = "https://vc.fr"

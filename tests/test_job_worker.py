@@ -102,3 +102,28 @@ def test_python_m_workers_exits_within_a_second_of_sigterm(app, redis_url: str) 
     assert code == 0, output
     assert took < 1.0, f"python -m workers took {took:.2f} s to stop:\n{output}"
     assert connection.pubsub_numsub(channel)[0][1] == 0  # it stopped listening
+
+
+def test_a_worker_asked_to_stop_does_not_start_its_scheduler_again():
+    """Ctrl-C during a job: the warm shutdown stops the scheduler process, then the worker's
+    loop looks at its scheduler once more before leaving; starting one then left a scheduler
+    process behind the worker (seen under `make test-at`: `make run` not stopped in 5 s)."""
+    from types import SimpleNamespace
+
+    from voicecast.job_worker import JobWorker
+
+    started = []
+    worker = JobWorker.__new__(JobWorker)
+    worker._supervising, worker._stop_requested = True, True
+    worker.scheduler = SimpleNamespace(
+        _process=SimpleNamespace(is_alive=lambda: False),
+        _queue_names=["default"],
+        name="w",
+        acquire_locks=lambda auto_start: started.append(auto_start),
+    )
+    worker.supervise_scheduler()
+    assert started == []
+    worker._stop_requested = False
+    worker.connection = SimpleNamespace(mget=lambda keys: [None] * len(keys))
+    worker.supervise_scheduler()
+    assert started == [True]  # the same dead scheduler is started when no stop is asked

@@ -1,4 +1,4 @@
-"""One way into the database per request or job: the webhooks' plain SQL (`voicecast.hotsql`)
+"""One way into the database per request or job: the webhooks' plain SQL (`voicecast.driver_sql`)
 never opens a second connection beside the ORM session's. Once the ORM is in use it runs in the
 session's own transaction (committed together, undone together, each seeing what the other
 wrote); a context that began with plain SQL must commit it before the ORM begins, and is told
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers import create_tenant
-from voicecast import hotsql
+from voicecast import driver_sql
 from voicecast.extensions import db
 from voicecast.models import Account
 
@@ -37,8 +37,8 @@ def test_plain_sql_after_the_orm_is_undone_with_it(app, runner, client):
     with app.app_context():
         db.session.get(Account, account_id).timezone = "America/Martinique"
         db.session.flush()
-        hotsql.execute(RENAME, {"name": "Garage Martin", "account_id": account_id})
-        _, rows = hotsql.execute(ZONE, {"account_id": account_id})
+        driver_sql.execute(RENAME, {"name": "Garage Martin", "account_id": account_id})
+        _, rows = driver_sql.execute(ZONE, {"account_id": account_id})
         assert rows == [("America/Martinique",)]  # the plain SQL reads what the ORM wrote
         db.session.rollback()  # e.g. the job failed after both writes
     assert names(app, account_id) == before
@@ -48,8 +48,8 @@ def test_plain_sql_after_the_orm_is_committed_with_it(app, runner, client):
     account_id = account_of(app, runner, client)
     with app.app_context():
         db.session.get(Account, account_id).timezone = "America/Martinique"
-        hotsql.execute(RENAME, {"name": "Garage Martin", "account_id": account_id})
-        hotsql.commit()
+        driver_sql.execute(RENAME, {"name": "Garage Martin", "account_id": account_id})
+        driver_sql.commit()
     assert names(app, account_id) == ("Garage Martin", "America/Martinique")
 
 
@@ -57,14 +57,14 @@ def test_the_orm_may_not_begin_beside_uncommitted_plain_sql(app, runner, client)
     account_id = account_of(app, runner, client)
     before = names(app, account_id)
     with app.app_context():
-        hotsql.execute(RENAME, {"name": "Garage Martin", "account_id": account_id})
-        with pytest.raises(hotsql.HotTransactionOpen):
+        driver_sql.execute(RENAME, {"name": "Garage Martin", "account_id": account_id})
+        with pytest.raises(driver_sql.DriverTransactionOpen):
             db.session.get(Account, account_id)  # a second connection: refused
         db.session.rollback()
     assert names(app, account_id) == before  # the request failed: nothing half-committed
     with app.app_context():
-        hotsql.execute(RENAME, {"name": "Garage Martin", "account_id": account_id})
-        hotsql.commit()
+        driver_sql.execute(RENAME, {"name": "Garage Martin", "account_id": account_id})
+        driver_sql.commit()
         db.session.get(Account, account_id).timezone = "America/Martinique"  # after: fine
         db.session.commit()
     assert names(app, account_id) == ("Garage Martin", "America/Martinique")
@@ -76,5 +76,5 @@ def test_a_context_holds_one_connection_whatever_it_uses(app, runner, client):
         pool = db.engine.pool
         before = pool.checkedout()
         db.session.get(Account, account_id)
-        hotsql.execute("SELECT 1", {})
+        driver_sql.execute("SELECT 1", {})
         assert pool.checkedout() == before + 1

@@ -43,6 +43,8 @@ SAMPLE_BODIES = {
     },
     "StepUpdate": {"offset": {"amount": 5, "unit": "days"}},
     "BulkImport": {"contacts": [{"phone": "0699999998"}]},
+    "FeedFields": {"name": "DMS nocturne", "run_at": "04:30"},
+    "FeedUpdate": {"active": False},
     "SuppressionCreate": {"phone": "0699999997"},
     "SegmentCreate": {
         "name": "Lyon",
@@ -51,6 +53,12 @@ SAMPLE_BODIES = {
     "SegmentUpdate": {"name": "Lyon"},
     "ConsentIn": {"source": "web form"},
     "ConsentBatch": {"consents": [{"phone": "0699999999", "source": "web form"}]},
+    "OutcomeIn": {"reference": "RDV-1", "kind": "appointment_booked", "phone": "0699999999"},
+    "OutcomeBatch": {
+        "outcomes": [
+            {"reference": "OR-1", "kind": "repair_order", "external_id": "C-1", "amount": 249.9}
+        ]
+    },
     "RefusalIn": {},
     "AccountUpdate": {"calling_rules": "none"},
     "ContractIn": {"kind": "servicing contract"},

@@ -174,3 +174,27 @@ def test_a_round_that_died_holding_its_lock_does_not_hold_back_stuck_attempts(ap
         get_redis().set(f"dispatch:lock:{campaign_id}", "a dead round", ex=30)
         assert run_round(campaign_id) == "another round is running"
     assert attempt_and_delivery(app, attempt_id) == ("failed", None, "pending")
+
+
+def test_a_call_whose_redirect_never_had_its_answer_is_settled_not_left_waiting(
+    app, unsure_attempt
+):
+    """The web node died between sending the verdict's redirect and hearing the carrier's
+    answer: the call's end waited for that answer, which will never come. The reconciler
+    settles it as a message not started (dialed again), after RECONCILE_VERDICT_SECONDS."""
+    campaign_id, attempt_id = unsure_attempt
+    from voicecast.delivery.reconcile import reconcile_campaign
+    from voicecast.extensions import db
+    from voicecast.models import Attempt, AttemptState
+    from voicecast.models.base import utcnow
+
+    long_ago = utcnow() - timedelta(minutes=2)
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.state, attempt.answered_by = AttemptState.COMPLETED, "machine_end_beep"
+        attempt.redirecting_since = attempt.ended_at = long_ago
+        db.session.commit()
+        assert reconcile_campaign(campaign_id)["verdicts"] == 1
+        attempt = db.session.get(Attempt, attempt_id)
+        assert (attempt.outcome, attempt.redirecting_since) == ("failed", None)
+    assert attempt_and_delivery(app, attempt_id)[2] == "pending"

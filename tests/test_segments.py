@@ -19,8 +19,8 @@ TODAY = date(2026, 11, 26)
 
 @pytest.fixture(autouse=True)
 def application_today(set_clock) -> None:
-    """The filters count dates back from the application's today (in UTC): stop its clock on
-    TODAY, which this machine's date may not be near midnight or in another zone."""
+    """The filters count dates back from the account's today (Paris): stop the clock on
+    TODAY, which this machine's date may not be, away from midnight."""
     set_clock(datetime.combine(TODAY, time(10), tzinfo=UTC))
 
 
@@ -66,6 +66,14 @@ def preview(client, admin, filter_) -> tuple[int, list[str]]:
 def test_the_maintenance_segment_finds_exactly_its_customers(client, admin):
     # 05 bought exactly two years ago today: not before.
     assert preview(client, admin, MAINTENANCE) == (1, ["01"])
+
+
+def test_years_ago_count_from_the_account_s_day_not_utc_s(client, admin, set_clock):
+    """At half past midnight in Paris on 27 November (still the 26th in UTC), customer 05's
+    purchase two years ago on 26 November is before 27 November 2024: "bought over 2 years
+    ago" takes it in, as a French manager reading the calendar expects."""
+    set_clock(datetime.combine(TODAY, time(23, 30), tzinfo=UTC))
+    assert preview(client, admin, MAINTENANCE) == (2, ["01", "05"])
 
 
 @pytest.mark.parametrize(
@@ -139,12 +147,30 @@ def test_a_campaign_over_a_segment_plans_its_contacts_only(app, runner, client, 
     segment = client.post(
         f"{API}/segments", headers=admin.headers, json={"name": "Lyon", "filter": {
             "field": "attr.ville", "op": "eq", "value": "Lyon"}})  # fmt: skip
+    assert planned(app, client, admin, segment.json["id"]) == ["01", "02", "03", "06"]
+
+
+def planned(app, client, admin, segment_id: int) -> list[str]:
+    """A campaign over the segment launched and planned: its contacts' numbers' last digits."""
     campaign = client.post(f"{API}/campaigns", headers=admin.headers, json={
-        "name": "Lyon", "audience": {"kind": "segment", "segment_id": segment.json["id"]}
+        "name": "Campagne", "audience": {"kind": "segment", "segment_id": segment_id}
     }).json  # fmt: skip
     url = f"{API}/campaigns/{campaign['id']}"
     assert client.post(f"{url}/launch", headers=admin.headers).status_code == 202
     with app.app_context():
         JobWorker([get_queue(PLANNING)], connection=get_redis()).work(burst=True)
     deliveries = client.get(f"{url}/deliveries", headers=admin.headers).json["items"]
-    assert sorted(d["phone"][-2:] for d in deliveries) == ["01", "02", "03", "06"]
+    return sorted(d["phone"][-2:] for d in deliveries)
+
+
+def test_a_campaign_launched_after_midnight_in_paris_plans_by_paris_s_day(
+    app, runner, client, admin, run_jobs, set_clock
+):
+    """Launched at 00:30 in Paris (23:30 UTC the day before), the maintenance campaign takes
+    in customer 05, whose purchase is two years old by Paris's day, as its preview says."""
+    set_clock(datetime.combine(TODAY, time(23, 30), tzinfo=UTC))
+    runner.invoke(args=["account", "set-caller-id", str(admin.account_id), "+33159000000"])
+    segment = client.post(
+        f"{API}/segments", headers=admin.headers, json={"name": "Entretien", "filter": MAINTENANCE}
+    )
+    assert planned(app, client, admin, segment.json["id"]) == ["01", "05"]

@@ -65,10 +65,10 @@ def test_a_us_account_refuses_a_sender_id_and_takes_a_number_that_can_send(
     assert set_sender(client, admin, US_LINE).json["sms_sender"] == US_LINE
 
 
-@pytest.mark.parametrize("sender", [None, "Dupont Auto"])
-def test_a_missed_callback_goes_from_the_account_s_sender(app, runner, client, carrier, sender):
-    """The default is the account's first SMS-capable number (not the landline called);
-    a chosen sender ID comes first."""
+def missed_callback(app, runner, client, carrier, sender: str | None, refused: bool = False):
+    """A French account with a landline and a US number that can send, `sender` as its SMS
+    sender (None: unset), the carrier refusing the US number if `refused`; a callback that
+    missed its seller: the account's admin and what `notify_missed_callback` did."""
     from voicecast.callbacks.notify import notify_missed_callback
     from voicecast.extensions import db
     from voicecast.models import InboundCall
@@ -76,16 +76,38 @@ def test_a_missed_callback_goes_from_the_account_s_sender(app, runner, client, c
     admin = create_tenant(runner, client, "Garage Dupont", "chef@dupont.example")
     buy_numbers(carrier, [LANDLINE, US_LINE])
     runner.invoke(args=["numbers", "sync", "--account", str(admin.account_id)])
-    seller = client.post(f"{API}/sellers", headers=admin.headers,
-                         json={"name": "Marie", "phone": "+33611000001"}).json  # fmt: skip
     if sender:
         assert set_sender(client, admin, sender).status_code == 200
+    if refused:
+        sim(carrier, "/_sim/roughness", {"numbers": {US_LINE: {"sms_capable": False}}})
+    seller = client.post(f"{API}/sellers", headers=admin.headers,
+                         json={"name": "Marie", "phone": "+33611000001"}).json  # fmt: skip
     with app.app_context():
         call = InboundCall(account_id=admin.account_id, call_sid="CA" + "1" * 32,
                            from_number="+33612345611", to_number=LANDLINE,
                            seller_id=seller["id"], route="last_message")  # fmt: skip
         db.session.add(call)
         db.session.commit()
-        assert notify_missed_callback(call.id).startswith("sms:SM")
+        done = notify_missed_callback(call.id)
+        assert (db.session.get(InboundCall, call.id).notified_at is None) == refused
+    return admin, done
+
+
+@pytest.mark.parametrize("sender", [None, "Dupont Auto"])
+def test_a_missed_callback_goes_from_the_account_s_sender(app, runner, client, carrier, sender):
+    """The default is the account's first SMS-capable number (not the landline called);
+    a chosen sender ID comes first."""
+    _, done = missed_callback(app, runner, client, carrier, sender)
+    assert done.startswith("sms:SM")
     messages = sim(carrier, "/_sim/messages")["messages"]
     assert [(m["to"], m["from"]) for m in messages] == [("+33611000001", sender or US_LINE)]
+
+
+def test_a_text_the_carrier_refuses_21606_is_recorded_unsent_with_why(app, runner, client, carrier):
+    """The account's SMS-capable number as the carrier later refuses it (21606): the text is
+    not lost silently nor tried forever: the callback says it was not sent, and why."""
+    admin, done = missed_callback(app, runner, client, carrier, US_LINE, refused=True)
+    assert done == "not sent: sender_cannot_send (21606)"
+    [record] = client.get(f"{API}/callbacks", headers=admin.headers).json["items"]
+    assert record["notification"] == "not sent: sender_cannot_send (21606)"
+    assert record["notification_problem"] == "the carrier refused the sender (it cannot send SMS)"

@@ -204,7 +204,7 @@ def test_an_upload_needs_the_csrf_token(app: Flask, client, studio, sounds: Soun
     assert accepted.json["status"] == "uploaded"
     assert accepted.json["purpose"] == "voicemail"
     assert set(accepted.json) == {
-        "id", "purpose", "version", "status", "active", "rejection",
+        "id", "purpose", "step_id", "version", "status", "active", "rejection",
         "duration_seconds", "loudness_lufs", "preview_url",
     }  # fmt: skip
 

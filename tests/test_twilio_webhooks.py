@@ -139,10 +139,10 @@ def test_the_message_played_mark_is_committed_durably(app, client, attempt, monk
     # The mark (played_recording_id) is what tells a voicemail left from a failure to retry,
     # and the carrier cannot tell it again: lost in a database crash, the reconciler would
     # settle the call as failed and the number would hear the message twice.
-    from voicecast import hotsql
+    from voicecast import driver_sql
 
     waived = []
-    monkeypatch.setattr(hotsql, "commit_without_waiting_for_disk", lambda: waived.append(1))
+    monkeypatch.setattr(driver_sql, "commit_without_waiting_for_disk", lambda: waived.append(1))
     answered = signed_post(
         client, app, f"/twilio/attempts/{attempt}/answer", {"AnsweredBy": "machine_end_beep"}
     )

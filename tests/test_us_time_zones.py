@@ -15,7 +15,7 @@ from tests.rules_world import ALWAYS, Person, build_world, clear_world, dialed_p
 from tests.test_contact_import import API, finished_import, upload
 from voicecast.extensions import db
 from voicecast.models import Attempt, Delivery
-from voicecast.places import contact_zones
+from voicecast.time_zones import contact_zones
 
 LA, NEW_YORK, PUERTO_RICO = "America/Los_Angeles", "America/New_York", "America/Puerto_Rico"
 # Monday 7 December 2026, 01:08 UTC: 17:08 in Los Angeles, 20:08 in New York, 21:08 in San Juan.

@@ -19,11 +19,12 @@ class TokenPages:
     recording_page: str  # /r/<token>
     voicemail_page: str  # /voicemails/<token>
     carrier_file: str  # /recordings/<id>-<signature>.wav
+    call_back_page: str  # /cb/<token>
     secrets: tuple[str, ...]  # the tokens and signature in those paths
 
     @property
-    def paths(self) -> tuple[str, str, str]:
-        return (self.recording_page, self.voicemail_page, self.carrier_file)
+    def paths(self) -> tuple[str, str, str, str]:
+        return (self.recording_page, self.voicemail_page, self.carrier_file, self.call_back_page)
 
 
 def make_token_pages(app, client, shop) -> TokenPages:
@@ -37,6 +38,7 @@ def make_token_pages(app, client, shop) -> TokenPages:
     with app.app_context():
         from voicecast.callbacks.notify import voicemail_token
         from voicecast.extensions import db
+        from voicecast.follow_through.links import token_of
         from voicecast.media.signing import media_url
         from voicecast.media.store import get_storage, recording_key
         from voicecast.models import InboundCall, Purpose, Recording, RecordingStatus
@@ -55,10 +57,12 @@ def make_token_pages(app, client, shop) -> TokenPages:
         call.recording_url = "http://127.0.0.1:9/2010-04-01/Accounts/AC0/Recordings/RE1"
         call.recording_seconds = 7
         voicemail_page = f"/voicemails/{voicemail_token(call.id)}"
+        call_back_page = f"/cb/{token_of(call)}"
         db.session.commit()
     secrets = (
         recording_page.rsplit("/", 1)[1],
         voicemail_page.rsplit("/", 1)[1],
         carrier_file.rsplit("/", 1)[1].removesuffix(".wav"),
+        call_back_page.rsplit("/", 1)[1],
     )
-    return TokenPages(recording_page, voicemail_page, carrier_file, secrets)
+    return TokenPages(recording_page, voicemail_page, carrier_file, call_back_page, secrets)

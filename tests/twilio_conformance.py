@@ -53,6 +53,11 @@ RANGES = {
 }
 CALL = re.compile(r"^/2010-04-01/Accounts/[^/]+/Calls/CA[0-9a-fA-F]{32}\.json$")
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/[^/]+/Messages\.json$")
+# A recording's audio: its resource's URI with .wav or .mp3 for .json, as Twilio documents it;
+# the definition describes the resource, not its media.
+RECORDING_MEDIA = re.compile(
+    r"^/2010-04-01/Accounts/[^/]+/Recordings/RE[0-9a-fA-F]{32}\.(wav|mp3)$"
+)
 # A message's From may also be an alphanumeric sender ID (up to 11 characters, a letter).
 ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 MAX_INLINE_TWIML = 4000  # characters of a `Twiml` parameter
@@ -221,17 +226,55 @@ def message_create_violations(form: dict[str, list[str]]) -> list[str]:
     return problems
 
 
+# Twilio's paging parameters, on every list (its next-page links carry them, PageToken too).
+PAGING = frozenset({"Page", "PageSize", "PageToken"})
+
+
+@functools.cache
+def operation_parameters() -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+    """Per operation of the definition: its path as a pattern, its method, and the names of
+    the parameters it takes (form fields for a POST, query parameters otherwise)."""
+    operations = []
+    for template, item in twilio_definition()["paths"].items():
+        parts = re.split(r"\{[^}]+\}", template)
+        pattern = re.compile("^" + "[^/]+".join(re.escape(part) for part in parts) + "$")
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            form = content.get("application/x-www-form-urlencoded", {}).get("schema", {})
+            names = set(form.get("properties", {}))
+            names |= {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+            operations.append((pattern, method.upper(), frozenset(names)))
+    return operations
+
+
+def unknown_parameter_violations(method: str, wire_path: str, params: dict) -> list[str]:
+    """Parameters the definition does not name for this operation: Twilio ignores them, so a
+    misspelt one (`AsyncAmdStatusCallbak`, `TwiML`) silently drops what it was meant to do.
+    The definition's schemas allow any extra field, so openapi-core lets them through."""
+    for pattern, operation_method, names in operation_parameters():
+        if operation_method == method and pattern.match(wire_path):
+            unknown = sorted(set(params) - names - PAGING)
+            return [f"{name} is no parameter of {method} {wire_path}" for name in unknown]
+    return []
+
+
 def request_violations(
     spec: OpenAPI, request: requests.PreparedRequest, path_prefix: str = ""
 ) -> list[str]:
     """Everything wrong with `request` as a Twilio 2010-04-01 API request."""
+    wire_path = SpecRequest(request, path_prefix).path
+    if request.method == "GET" and RECORDING_MEDIA.match(wire_path):
+        return [f"{name} is no parameter of a recording's media" for name in _query(request)]
     problems = []
     try:
         spec.validate_request(SpecRequest(request, path_prefix))
     except Exception as error:  # openapi-core raises one of many validation errors
         details = [str(error), *(str(cause) for cause in [error.__cause__] if cause)]
         problems.append("; ".join(details))
-    wire_path = SpecRequest(request, path_prefix).path
+    params = _form(request) if request.method == "POST" else _query(request)
+    problems += unknown_parameter_violations(request.method or "", wire_path, params)
     if request.method == "POST" and CALLS.match(wire_path):
         problems += call_create_violations(_form(request))
     elif request.method == "POST" and CALL.match(wire_path):

@@ -88,12 +88,15 @@ def worker_node(name: str, folder: Path, env: dict[str, str]) -> Node:
 
 
 class Balancer:
-    """A router in front of the web nodes (`nodes`: name to base URL)."""
+    """A router in front of the web nodes (`nodes`: name to base URL). A node taken `out` gets
+    no new request (a router's drain); `in_flight` counts the requests each is serving."""
 
     def __init__(self, nodes: dict[str, str], media_node: str):
         self.nodes, self.media_node = nodes, media_node
         self.pool = urllib3.PoolManager(maxsize=20, retries=False)
         self.served: Counter[tuple[str, str, int]] = Counter()  # (node, kind, status)
+        self.out: set[str] = set()
+        self.in_flight: Counter[str] = Counter()
         self.turn = 0
         self.lock = threading.Lock()
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
@@ -102,8 +105,8 @@ class Balancer:
         self.thread.start()
 
     def order(self, path: str) -> list[str]:
-        names = list(self.nodes)
-        if path.startswith("/recordings/"):
+        names = [name for name in self.nodes if name not in self.out]
+        if path.startswith("/recordings/") and self.media_node in names:
             return [self.media_node] + [n for n in names if n != self.media_node]
         with self.lock:
             self.turn += 1
@@ -115,6 +118,8 @@ class Balancer:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         kind = request.path.split("/")[1]
         for name in self.order(request.path):
+            with self.lock:
+                self.in_flight[name] += 1
             try:
                 answer = self.pool.request(
                     request.method, self.nodes[name] + request.full_path.rstrip("?"),
@@ -126,6 +131,9 @@ class Balancer:
                 with self.lock:
                     self.served[(name, kind, 502)] += 1
                 return Response("node lost mid-request", 502)(environ, start_response)
+            finally:
+                with self.lock:
+                    self.in_flight[name] -= 1
             with self.lock:
                 self.served[(name, kind, answer.status)] += 1
             kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP]

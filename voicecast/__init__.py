@@ -34,13 +34,15 @@ def configure_logging(level: str, log_format: str = "text") -> None:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from the environment; `test_config` overrides any setting."""
-    from voicecast import cli, database, hotsql, i18n, observability, redis_client
+    from voicecast import cli, database, driver_sql, i18n, observability, redis_client
     from voicecast.api import bp as api_bp
     from voicecast.callbacks.routes import bp as voicemail_bp
     from voicecast.config import load_settings
     from voicecast.dashboard import bp as dashboard_bp
     from voicecast.errors import register_error_handlers
     from voicecast.extensions import csrf, db, login_manager, migrate
+    from voicecast.follow_through.pages import bp as call_back_pages_bp
+    from voicecast.follow_through.webhooks import bp as call_back_hooks_bp
     from voicecast.health.routes import bp as health_bp
     from voicecast.media import store
     from voicecast.media.routes import bp as media_bp
@@ -63,7 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     redis_client.init_app(app)
-    hotsql.init_app(app)
+    driver_sql.init_app(app)
     i18n.init_app(app)
     store.init_app(app)  # a wrong bucket, endpoint or credentials stop the start here
 
@@ -75,6 +77,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(twilio_bp)
     app.register_blueprint(inbound_bp)
     app.register_blueprint(voicemail_bp)
+    app.register_blueprint(call_back_pages_bp)
+    app.register_blueprint(call_back_hooks_bp)
     app.register_blueprint(dashboard_bp)
     # The Twilio webhooks, the busiest requests, are served in front of Flask's request layer.
     app.wsgi_app = TwilioWebhooks(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -9,9 +9,16 @@ clock, which `scripts/test-at.sh` can move.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 
 def now() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def today_in(zone: str) -> date:
+    """The date it is now in `zone` (an IANA name): the day an account's "2 years ago" and a
+    contract's last day are counted from, which UTC's date is not for an hour or more a day."""
+    return now().astimezone(ZoneInfo(zone)).date()

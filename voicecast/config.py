@@ -91,6 +91,26 @@ def parse_key(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+# What stays of a session between two transactions on one connection: all of it when we talk to
+# PostgreSQL directly or through a pooler in session mode; nothing through one in transaction
+# mode (PgBouncer's pool_mode = transaction), where each transaction may run on another server
+# connection. Statement mode cannot run a transaction of several statements at all.
+POOL_MODES = ("session", "transaction")
+
+
+def parse_pool_mode(env: Mapping[str, str]) -> str:
+    raw = env.get("DATABASE_POOL_MODE", "").strip().lower() or "session"
+    if raw == "statement":
+        raise ConfigError(
+            "DATABASE_POOL_MODE=statement: a pooler in statement mode cannot run Voicecast's "
+            "transactions (several statements each); set the pooler to transaction mode and "
+            "DATABASE_POOL_MODE=transaction"
+        )
+    if raw not in POOL_MODES:
+        raise ConfigError(f"DATABASE_POOL_MODE must be session or transaction, got {raw!r}")
+    return raw
+
+
 def normalize_database_url(url: str) -> str:
     """Pick the psycopg 3 driver for plain PostgreSQL URLs (as Heroku-style hosts give them)."""
     for prefix in ("postgres://", "postgresql://"):
@@ -159,6 +179,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
     return {
         "SECRET_KEY": _secret_key(env, instance),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        # `transaction` behind PgBouncer in transaction mode: no session state (voicecast/
+        # database.py)
+        "DATABASE_POOL_MODE": parse_pool_mode(env),
         "REDIS_URL": env.get("REDIS_URL") or default_redis_url(instance),
         "PUBLIC_BASE_URL": public_base_url,
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
@@ -172,6 +195,7 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "RECONCILE_LOST_JOB_SECONDS": parse_int(env, "RECONCILE_LOST_JOB_SECONDS", 300, 1),
         "RECONCILE_UNSURE_SECONDS": parse_int(env, "RECONCILE_UNSURE_SECONDS", 60, 1),
         "RECONCILE_SILENT_SECONDS": parse_int(env, "RECONCILE_SILENT_SECONDS", 600, 1),
+        "RECONCILE_VERDICT_SECONDS": parse_int(env, "RECONCILE_VERDICT_SECONDS", 30, 1),
         "NEVER_PLACED_RETRIES": parse_int(env, "NEVER_PLACED_RETRIES", 3, 0),
         # The key a person presses to join the do-not-call list: during a drop's message
         # (voicecast/delivery/optout.py) and in a callback's greeting.
@@ -187,6 +211,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str])
         "CALLBACK_NOTIFIER": env.get("CALLBACK_NOTIFIER", "sms").lower(),
         # How long the link to a callback's voicemail in that notification works.
         "VOICEMAIL_LINK_DAYS": parse_int(env, "VOICEMAIL_LINK_DAYS", 30, 1),
+        # How long the call-back link of a seller's missed-callback text works, in hours
+        # after the callback (voicecast/follow_through/links.py).
+        "CALL_BACK_LINK_HOURS": parse_int(env, "CALL_BACK_LINK_HOURS", 72, 1),
         "RECORDINGS_DIR": env.get("RECORDINGS_DIR") or str(instance / "recordings"),
         # Where recordings and voicemails are kept: RECORDINGS_DIR's folder unless this names
         # another folder or a bucket (s3://bucket/prefix); media/store.py.

@@ -1,4 +1,15 @@
-"""Database sessions that cannot hold locks forever."""
+"""Database sessions that cannot hold locks forever, and that keep nothing between transactions
+behind a pooler in transaction mode (`DATABASE_POOL_MODE=transaction`).
+
+Through PgBouncer in transaction mode each transaction may run on another server connection,
+so nothing may outlive a transaction on the server: no `SET` (only `SET LOCAL`), no advisory
+lock held across transactions, no `LISTEN`, no temporary table used by two transactions, and
+no server-side prepared statement. Voicecast uses none of the first four (its locks are rows
+and Redis keys, the import's temporary table is dropped at commit); psycopg prepares a
+statement it has run five times, so that is turned off here, and so is the session's
+`idle_in_transaction_session_timeout`, which the pooler or the role must then hold (README,
+"PostgreSQL behind a pooler").
+"""
 
 from __future__ import annotations
 
@@ -22,9 +33,21 @@ def limit_idle_transactions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+def never_prepare(dbapi_connection: Any, _record: Any) -> None:
+    """No server-side prepared statements on this connection: the next transaction may run on
+    a server connection that never saw the statement prepared (or saw another of the same name
+    prepared by another client)."""
+    dbapi_connection.prepare_threshold = None
+
+
 def init_app(app: Flask) -> None:
-    """Set PostgreSQL's session limits on every new connection of the app's engine."""
+    """Set PostgreSQL's session limits on every new connection of the app's engine, or, behind a
+    pooler in transaction mode, keep every connection free of session state."""
     with app.app_context():
         engine = db.engine
-    if dialects.is_postgresql(engine):
+    if not dialects.is_postgresql(engine):
+        return
+    if app.config.get("DATABASE_POOL_MODE") == "transaction":
+        event.listen(engine, "connect", never_prepare)
+    else:
         event.listen(engine, "connect", limit_idle_transactions)

@@ -9,7 +9,7 @@ code elsewhere asks here rather than reading `dialect.name` itself.
 - `for_writing(select)`: rows read to be written from what they say (a read-modify-write):
   FOR UPDATE on PostgreSQL, the database's write lock taken first on SQLite.
 - `bind_datetime` / `bind_date`: a timestamp or a date as the driver takes it, for the plain
-  SQL of `voicecast.hotsql` (what SQLAlchemy would send: SQLite keeps them as text).
+  SQL of `voicecast.driver_sql` (what SQLAlchemy would send: SQLite keeps them as text).
 - `epoch_seconds(column)`: seconds since 1970 of a timestamp column, in SQL.
 
 Migrations keep their own checks (`op.get_bind().dialect`): they are history, run as written.

@@ -1,7 +1,7 @@
 """Languages of the web pages: French by default, English available.
 
 Messages are written in French in the templates' calls (`_("...")`) and translated to English
-from the catalogue in `voicecast/translations.py`; the language comes from `?lang=`, then a
+from the catalogue in `voicecast/translations/`; the language comes from `?lang=`, then a
 cookie, then the signed-in user's account (English outside France), then French. Also how
 figures, money, percentages and times read in each language, and for English, in the US way
 for US accounts (12/06/2026, 8:00 PM CST).
@@ -171,7 +171,7 @@ DATE_FORMATS = {
         "time": "%-I:%M %p %Z",
         "clock": "%-I:%M:%S %p %Z",
         "datetime": "%m/%d/%Y %-I:%M %p %Z",
-        "short": "%b %d %-I:%M %p %Z",
+        "short": "%m/%d %-I:%M %p %Z",
     },
 }
 

@@ -200,8 +200,9 @@ class JobWorker(SimpleWorker):
     def supervise_scheduler(self) -> None:
         """Start a scheduler process if this worker runs none and a queue's scheduler lock is
         free, or still ours (our scheduler process died). Best effort: Redis being away must
-        not stop the worker (the next look is a second away)."""
-        if not self._supervising:
+        not stop the worker (the next look is a second away). Never once a stop is asked: the
+        warm shutdown has stopped the scheduler, and one started again would outlive the worker."""
+        if not self._supervising or self._stop_requested:
             return
         self._next_scheduler_check = time.monotonic() + WAKE_EVERY_S
         scheduler = self.scheduler

@@ -11,6 +11,8 @@ import os
 from flask import Flask
 
 from voicecast.delivery.dispatch import revive_campaigns
+from voicecast.follow_through.reconcile import settle_lost_call_backs
+from voicecast.imports.feeds import start_due_feeds
 from voicecast.imports.queueing import requeue_stranded_imports
 from voicecast.job_worker import JobWorker
 from voicecast.jobs import job_modules
@@ -30,13 +32,16 @@ REVIVE_EVERY_S = 30
 
 def revive(app: Flask) -> None:
     """Rebuild lost Redis state from the database (the database is the truth), prune the
-    webhook outbox once an hour, and evaluate the journeys every quarter hour."""
+    webhook outbox once an hour, evaluate the journeys every quarter hour, start the feeds'
+    runs due and settle the call backs whose webhooks were lost."""
     with app.app_context():
         recordings = requeue_stranded()
         imports = requeue_stranded_imports()
+        start_due_feeds()  # nightly files: each feed at its time of day
         campaigns = revive_campaigns()
         revive_outbox()  # events owed to webhooks: a round now, or at the next retry
         queue_evaluation()  # journeys: once a quarter hour
+        settle_lost_call_backs()  # a seller's call back whose webhooks were lost
         pruned = prune_outbox_hourly()
     if recordings or imports or campaigns:
         log.info("queued again: recordings %s, imports %s, campaigns %s", recordings, imports,

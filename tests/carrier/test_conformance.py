@@ -92,6 +92,36 @@ def test_the_definition_itself_is_enforced(twilio_spec: OpenAPI) -> None:
         assert any(expected in problem for problem in problems), (url, data, problems)
 
 
+def test_a_parameter_twilio_does_not_name_is_refused(twilio_spec: OpenAPI) -> None:
+    """Twilio ignores a parameter it does not know, and its definition lets any through: a
+    misspelt AsyncAmd callback, call update or Messaging Service would silently lose what it
+    was for. The check names each; the same requests rightly spelt pass."""
+    account = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
+    call = {"To": "+14155550100", "From": SELLER, "Url": AMD_URL, "StatusCallback": STATUS_URL,
+            "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"],
+            "MachineDetection": "DetectMessageEnd", "AsyncAmd": "true"}  # fmt: skip
+    twiml = "<Response><Hangup/></Response>"
+    sms = {"To": "+14155550100", "Body": "Rappel", "MessagingServiceSid": "MG" + "0" * 32}
+    calls, one_call = f"{account}/Calls.json", f"{account}/Calls/CA{'0' * 32}.json"
+    cases = [  # method, url, the other fields, the right name, a wrong one, the value
+        ("POST", calls, call, "AsyncAmdStatusCallback", "AsyncAmdCallback", AMD_URL),
+        ("POST", calls, call, "MachineDetectionTimeout", "AmdTimeout", "30"),
+        ("POST", one_call, {}, "Twiml", "TwiML", twiml),
+        ("POST", one_call, {}, "Url", "URL", AMD_URL),
+        ("POST", f"{account}/Messages.json", sms, "StatusCallback", "Callback", STATUS_URL),
+        ("GET", calls, {}, "StartTime>", "StartedAfter", "2026-12-06T10:00:00Z"),
+    ]
+    for method, url, base, right, wrong, value in cases:
+        verdicts = {}
+        for name in (right, wrong):
+            fields = {**base, name: value}
+            kind = "params" if method == "GET" else "data"
+            prepared = requests.Request(method, url, auth=("a", "b"), **{kind: fields}).prepare()
+            verdicts[name] = [p for p in request_violations(twilio_spec, prepared) if name in p]
+        assert verdicts[right] == [], (url, right, verdicts[right])
+        assert any("is no parameter" in p for p in verdicts[wrong]), (url, wrong, verdicts)
+
+
 def test_find_calls_sends_to_and_start_time_filters_and_reads_every_page(
     conforming_carrier: tuple[Carrier, ConformanceLog], peer: TwilioPeer
 ) -> None:

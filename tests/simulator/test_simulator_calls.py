@@ -202,13 +202,13 @@ def test_twiml_verbs_not_acted_on_are_recorded(
     simulator: SimulatorServer, receiver: Receiver, client: Client
 ) -> None:
     receiver.answer = lambda params: (
-        "<Response><Pause length='2'/><Dial timeout='10'><Number>+33611111111</Number></Dial>"
+        "<Response><Pause length='2'/><Enqueue waitUrl='/wait'>support</Enqueue>"
         "<Hangup/><Say>never</Say></Response>"
     )
     sid = drop(client, receiver, "+33612345675")
     entry = settled_call(simulator, sid)
-    (dial,) = entry["ignored"]
-    assert dial["verb"] == "Dial" and dial["attrs"] == {"timeout": "10"}
+    (ignored,) = entry["ignored"]  # (a Dial is acted on since calls back ring the customer)
+    assert ignored["verb"] == "Enqueue" and ignored["attrs"] == {"waitUrl": "/wait"}
     assert entry["said"] == []  # nothing after <Hangup/>
     assert entry["duration"] == 2  # the pause
 

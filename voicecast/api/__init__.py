@@ -41,8 +41,10 @@ from voicecast.api import (  # noqa: E402,F401
     contacts,
     docs,
     exports,
+    feeds,
     legal_basis,
     me,
+    national_dnc,
     numbers,
     recording_links,
     recordings,
@@ -51,6 +53,9 @@ from voicecast.api import (  # noqa: E402,F401
     suppressions,
     webhooks,
 )
+from voicecast.follow_through import api as follow_through_api  # noqa: E402,F401
 
 # A feature package's routes on this blueprint.
+from voicecast.journeys import recording_routes  # noqa: E402,F401
 from voicecast.journeys import routes as journey_routes  # noqa: E402,F401
+from voicecast.outcomes import routes as outcome_routes  # noqa: E402,F401

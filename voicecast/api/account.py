@@ -86,6 +86,13 @@ class AccountUpdate(Input):
         description="A callback goes to the seller whose message the caller got within this "
         "many days.",
     )
+    outcome_attribution_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="An outcome posted by the dealer's system counts for the last drop or "
+        "callback the contact had within this many days before it (from the next outcome).",
+    )
     sms_sender: SenderInput | None = Field(
         default=None,
         description="Who sellers' text messages come from: an alphanumeric sender ID (up to 11 "
@@ -149,7 +156,9 @@ def update_account(body: AccountUpdate):
         raise ApiError(403, "This needs an admin's API key.")
     account = own_account()
     fields = body.model_dump(include=body.model_fields_set)
-    reject_nulls(fields, ("calling_rules", "attribution_days", "timezone"))
+    reject_nulls(
+        fields, ("calling_rules", "attribution_days", "outcome_attribution_days", "timezone")
+    )
     if "timezone" in fields:
         account.timezone = known_zone(body.timezone)
     if "calling_rules" in fields:
@@ -163,6 +172,8 @@ def update_account(body: AccountUpdate):
         account.fallback_number = phone_for_account(fallback, account, "body.fallback_number")
     if "attribution_days" in fields:
         account.attribution_days = body.attribution_days
+    if "outcome_attribution_days" in fields:
+        account.outcome_attribution_days = body.outcome_attribution_days
     if "sms_sender" in fields:
         account.sms_sender = checked_sender(account, fields["sms_sender"])
     problem = caller_id_problem(account)

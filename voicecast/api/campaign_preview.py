@@ -9,6 +9,7 @@ from pydantic import Field
 from voicecast.api import bp
 from voicecast.api.campaign_actions import require_status
 from voicecast.api.campaigns import get_campaign
+from voicecast.api.national_dnc import RegistryWarning, registry_warnings
 from voicecast.api.schemas import Output
 from voicecast.api.spec import operation
 from voicecast.delivery.forecast import Eta, forecast
@@ -78,8 +79,8 @@ class PreviewOut(Output):
     audience: int = Field(description="Contacts in the audience now.")
     to_call: int = Field(description="How many would be called.")
     skipped: dict[str, int] = Field(
-        description="How many would not be, per reason (suppressed, no_legal_basis, "
-        "refused_recently, no_seller, seller_inactive, no_recording)."
+        description="How many would not be, per reason (suppressed, national_dnc, "
+        "no_legal_basis, refused_recently, no_seller, seller_inactive, no_recording)."
     )
     by_time_zone: dict[str, int] = Field(description="Contacts to call per time zone.")
     calls_per_second: float = Field(description="The pace the forecast assumes (pace's).")
@@ -102,6 +103,11 @@ class PreviewOut(Output):
         description="The audience segment's warnings (as GET /segments/{id} gives them): a "
         "filter on a column some of whose cells did not fit its type, whose contacts match no "
         "comparison there.",
+    )
+    registry_warnings: list[RegistryWarning] = Field(
+        default_factory=list,
+        description="US accounts: each area code of the audience whose National Do Not Call "
+        "scrub is missing or older than 31 days (see GET /national-dnc).",
     )
     assumptions: list[str]
 
@@ -132,6 +138,7 @@ def preview_campaign(campaign_id: int):
         max_cost_text=money(result.max_cost, result.currency, locale),
         calling_rules=result.rules.describe(),
         warnings=[AudienceWarning(**found) for found in campaign_warnings(campaign)],
+        registry_warnings=registry_warnings(campaign),
         assumptions=[
             "the pace is the lowest of the limits in pace.limits",
             "no other campaign shares the carrier account's pace",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from voicecast.api import bp
 from voicecast.api.auth import current_principal
+from voicecast.api.idempotency import once
 from voicecast.api.queries import one_or_404
 from voicecast.api.schemas import Input, Output, QueryInput
 from voicecast.api.spec import operation
@@ -201,14 +202,20 @@ def get_import(import_id: int):
 )
 def bulk_contacts(body: BulkImport):
     """Up to 10,000 contacts in one request, read like the rows of a CSV import; answers the
-    same report (`line` is the contact's position in the list, from 1)."""
+    same report (`line` is the contact's position in the list, from 1). The same batch twice
+    changes nothing (the second report: every contact unchanged); with an `Idempotency-Key`
+    header a retry gets the first answer again."""
     principal = current_principal()
     principal.require_manager()
-    columns, lines = bulk_table(body.contacts)
-    options = {"match_on": body.match_on}
-    account = principal.user.account
-    report = import_lines(account, columns, len(columns), lines, options, {"format": "json"}, True)
-    return report
+
+    def act() -> dict[str, Any]:
+        columns, lines = bulk_table(body.contacts)
+        options = {"match_on": body.match_on}
+        account = principal.user.account
+        how = {"format": "json"}
+        return import_lines(account, columns, len(columns), lines, options, how, True)
+
+    return once("bulk_contacts", 200, act)
 
 
 def bulk_table(contacts: list[BulkContact]) -> tuple[list[Column], list[Line]]:

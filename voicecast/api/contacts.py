@@ -31,7 +31,8 @@ from voicecast.extensions import db
 from voicecast.models import Contact, Role, User
 from voicecast.people import phone_for_account
 from voicecast.phones import describe
-from voicecast.places import contact_zones
+from voicecast.rules.us_states import contact_regions, state_attribute
+from voicecast.time_zones import contact_zones
 
 TAG = "Contacts"
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
@@ -98,6 +99,12 @@ class ContactOut(Output):
         default=None,
         description="The number's zone when the postal code names another one: calls wait "
         "until the window is open in both.",
+    )
+    regions: str | None = Field(
+        default=None,
+        description='US contacts: their states ("FL", or "FL CA" when the ZIP code or the '
+        "state attribute and the number's area code disagree); each state's calling rules "
+        "apply.",
     )
     consent: Consent | None = Field(default=None, description="null: never given.")
     contract: Contract | None = Field(default=None, description="null: none recorded.")
@@ -194,6 +201,10 @@ def apply_contact_fields(contact: Contact, fields: dict[str, Any], principal: Pr
         contact.line_type = phone.line_type
         contact.timezone, contact.alt_timezone = contact_zones(
             contact.postal_code, account.country, phone.timezone
+        )
+    if fields.keys() & {"phone", "postal_code", "attributes"}:
+        contact.regions = contact_regions(
+            contact.postal_code, contact.phone, account.country, state_attribute(contact.attributes)
         )
 
 

@@ -27,11 +27,14 @@ class ExportQuery(QueryInput):
         description="comma: UTF-8, decimal point (for programs). semicolon: for French Excel "
         "(semicolons, decimal comma, UTF-8 with a BOM so accents read right).",
     )
-    lang: Literal["fr", "en"] | None = Field(
+    lang: Literal["fr", "en", "en-US"] | None = Field(
         default=None,
         description="The language of the titles and labels; the account's by default (fr for "
-        "a French account). fr: French titles, each code column followed by its label, oui/non, "
-        "times in the account's zone. en: the codes as titles, English labels, times in UTC.",
+        "a French account, en-US for a US one, else en). fr: French titles, each code column "
+        "followed by its label, oui/non, times in the account's zone. en: the codes as titles, "
+        "English labels, times in UTC (for programs). en-US: English titles and labels, numbers "
+        "as (213) 555-0143, costs as $0.14, times as 12/06/2026 8:00 PM CST in the account's "
+        "zone.",
     )
 
 

@@ -52,10 +52,14 @@ def find_record(key: str, endpoint: str) -> IdempotentRequest | None:
     return db.session.scalar(stmt)
 
 
-def once(endpoint: str, status: int, act: Callable[[], BaseModel]) -> BaseModel | Response:
+def once(
+    endpoint: str, status: int, act: Callable[[], BaseModel | dict]
+) -> BaseModel | dict | Response:
     """Run `act` (which must not commit) unless this key was seen: then replay its answer.
 
-    The answer is stored in the same transaction as the work, so a crash leaves neither."""
+    The answer is stored in the same transaction as the work, so a crash leaves neither. An
+    `act` that commits as it goes (a bulk upsert, a chunk at a time) must be idempotent itself:
+    a crash before its answer is stored lets a retry run it again."""
     key = request_key()
     if key is None:
         result = act()
@@ -73,7 +77,7 @@ def once(endpoint: str, status: int, act: Callable[[], BaseModel]) -> BaseModel 
             endpoint=endpoint,
             request_hash=body_hash,
             status_code=status,
-            response=result.model_dump(mode="json"),
+            response=result.model_dump(mode="json") if isinstance(result, BaseModel) else result,
             created_at=utcnow(),
         )
     )

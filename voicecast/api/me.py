@@ -31,6 +31,9 @@ class AccountOut(Output):
     attribution_days: int = Field(
         description="Callbacks go to the seller whose message the caller got within these days."
     )
+    outcome_attribution_days: int = Field(
+        description="An outcome counts for the last drop or callback within these days."
+    )
     sms_sender: str | None = Field(
         description="Who sellers' text messages come from (alphanumeric sender ID, Messaging "
         "Service SID or number); null: the account's first SMS-capable number, if any."

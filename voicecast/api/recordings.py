@@ -17,6 +17,7 @@ from voicecast.api.spec import operation
 from voicecast.delivery.planning import campaigns_still_playing
 from voicecast.errors import ApiError, invalid_field
 from voicecast.extensions import db
+from voicecast.journeys.asked import asked_step
 from voicecast.media.signing import media_url
 from voicecast.media.uploads import accept_upload, activate, remove_recording
 from voicecast.models import Purpose, Recording, RecordingStatus, User
@@ -27,10 +28,16 @@ TAG = "Recordings"
 class RecordingForm(QueryInput):
     purpose: Purpose = Field(
         default=Purpose.VOICEMAIL,
-        description="voicemail: left after the beep; live: played when a person answers.",
+        description="voicemail: left after the beep; live: played when a person answers; "
+        "journey_step: a journey step's own message (with step_id).",
     )
     seller_id: Id | None = Field(
         default=None, description="Whose message it is; required with a manager's key."
+    )
+    step_id: Id | None = Field(
+        default=None,
+        description="The journey step whose message it is (purpose journey_step): a step of an "
+        "active journey whose campaigns play each seller's own message.",
     )
 
 
@@ -44,6 +51,7 @@ class RecordingOut(Output):
     id: int
     seller_id: int
     purpose: Purpose
+    step_id: int | None = Field(description="The journey step (purpose journey_step).")
     version: int
     status: RecordingStatus = Field(description="uploaded, processing, ready or rejected.")
     active: bool = Field(description="The version campaigns play for this seller and purpose.")
@@ -68,6 +76,7 @@ class RecordingPage(Output):
 class RecordingQuery(PageQuery):
     seller_id: Id | None = None
     purpose: Purpose | None = None
+    step_id: Id | None = None
     status: RecordingStatus | None = None
     active: bool | None = None
 
@@ -118,6 +127,17 @@ def upload_seller(seller_id: int | None, principal: Principal) -> User:
         raise invalid_field("body.seller_id", message, "seller") from None
 
 
+def upload_step(form: RecordingForm, seller: User) -> int | None:
+    """The journey step a journey_step upload is for (None for the other purposes)."""
+    if (form.purpose == Purpose.JOURNEY_STEP) != (form.step_id is not None):
+        message = "step_id goes with purpose journey_step, which needs one."
+        raise invalid_field("body.step_id", message, "step")
+    if form.step_id is not None and asked_step(seller, form.step_id) is None:
+        message = f"Journey step {form.step_id} asks this seller for no message of their own."
+        raise invalid_field("body.step_id", message, "step")
+    return form.step_id
+
+
 @operation(
     bp,
     "/recordings",
@@ -133,7 +153,8 @@ def upload_recording(form: RecordingForm, upload):
     """Store the file and queue its processing; poll the recording until `ready` or `rejected`.
     A seller uploads for themselves; a manager for any seller of the account."""
     seller = upload_seller(form.seller_id, current_principal())
-    return recording_out(accept_upload(seller, form.purpose, upload))
+    step_id = upload_step(form, seller)
+    return recording_out(accept_upload(seller, form.purpose, upload, step_id=step_id))
 
 
 @operation(
@@ -148,7 +169,7 @@ def upload_recording(form: RecordingForm, upload):
 def list_recordings(query: RecordingQuery):
     """Every version, newest last; filter by seller, purpose, status or active."""
     stmt = visible_recordings(current_principal())
-    for name in ("seller_id", "purpose", "status", "active"):
+    for name in ("seller_id", "purpose", "step_id", "status", "active"):
         value = getattr(query, name)
         if value is not None:
             stmt = stmt.where(getattr(Recording, name) == value)

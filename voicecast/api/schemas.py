@@ -39,8 +39,14 @@ UNSTATED_RULES = {
     "phone": "the number is not valid in its country's numbering plan (format phone)",
     "url": "the webhook's host is private or local, or its IPv6 address is no address",
     "window": "a calling window's start is not before its end",
+    "step": "step_id names no journey step the seller is asked to record, or goes without "
+    "purpose journey_step (which needs one)",
+    "occurred_at": "an outcome's occurred_at is after now, or before 2000",
     "offset": "a journey step's offset is more than 120 months or 10 years either way",
-    "file": "the uploaded file is not a readable text file",
+    "file": "the uploaded file is not a readable text file, or a registry scrub holds no US "
+    "number and names no area code",
+    "country": "the National Do Not Call registry's scrubs are for US accounts only",
+    "future_date": "a registry scrub's download day is after today in the account's zone",
     "filter": "the segment filter breaks its grammar (see the filter's description)",
     "mapping": "the import's mapping is not a JSON object of strings",
     "nul": "a text inside a free-form value (a segment filter) holds the NUL character, "

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import func, select
 
+from voicecast import clock
 from voicecast.api import bp
 from voicecast.api.auth import current_principal
 from voicecast.api.contacts import ContactOut
@@ -17,7 +18,7 @@ from voicecast.api.schemas import Input, Name, Output, PageQuery, not_null
 from voicecast.api.spec import operation
 from voicecast.errors import invalid_field
 from voicecast.extensions import db
-from voicecast.models import Contact, Segment
+from voicecast.models import Account, Contact, Segment
 from voicecast.models.base import utcnow
 from voicecast.segments.filters import BadFilter, compile_filter
 from voicecast.segments.warnings import failed_cell_warnings, latest_columns
@@ -160,7 +161,8 @@ def delete_segment(segment_id: int):
 def preview_segment(segment_id: int):
     """How many contacts match now, and a sample: one COUNT and one query, in the database."""
     segment = get_segment_or_404(segment_id)
-    condition = compile_filter(segment.filter, utcnow().date())
+    account = db.session.get(Account, segment.account_id)
+    condition = compile_filter(segment.filter, clock.today_in(account.timezone))
     scope = (Contact.account_id == segment.account_id, condition)
     count = db.session.scalar(select(func.count()).select_from(Contact).where(*scope))
     sample = db.session.scalars(select(Contact).where(*scope).order_by(Contact.id).limit(SAMPLE))

@@ -20,6 +20,7 @@ from voicecast.callbacks.wording import contact_name, spoken_number, texts_for
 from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import PermanentCarrierError
 from voicecast.extensions import db
+from voicecast.follow_through.links import call_back_ending
 from voicecast.i18n import date_locale, local_time
 from voicecast.media.public_urls import public_url
 from voicecast.models import Account, Campaign, Contact, InboundCall, Role, User
@@ -113,7 +114,9 @@ def recipients(call: InboundCall) -> list[str]:
 
 def notification_text(call: InboundCall) -> str:
     """The seller's text, in the account's language and in GSM-7: the caller (name and
-    national number), the campaign, when, and the link to the voicemail's page. Details the
+    national number), the campaign, when, and the link to the call-back page (with the
+    voicemail) for a seller, to the voicemail's page for the managers of a callback no seller
+    was rung for. Details the
     page repeats (the campaign, then the name) are left out when that keeps it to one SMS."""
     account = db.session.get(Account, call.account_id)
     texts = texts_for(account.country)
@@ -124,7 +127,9 @@ def notification_text(call: InboundCall) -> str:
     campaign = db.session.get(Campaign, call.campaign_id) if call.campaign_id else None
     abouts = [texts["sms_campaign"].format(campaign=campaign.name), ""] if campaign else [""]
     when = local_time(call.started_at, account.timezone, "short", date_locale(account.country))
-    if call.recording_url:
+    if call.seller_id is not None:  # the seller's text leads to the call-back page
+        end = call_back_ending(call, account.country)
+    elif call.recording_url:
         link = public_url("inbound_pages.voicemail", token=voicemail_token(call.id))
         end = texts["sms_voicemail"].format(seconds=call.recording_seconds, link=link)
     else:

@@ -34,6 +34,9 @@ PERMANENT_CODES: dict[int, str] = {
     21219: "trial_unverified_number",  # trial account calling an unverified number
 }
 RATE_LIMIT_CODES = frozenset({20429})
+#: Reasons that say the number itself cannot be called: the delivery is `undeliverable`
+#: with the reason, never dialed again (others are our settings' fault: `failed`).
+NUMBER_REASONS = frozenset({"invalid_number", "unreachable_number", "blocked_number"})
 #: Reasons that point at our account or settings rather than at the call.
 ACCOUNT_REASONS = frozenset(
     {"auth", "not_configured", "configuration", "unverified_caller_id", "geo_permission"}

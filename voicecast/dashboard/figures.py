@@ -24,8 +24,9 @@ from voicecast.rules.eligibility import reached_carrier
 from voicecast.rules.waiting import why_waiting
 
 # The funnel's stages, in order; "waiting" is split by reason, "excluded" by why.
-STAGES = ("pending", "dialing", "voicemail_left", "voicemail_cut", "human_reached", "no_answer",
-          "busy", "failed", "undeliverable", "canceled", "excluded")  # fmt: skip
+STAGES = ("pending", "dialing", "voicemail_left", "voicemail_cut", "voicemail_unsure",
+          "human_reached", "no_answer", "busy", "failed", "undeliverable", "canceled",
+          "excluded")  # fmt: skip
 MAX_POINTS = 120  # buckets on the chart
 MIN_SPAN = timedelta(minutes=5)
 
@@ -42,26 +43,20 @@ def excluded_by_reason(campaign_id: int) -> dict[str, int]:
 def waiting_by_reason(campaign: Campaign, now: datetime) -> dict[str, dict[str, Any]]:
     """Pending deliveries by why they wait, each reason with its count and the earliest time
     it lifts. Deliveries that wait alike (same zone, due or not, capped or not, first call or
-    not) are grouped in SQL and asked `why_waiting` once per group."""
+    not, same states) are grouped in SQL and asked `why_waiting` once per group."""
     later = Delivery.next_attempt_at > now
     first_call = Delivery.attempt_count == 0
+    alike = (Delivery.timezone, Delivery.alt_timezone, Delivery.regions, later, Delivery.reason,
+             first_call)  # fmt: skip
     stmt = (
-        select(
-            Delivery.timezone,
-            Delivery.alt_timezone,
-            later,
-            Delivery.reason,
-            first_call,
-            func.min(Delivery.next_attempt_at),
-            func.count(),
-        )
+        select(*alike, func.min(Delivery.next_attempt_at), func.count())
         .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.PENDING)
-        .group_by(Delivery.timezone, Delivery.alt_timezone, later, Delivery.reason, first_call)
+        .group_by(*alike)
     )
     rules, found = rules_of(campaign), {}
-    for zone, alt, _, reason, first, next_at, count in db.session.execute(stmt):
+    for zone, alt, regions, _, reason, first, next_at, count in db.session.execute(stmt):
         sample = Delivery(status=DeliveryStatus.PENDING, timezone=zone, alt_timezone=alt,
-                          reason=reason, attempt_count=0 if first else 1,
+                          regions=regions, reason=reason, attempt_count=0 if first else 1,
                           next_attempt_at=next_at)  # fmt: skip
         waiting = why_waiting(sample, rules, campaign.status, now)
         entry = found.setdefault(waiting.reason, {"count": 0, "until": None, "text": ""})

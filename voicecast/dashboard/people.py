@@ -74,7 +74,9 @@ def seller_lines(account_id: int) -> list[SellerLine]:
     recordings = dict(
         db.session.execute(
             select(Recording.seller_id, Recording.status).where(
-                Recording.account_id == account_id, Recording.active.is_(True)
+                Recording.account_id == account_id,
+                Recording.active.is_(True),
+                Recording.step_id.is_(None),  # journey steps' messages: journey_recordings.html
             )
         ).all()
     )

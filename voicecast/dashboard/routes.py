@@ -12,12 +12,15 @@ from voicecast.dashboard import bp
 from voicecast.dashboard.figures import STAGES, campaign_figures
 from voicecast.dashboard.forecast_text import forecast_texts, warning_text
 from voicecast.dashboard.people import contact_history, search_contacts, seller_lines
+from voicecast.dashboard.registry_text import campaign_scrub_warnings, scrub_warning_text
 from voicecast.dashboard.wording import day_names, labels, page_texts
 from voicecast.delivery import controls
 from voicecast.delivery.forecast import forecast
 from voicecast.exports.deliveries import seller_names
 from voicecast.extensions import db
+from voicecast.follow_through.figures import seller_follow_through
 from voicecast.i18n import gettext as _
+from voicecast.journeys.asked import missing_recordings
 from voicecast.models import Contact
 from voicecast.models.base import utcnow
 from voicecast.models.campaign import Campaign, CampaignStatus
@@ -81,6 +84,8 @@ def campaign(campaign_id: int):
         poll_ms=POLL_SECONDS * 1000,
         rules=rules_of(row).describe(),
         day_names=day_names(),
+        registry_warnings=[scrub_warning_text(w) for w in campaign_scrub_warnings(row)],
+        export_delimiter="comma" if current_user.account.country == "US" else "semicolon",
     )
 
 
@@ -121,9 +126,13 @@ def control(campaign_id: int, action: str):
 @bp.get("/sellers")
 @login_required
 def sellers():
+    account_id = current_user.account_id
+    lines = seller_lines(account_id)
     return render_template(
-        "dashboard/sellers.html", lines=seller_lines(current_user.account_id), labels=labels()
-    )
+        "dashboard/sellers.html", lines=lines, labels=labels(),
+        missing=missing_recordings(account_id),
+        follow=seller_follow_through(current_user.account, [line.seller.id for line in lines]),
+    )  # fmt: skip
 
 
 @bp.get("/contacts")

@@ -7,12 +7,14 @@ from voicecast.delivery.calls import RETRY_NEVER_PLACED
 from voicecast.delivery.controls import CANCELED_BY_CAMPAIGN
 from voicecast.i18n import current_locale, local_time, money, percent, zone_name
 from voicecast.i18n import gettext as _
+from voicecast.rules.us_state_words import reason_labels
 
 STAGES = {
     "pending": "En attente",
     "dialing": "Appel en cours",
     "voicemail_left": "Message déposé",
     "voicemail_cut": "Message coupé",
+    "voicemail_unsure": "Message non confirmé",
     "human_reached": "Personne jointe",
     "no_answer": "Pas de réponse",
     "busy": "Occupé",
@@ -25,6 +27,10 @@ STAGES = {
 UNDELIVERABLE = {
     "fax": "Un fax a répondu",
     "unknown": "Réponse non reconnue",
+    # The carrier refused the number itself (carrier.errors.NUMBER_REASONS).
+    "invalid_number": "Numéro invalide selon l'opérateur",
+    "unreachable_number": "Numéro injoignable selon l'opérateur",
+    "blocked_number": "Numéro bloqué par l'opérateur",
 }
 STATUSES = {
     "draft": "Brouillon",
@@ -54,6 +60,7 @@ EXCLUDED = {
     "contract_ended": "Contrat terminé",
     "refused_recently": "A refusé récemment",
     "suppressed": "Liste d'opposition",
+    "national_dnc": "Registre national Do Not Call (États-Unis)",
     # Not an exclusion, but a delivery's reason the contact page shows with these.
     "never_placed": "Appel jamais passé par l'opérateur",
 }
@@ -135,6 +142,10 @@ def labels() -> dict[str, dict[str, str]]:
     found = {
         name: {code: _(text) for code, text in group.items()} for name, group in groups.items()
     }
+    # A state rule's reasons ("state_hours:FL") in words written from the rule's data.
+    states = reason_labels(current_locale())
+    found["waiting"].update(states)
+    found["reason"].update(states)
     found["until"] = _("jusqu'au")  # type: ignore[assignment]
     return found
 

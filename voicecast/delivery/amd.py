@@ -19,25 +19,46 @@ of it is dead air for a person, and does nothing for a machine, whose mailbox re
 after its beep.
 
 The verdict is kept by the first callback only (`RECORD_VERDICT`), committed before the call
-is touched: a duplicate finds it kept and does nothing (the message is never restarted), and a
-status report that ends the attempt meanwhile finds the message marked as played, so the
-call's duration decides left or cut (`attempt_states.message_heard_to_the_end`).
+is touched: a duplicate finds it kept and does nothing (the message is never restarted). The
+message the call is redirected to is marked as started only once the carrier took the redirect
+(`REDIRECT_ANSWERED`): marked before, a verdict that reached us after the carrier had ended the
+call (a late callback, a web node restarting; the carrier refuses the redirect, 21220) would
+count a message nobody heard. While the redirect awaits the carrier's answer
+(`REDIRECT_PENDING`, `redirecting_since`), a report ending the call does not decide its outcome
+(`attempt_states.awaits_verdict`): the answer does, once known, so a message the mailbox cut
+at once is counted cut, not failed (CI met that race). The message ends with a `<Redirect>`
+the carrier follows only once it played to its end (`calls.play_message`), and that request,
+not the call's duration, makes the voicemail left (`attempt_states.RECORD_MESSAGE_ENDED`): it
+comes while the call is up, so before its last status report (CI met a message played in
+full, counted undeliverable, when the duration and the mark decided). A call that
+ended before its verdict came waits for it (`attempt_states.awaits_verdict`): a late verdict
+settles it, as what the call played (nothing after a verdict it never had), and a verdict that
+never comes is read from the carrier by the reconciler (RECONCILE_VERDICT_SECONDS).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from voicecast import hotsql
+from voicecast import dialects, driver_sql
 from voicecast.carrier import carrier_client
 from voicecast.carrier.errors import CarrierError
-from voicecast.delivery import optout
-from voicecast.delivery.attempt_states import ANSWERED_BY_MAX, FINAL_STATES, MACHINE, RECORD_VERDICT
-from voicecast.delivery.calls import play_then_hang_up
+from voicecast.delivery import optout, reports
+from voicecast.delivery.attempt_states import (
+    ANSWERED_BY_MAX,
+    FINAL_STATES,
+    MACHINE,
+    RECORD_VERDICT,
+    REDIRECT_ANSWERED,
+    REDIRECT_PENDING,
+)
+from voicecast.delivery.calls import play_message, play_then_hang_up
 from voicecast.delivery.connect import connect_twiml
 from voicecast.delivery.optout import escape
 from voicecast.media.public_urls import public_url
 from voicecast.media.signing import file_url
+from voicecast.models.base import utcnow
 from voicecast.models.campaign import HumanPolicy, UnknownPolicy
 
 log = logging.getLogger(__name__)
@@ -103,7 +124,7 @@ def dial_options(attempt_id: int, caller_id: str) -> dict[str, object]:
 
 
 def call_row(attempt_id: int) -> CallRow | None:
-    _, rows = hotsql.execute(CALL_ROW, {"attempt_id": attempt_id, "active": True})
+    _, rows = driver_sql.execute(CALL_ROW, {"attempt_id": attempt_id, "active": True})
     return CallRow(rows[0]) if rows else None
 
 
@@ -114,7 +135,7 @@ def first_document(row: CallRow, held_url: str, attempt_id: int, caller: str | N
     offered throughout (`caller`: the number the call comes from, which callbacks reach)."""
     message = row.for_person
     if message is None or not message.url:
-        return held_twiml(None)
+        return held_twiml(None, attempt_id)
     if optout.applies(row.country):
         return identified(row, message, held_url, attempt_id, caller)
     return (
@@ -124,26 +145,85 @@ def first_document(row: CallRow, held_url: str, attempt_id: int, caller: str | N
     )
 
 
-def held_twiml(answered_by: str | None) -> str:
+def held_twiml(answered_by: str | None, attempt_id: int) -> str:
     """After the first document's message: a person (known as one) hears the end of the call;
     otherwise the line is held, silent, until the verdict can no longer be late (its redirect
-    or hang-up ends the pause)."""
+    or hang-up ends the pause). A pause that runs out asks `/held?over=1` before hanging up
+    (`held`): the verdict's redirect may have been taken by the carrier just then and never
+    played."""
     if answered_by == "human":
         return play_then_hang_up(None)
+    return silence_then_hold_over(attempt_id, DETECTION_TIMEOUT_S + HOLD_MARGIN_S)
+
+
+def silence_then_hold_over(attempt_id: int, seconds: int) -> str:
+    """`seconds` of silence, then `/held?over=1` (a redirect taken meanwhile replaces it)."""
+    over_url = public_url("twilio.held", attempt_id=attempt_id, over=1)
     return (
         '<?xml version="1.0" encoding="UTF-8"?><Response>'
-        f'<Pause length="{DETECTION_TIMEOUT_S + HOLD_MARGIN_S}"/><Hangup/></Response>'
+        f'<Pause length="{seconds}"/>'
+        f'<Redirect method="POST">{escape(over_url)}</Redirect></Response>'
     )
 
 
-VERDICT_ROW = "SELECT answered_by FROM attempts WHERE id = :attempt_id"
+VERDICT_ROW = "SELECT answered_by, played_recording_id FROM attempts WHERE id = :attempt_id"
+# The hold ran out with nothing redirected to: the call ends now, and the verdict's redirect is
+# not sent from here on (`REDIRECT_PENDING` needs an attempt not ended). A redirect pending for
+# longer than REDIRECT_ANSWER_S is given up (its web node died): its answer marks nothing.
+HOLD_RAN_OUT = (
+    "UPDATE attempts SET ended_at = COALESCE(ended_at, :now), redirecting_since = NULL"
+    " WHERE id = :attempt_id AND played_recording_id IS NULL"
+    " AND (redirecting_since IS NULL OR redirecting_since < :given_up)"
+)
+# How long a hold that ran out waits for the carrier's answer to a redirect sent just then,
+# asking again every REDIRECT_WAIT_S (a few documents; the carrier's request timeout is 15 s).
+REDIRECT_ANSWER_S = 15
+REDIRECT_WAIT_S = 2
 
 
-def held(attempt_id: int) -> str | None:
-    """`held_twiml` for the attempt's verdict so far; None for an unknown attempt. Commits."""
-    _, rows = hotsql.execute(VERDICT_ROW, {"attempt_id": attempt_id})
-    hotsql.commit()
-    return held_twiml(rows[0][0]) if rows else None
+def held(attempt_id: int, over: bool = False) -> str | None:
+    """The document for a call whose first document ended (`over`: whose hold ran out); None
+    for an unknown attempt. Commits.
+
+    The carrier asks for it only when it is not playing a redirect: so a message the verdict
+    redirected the call to (marked played) that is not playing was taken by the carrier
+    between two documents and dropped; it is played now. Otherwise a person hears the end of
+    the call, and anyone else is held (`held_twiml`), then hung up on once the hold ran out,
+    the attempt marked ended in the same statement that checks nothing was redirected to; a
+    redirect sent just then is waited for (REDIRECT_WAIT_S, then the question again)."""
+    _, rows = driver_sql.execute(VERDICT_ROW, {"attempt_id": attempt_id})
+    if not rows:
+        driver_sql.commit()
+        return None
+    answered_by, played = rows[0]
+    if answered_by != "human" and played is not None:
+        return redirected_message(attempt_id, answered_by)
+    if not over or answered_by == "human":
+        driver_sql.commit()
+        return held_twiml(answered_by, attempt_id)
+    now = utcnow()
+    given_up = now - timedelta(seconds=REDIRECT_ANSWER_S)
+    params = {"attempt_id": attempt_id, "now": dialects.bind_datetime(now),
+              "given_up": dialects.bind_datetime(given_up)}  # fmt: skip
+    ran_out, _ = driver_sql.execute(HOLD_RAN_OUT, params)
+    if ran_out:
+        driver_sql.commit()
+        return play_then_hang_up(None)
+    _, rows = driver_sql.execute(VERDICT_ROW, {"attempt_id": attempt_id})
+    if rows[0][1] is not None:  # the verdict's mark came first: its message is the one to play
+        return redirected_message(attempt_id, answered_by)
+    driver_sql.commit()  # the verdict's redirect awaits the carrier's answer: ask again shortly
+    return silence_then_hold_over(attempt_id, REDIRECT_WAIT_S)
+
+
+def redirected_message(attempt_id: int, answered_by: str | None) -> str:
+    """The document the verdict redirected the call to (its message). Commits."""
+    row = call_row(attempt_id)
+    driver_sql.commit()
+    action = action_for(row, answered_by or "unknown", attempt_id, None) if row else None
+    if action is None or action.twiml is None or action.twiml == Action.HANG_UP:
+        return play_then_hang_up(None)
+    return action.twiml
 
 
 def first_twiml(attempt_id: int, caller: str | None = None) -> str | None:
@@ -151,7 +231,7 @@ def first_twiml(attempt_id: int, caller: str | None = None) -> str | None:
     an unknown attempt. Reads one row; writes nothing (the verdict decides what was played).
     Commits."""
     row = call_row(attempt_id)
-    hotsql.commit()
+    driver_sql.commit()
     if row is None:
         return None
     held_url = public_url("twilio.held", attempt_id=attempt_id)
@@ -197,7 +277,7 @@ def action_for(row: CallRow, answered_by: str, attempt_id: int, caller_id: str |
         message = row.voicemail
         if message is None or not message.url:
             return Action(None, Action.HANG_UP)
-        return Action(message, play_then_hang_up(message.url))
+        return Action(message, play_message(message.url, attempt_id))
     if answered_by == "human":
         if row.human_policy == HumanPolicy.CONNECT:
             twiml = connect_twiml(attempt_id, row.seller_phone, caller_id)
@@ -221,33 +301,56 @@ def on_verdict(
 ) -> bool:
     """The async AMD verdict of the attempt's call, `detection_ms` after its answer: kept if it
     is the first, and acted on at once on the live call. False for an unknown attempt.
-    Commits (durably) before any request to the carrier."""
+    Commits (durably) before any request to the carrier, and the message once it took one."""
     row = call_row(attempt_id)
     if row is None:
-        hotsql.commit()
+        driver_sql.commit()
         return False
     answered_by = answered_by[:ANSWERED_BY_MAX]
     action = action_for(row, answered_by, attempt_id, caller_id)
+    call_over = row.state in FINAL_STATES
+    # Only what needs no redirect is played already (the first document's message to a
+    # person); a message the call is redirected to counts once the carrier took the redirect.
+    played_now = action.played if action.twiml is None else None
     params = {
         "attempt_id": attempt_id,
         "answered_by": answered_by,
         "detection_ms": detection_ms,
-        "played": action.played.id if action.played else None,
+        "played": played_now.id if played_now else None,
     }
-    kept, _ = hotsql.execute(RECORD_VERDICT, params)
-    hotsql.commit()
-    if not kept or action.twiml is None or row.state in FINAL_STATES:
+    kept, _ = driver_sql.execute(RECORD_VERDICT, params)
+    driver_sql.commit()
+    if kept:
+        reports.settle_if_awaiting(attempt_id)  # the call ended before its verdict came
+    if not kept or action.twiml is None or call_over:
         return True  # a duplicate or a late verdict, nothing to change, or the call is over
-    redirect(sid or row.call_sid, action.twiml)
+    if action.played is None:  # a hang-up, a person put through: no message to count
+        redirect(sid or row.call_sid, action.twiml)
+    else:
+        redirect_to_message(attempt_id, sid or row.call_sid, action.played.id, action.twiml)
     return True
 
 
-def redirect(sid: str | None, twiml: str) -> None:
-    """Act on the live call, at best: a call that ended meanwhile is no fault, and the carrier
-    does not send the verdict again, so a failure is logged, not retried (the call's duration
-    tells what was delivered)."""
+def redirect_to_message(attempt_id: int, sid: str | None, message_id: int, twiml: str) -> None:
+    """Redirect the live call to the verdict's message (`twiml`), the call's end waiting
+    meanwhile for the carrier's answer: the message started if it took the redirect. Commits."""
+    params = {"attempt_id": attempt_id, "now": dialects.bind_datetime(utcnow())}
+    pending, _ = driver_sql.execute(REDIRECT_PENDING, params)
+    driver_sql.commit()
+    if not pending:
+        return  # the call ended, or its hold ran out, since the verdict came
+    played = message_id if redirect(sid, twiml) else None
+    driver_sql.execute(REDIRECT_ANSWERED, {"attempt_id": attempt_id, "played": played})
+    driver_sql.commit()
+    reports.settle_if_awaiting(attempt_id)  # the call ended while the redirect was on its way
+
+
+def redirect(sid: str | None, twiml: str) -> bool:
+    """Act on the live call, at best; whether the carrier took it. A call that ended
+    meanwhile is no fault (the carrier refuses it: 21220), and the carrier does not send the
+    verdict again, so a failure is logged, not retried: the message was not played."""
     if not sid:
-        return
+        return False
     try:
         if twiml == Action.HANG_UP:
             carrier_client().hang_up(sid)
@@ -255,3 +358,5 @@ def redirect(sid: str | None, twiml: str) -> None:
             carrier_client().redirect_call(sid, twiml)
     except CarrierError as error:
         log.warning("could not act on call %s after its AMD verdict: %s", sid, error)
+        return False
+    return True

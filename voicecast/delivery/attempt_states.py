@@ -13,11 +13,16 @@ changes nothing. The AMD verdict is kept once (the first one), with when it came
 (`detection_ms`) and the recording the call was told to play; async AMD's verdict may come
 before or after the call's end, in any order with the status reports. When an attempt ends, its
 outcome (`outcome_of`) decides its delivery, once, while the delivery is still `dialing`
-(`decide`): final, or due again after a retry delay. A voicemail is left only when the call
-lasted past the message's end, counted from the verdict (`message_heard_to_the_end`); shorter,
-it was cut (`voicemail_cut`, retried like a no-answer under the campaign's max_attempts and
-retry delays). What cannot take a message (a fax; `unknown` under hang_up) is final with what
-answered as its reason (`undeliverable`).
+(`decide`): final, or due again after a retry delay. A voicemail is left only when the carrier
+proved the message played to its end: it asks for what follows the message's `<Play>`
+(`message_ended_at`, `RECORD_MESSAGE_ENDED`), which it does only while the call is up, and before
+it hangs up, so before the call's last status report. A message started without that proof was
+cut (`voicemail_cut`, retried like a no-answer under the campaign's max_attempts and retry
+delays). A message played to its end after an `unknown` verdict (Twilio's answer when a
+greeting outlasts MachineDetectionTimeout) is `voicemail_unsure`: no beep was heard, so it may
+have started over the greeting and the mailbox may hold only its end; final, since the next
+call would meet the same greeting. What cannot take a message (a fax; `unknown` under hang_up)
+is final with what answered as its reason (`undeliverable`).
 
 The ORM path (`calls.apply_carrier_status`, `advance`) and the fast SQL path
 (`reports.apply_status_report`, `move_sql`, `DECIDE_DELIVERY`) both read this module, and
@@ -144,45 +149,60 @@ def record_answer(
     detection_ms: int | None = None,
 ) -> None:
     """The AMD verdict: the first one is kept (with when it came), and the recording the call
-    was told to play (none: what was recorded stays). `RECORD_ANSWER` is the same in SQL."""
+    was told to play (none: what was recorded stays; an ended call plays nothing more, so a
+    verdict coming after its end marks nothing played). `RECORD_ANSWER` is the same in SQL."""
     if attempt.answered_by is None:
         attempt.answered_by = answered_by[:ANSWERED_BY_MAX]
         attempt.detection_ms = detection_ms
-    if played_recording_id is not None:
+    if played_recording_id is not None and attempt.state not in FINAL_STATES:
         attempt.played_recording_id = played_recording_id
 
 
-def message_heard_to_the_end(
-    call_duration: int | None, detection_ms: int | None, message_seconds: float | None
-) -> bool:
-    """Whether a call that played a message from its AMD verdict on (`detection_ms` after the
-    answer: for a machine, its beep) lasted past the message's end. The carrier's CallDuration
-    is whole seconds, so a call must have lasted strictly longer than verdict + message: a cut
-    within the message's last second is the only one this can miss. No duration, no proof."""
-    if call_duration is None:
-        return False
-    return call_duration > (detection_ms or 0) / 1000 + (message_seconds or 0.0)
+def awaits_verdict(state: str, answered_by: str | None, redirecting: object = None) -> bool:
+    """Whether an ended attempt's outcome waits for its AMD verdict: a call answered (it ended
+    `completed`) whose verdict has not reached us, or whose verdict's redirect to the message
+    has not had the carrier's answer (`redirecting`: since when; whether the message started
+    hangs on it). Async AMD's callback may come after the call's end, or never (the carrier
+    does not send it again): the late callback settles the attempt (`amd.on_verdict`), else the
+    reconciler reads the carrier's own verdict from the call (`outcome_without_verdict`) after
+    RECONCILE_VERDICT_SECONDS; so it does for a redirect whose answer never came (a web node
+    killed while it waited)."""
+    return state == AttemptState.COMPLETED and (answered_by is None or redirecting is not None)
+
+
+def outcome_without_verdict(carriers_answered_by: str | None) -> DeliveryStatus:
+    """The outcome of a call that ended before its verdict reached us, by the verdict the
+    carrier kept on the call (its AnsweredBy, None if detection never ended). Nothing was
+    played after a verdict, so no message was left: a person heard what the call plays at
+    pick-up (`human_reached`), a fax takes nothing (`undeliverable`); anything else failed
+    and is dialed again as the campaign allows."""
+    if carriers_answered_by == "human":
+        return DeliveryStatus.HUMAN_REACHED
+    if carriers_answered_by in UNDELIVERABLE_ANSWERS:
+        return DeliveryStatus.UNDELIVERABLE
+    return DeliveryStatus.FAILED
 
 
 def outcome_of(
     state: str,
     answered_by: str | None,
     played_recording_id: int | None,
-    call_duration: int | None = None,
-    detection_ms: int | None = None,
-    message_seconds: float | None = None,
+    message_ended: bool = False,
 ) -> DeliveryStatus:
     """What an ended attempt achieved: the delivery status it stands for. A message played
-    to a machine (or to `unknown`) counts as left only when the call outlasted it."""
+    to a machine (or to `unknown`) counts as left only with the carrier's proof that it played
+    to its end (`message_ended`: it asked for what follows it); started without it, it was cut."""
     if state == AttemptState.COMPLETED:
         if answered_by == "human":
             return DeliveryStatus.HUMAN_REACHED
         if answered_by in UNDELIVERABLE_ANSWERS:
             return DeliveryStatus.UNDELIVERABLE
-        if played_recording_id is not None:
-            if message_heard_to_the_end(call_duration, detection_ms, message_seconds):
-                return DeliveryStatus.VOICEMAIL_LEFT
-            return DeliveryStatus.VOICEMAIL_CUT
+        if played_recording_id is not None:  # the proof marks its message too
+            if not message_ended:
+                return DeliveryStatus.VOICEMAIL_CUT
+            if answered_by == "unknown":
+                return DeliveryStatus.VOICEMAIL_UNSURE  # no beep heard, no proof
+            return DeliveryStatus.VOICEMAIL_LEFT
         if answered_by == "unknown":
             return DeliveryStatus.UNDELIVERABLE  # the campaign hangs up on `unknown`
         return DeliveryStatus.FAILED  # a hang-up before any verdict, or no message to play
@@ -262,7 +282,9 @@ MOVE_SQL = {
 RECORD_ANSWER = (
     "UPDATE attempts SET detection_ms = CASE WHEN answered_by IS NULL THEN :detection_ms"
     " ELSE detection_ms END, answered_by = COALESCE(answered_by, :answered_by),"
-    " played_recording_id = COALESCE(:played, played_recording_id) WHERE id = :attempt_id"
+    f" played_recording_id = CASE WHEN state IN ({sql_list(FINAL_STATES)})"
+    " THEN played_recording_id ELSE COALESCE(:played, played_recording_id) END"
+    " WHERE id = :attempt_id"
 )
 # Async AMD's verdict, kept by the first callback only: the one that acts on the live call
 # (a duplicate or a late one changes nothing and must not play the message again).
@@ -270,6 +292,35 @@ RECORD_VERDICT = (
     "UPDATE attempts SET answered_by = :answered_by, detection_ms = :detection_ms,"
     " played_recording_id = COALESCE(:played, played_recording_id)"
     " WHERE id = :attempt_id AND answered_by IS NULL"
+)
+# The verdict's redirect to the message is about to be sent: only while the call is up and its
+# hold has not run out (`amd.HOLD_RAN_OUT`); the call's end then waits for its answer.
+REDIRECT_PENDING = (
+    "UPDATE attempts SET redirecting_since = :now"
+    " WHERE id = :attempt_id AND ended_at IS NULL"
+    f" AND state NOT IN ({sql_list(FINAL_STATES)})"
+)
+# The carrier answered the redirect: the message started if it took it (`:played`, else None).
+# Only while the redirect is still pending (a hold that ran out, or the reconciler, gave up on it).
+REDIRECT_ANSWERED = (
+    "UPDATE attempts SET redirecting_since = NULL,"
+    " played_recording_id = COALESCE(played_recording_id, :played)"
+    " WHERE id = :attempt_id AND redirecting_since IS NOT NULL"
+)
+# The carrier asked for what follows the message: it played to its end (the recording it
+# counts is the delivery's message, when no mark came first). Whatever the attempt's state: the
+# request itself is the proof, and it precedes the call's end.
+RECORD_MESSAGE_ENDED = (
+    "UPDATE attempts SET message_ended_at = COALESCE(message_ended_at, :now),"
+    " played_recording_id = COALESCE(played_recording_id,"
+    " (SELECT d.recording_id FROM deliveries d WHERE d.id = attempts.delivery_id))"
+    " WHERE id = :attempt_id"
+)
+# An answered call ended before its verdict came (`awaits_verdict`): its end kept, no outcome.
+RECORD_ENDED = "UPDATE attempts SET ended_at = COALESCE(ended_at, :now) WHERE id = :attempt_id"
+AWAITING_VERDICT = (
+    f"SELECT id FROM attempts WHERE id = :attempt_id AND state = '{AttemptState.COMPLETED.value}'"
+    " AND outcome IS NULL"
 )
 RECORD_OUTCOME = (
     "UPDATE attempts SET outcome = :outcome, ended_at = COALESCE(ended_at, :now)"

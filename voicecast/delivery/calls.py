@@ -16,6 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from voicecast.delivery import attempt_states
 from voicecast.delivery.attempt_states import CARRIER_STATES, FINAL_STATES, decide, outcome_of
 from voicecast.extensions import db
+from voicecast.media.public_urls import public_url
 from voicecast.media.signing import media_url
 from voicecast.models import (
     Attempt,
@@ -59,14 +60,38 @@ def play_then_hang_up(url: str | None) -> str:
     return str(response)
 
 
-def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: bool) -> None:
-    """The attempt ended: record its outcome and decide the delivery: final, or a retry."""
-    played = attempt.played_recording_id
-    recording = db.session.get(Recording, played) if played is not None else None
-    outcome = outcome_of(
-        attempt.state, attempt.answered_by, played, attempt.call_duration,
-        attempt.detection_ms, recording.duration_seconds if recording else None,
-    )  # fmt: skip
+def play_message(url: str | None, attempt_id: int) -> str:
+    """TwiML: play the message `url`, then ask `/played` what follows (it hangs up). The
+    carrier asks only once the message played to its end while the call was up: that request
+    is the proof a voicemail was left (`reports.message_ended`). Without a URL, hang up."""
+    if not url:
+        return play_then_hang_up(None)
+    response = VoiceResponse()
+    response.play(url)
+    response.redirect(public_url("twilio.message_played", attempt_id=attempt_id), method="POST")
+    return str(response)
+
+
+def settle(
+    attempt: Attempt,
+    delivery: Delivery,
+    campaign: Campaign,
+    permanent: bool,
+    outcome: DeliveryStatus | None = None,
+    reason: str | None = None,
+) -> None:
+    """The attempt ended: record its outcome (`outcome_of`, unless given) and decide the
+    delivery: final, or a retry. An answered call whose verdict has not come waits for it
+    (`attempt_states.awaits_verdict`): its end is kept, nothing is decided. `reason`: the
+    final delivery's, when the outcome's own says less (the carrier's `invalid_number`)."""
+    waits = attempt_states.awaits_verdict(
+        attempt.state, attempt.answered_by, attempt.redirecting_since
+    )
+    if outcome is None and waits:
+        attempt.ended_at = attempt.ended_at or utcnow()
+        return
+    if outcome is None:
+        outcome = outcome_of_attempt(attempt)
     count(CALL_OUTCOMES, outcome.value)
     attempt.outcome = outcome.value
     attempt.ended_at = attempt.ended_at or utcnow()
@@ -81,10 +106,31 @@ def settle(attempt: Attempt, delivery: Delivery, campaign: Campaign, permanent: 
         attempt.answered_by,
     )
     delivery.status, delivery.reason = decision.status, decision.reason
+    if reason is not None and decision.status.final:
+        delivery.reason = reason
     if decision.next_attempt_at is not None:
         delivery.next_attempt_at = decision.next_attempt_at
     if decision.status.final:
         events.delivery_finished(delivery)
+
+
+def outcome_of_attempt(attempt: Attempt) -> DeliveryStatus:
+    """`attempt_states.outcome_of` for the (ORM) attempt."""
+    ended = attempt.message_ended_at is not None
+    return outcome_of(attempt.state, attempt.answered_by, attempt.played_recording_id, ended)
+
+
+def settle_without_verdict(attempt: Attempt, carriers_answered_by: str | None) -> None:
+    """Settle an answered call whose verdict never reached us, by the verdict the carrier kept
+    on the call (`attempt_states.outcome_without_verdict`); the verdict is recorded so that a
+    callback coming later still finds it kept. Does not commit."""
+    if attempt.answered_by is None and carriers_answered_by:
+        attempt_states.record_answer(attempt, carriers_answered_by, None)
+    attempt.redirecting_since = None  # its answer never came: the message counts as not started
+    outcome = attempt_states.outcome_without_verdict(carriers_answered_by)
+    delivery = db.session.get(Delivery, attempt.delivery_id)
+    campaign = db.session.get(Campaign, attempt.campaign_id)
+    settle(attempt, delivery, campaign, permanent=False, outcome=outcome)
 
 
 def settle_never_placed(attempt: Attempt, delivery: Delivery, retries: int) -> bool:
@@ -130,18 +176,30 @@ def apply_carrier_status(
     return True
 
 
-def answer_twiml(attempt: Attempt, answered_by: str) -> str:
-    """What the call does once answering-machine detection has decided."""
+def answer_twiml(attempt: Attempt, answered_by: str, caller: str | None = None) -> str:
+    """What the call does once answering-machine detection has decided (`caller`: the number
+    the call comes from, which a seller put through sees); a call that ended waiting for this
+    verdict is settled by it. Does not commit."""
+    twiml = verdict_twiml(attempt, answered_by, caller)
+    if attempt.outcome is None and attempt.state == AttemptState.COMPLETED:
+        delivery = db.session.get(Delivery, attempt.delivery_id)
+        settle(attempt, delivery, db.session.get(Campaign, attempt.campaign_id), False)
+    return twiml
+
+
+def verdict_twiml(attempt: Attempt, answered_by: str, caller: str | None) -> str:
+    """`answer_twiml`'s document, the verdict and what it plays recorded."""
     campaign = db.session.get(Campaign, attempt.campaign_id)
     delivery = db.session.get(Delivery, attempt.delivery_id)
     play = plays_message(answered_by, campaign.human_policy, campaign.unknown_policy)
     if answered_by == "human" and campaign.human_policy == HumanPolicy.CONNECT:
         seller = db.session.get(User, delivery.seller_id) if delivery.seller_id else None
-        if seller is not None and seller.phone:
+        from voicecast.delivery.connect import connect_twiml  # it reads play_then_hang_up
+
+        twiml = connect_twiml(attempt.id, seller.phone if seller else None, caller)
+        if twiml is not None:  # put through as under async AMD: caller ID, whisper, action
             attempt_states.record_answer(attempt, answered_by, None)
-            response = VoiceResponse()
-            response.dial(seller.phone)
-            return str(response)
+            return twiml
         play = True  # nobody to connect to: leave the message rather than hang up on them
     recording = message_for(
         delivery, live=answered_by == "human" and campaign.human_policy == HumanPolicy.PLAY_LIVE
@@ -150,7 +208,7 @@ def answer_twiml(attempt: Attempt, answered_by: str) -> str:
         attempt_states.record_answer(attempt, answered_by, None)
         return play_then_hang_up(None)
     attempt_states.record_answer(attempt, answered_by, recording.id)
-    return play_then_hang_up(media_url(recording, "carrier"))
+    return play_message(media_url(recording, "carrier"), attempt.id)
 
 
 def message_for(delivery: Delivery, live: bool) -> Recording | None:

@@ -5,7 +5,7 @@ back (the do-not-call list and, under a preset, the legal basis, the silence aft
 the rolling attempt cap). The dial job checks the calling window just before it.
 
 The statement is compiled from those very SQLAlchemy conditions, once per preset and
-database, into plain SQL with named placeholders, and run through `voicecast.hotsql` (the
+database, into plain SQL with named placeholders, and run through `voicecast.driver_sql` (the
 busiest path after the webhooks: no ORM machinery per call)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import literal_column, not_, select, update
 from sqlalchemy.orm import aliased
 
-from voicecast import dialects, hotsql
+from voicecast import dialects, driver_sql
 from voicecast.extensions import db
 from voicecast.models import Attempt, AttemptState, Contact, Delivery
 from voicecast.rules.eligibility import (
@@ -100,6 +100,6 @@ def bind_value(value: Any) -> Any:
 def claim(attempt_id: int, preset: Preset | None, now: datetime) -> bool:
     """Claim the attempt for dialing (committed); False when it may not be dialed."""
     sql = claim_sql(preset, dialects.name())
-    claimed, _ = hotsql.execute(sql, claim_params(attempt_id, preset, now))
-    hotsql.commit()
+    claimed, _ = driver_sql.execute(sql, claim_params(attempt_id, preset, now))
+    driver_sql.commit()
     return claimed == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from voicecast import hotsql
+from voicecast import driver_sql
 from voicecast.callbacks.twiml import RING_SECONDS, WHISPER_WAIT_SECONDS
 from voicecast.callbacks.wording import ACCEPT_KEY, spoken_number, texts_for
 from voicecast.delivery.calls import play_then_hang_up
@@ -46,8 +46,8 @@ WHO = (
 
 def whisper(attempt_id: int) -> str | None:
     """The seller's leg before the bridge: who picked up, and press 1 (else it hangs up)."""
-    _, rows = hotsql.execute(WHO, {"attempt_id": attempt_id})
-    hotsql.commit()
+    _, rows = driver_sql.execute(WHO, {"attempt_id": attempt_id})
+    driver_sql.commit()
     if not rows:
         return None
     phone, campaign, country = rows[0]
@@ -85,9 +85,9 @@ def dialed(attempt_id: int, dial_status: str) -> str | None:
     the person hears the seller's message, then the call ends. Commits."""
     if dial_status == TAKEN:
         return play_then_hang_up(None)
-    _, rows = hotsql.execute(MESSAGE, {"attempt_id": attempt_id})
+    _, rows = driver_sql.execute(MESSAGE, {"attempt_id": attempt_id})
     url = file_url(rows[0][0], "carrier", rows[0][1]) if rows else None
     if url:
-        hotsql.execute(MARK_PLAYED, {"attempt_id": attempt_id, "played": rows[0][0]})
-    hotsql.commit()
+        driver_sql.execute(MARK_PLAYED, {"attempt_id": attempt_id, "played": rows[0][0]})
+    driver_sql.commit()
     return play_then_hang_up(url)

@@ -6,7 +6,7 @@ before its request leaves (and only while its campaign runs), so a worker killed
 leaves an attempt the reconciler settles with the carrier, and a duplicate job finds nothing to
 claim. Dialing is the busiest path after the webhooks: its statements are built once, the batch
 is read in one query, and a call costs one Redis round trip, two short transactions of
-statements straight on the driver (`voicecast.hotsql`: the claim, and the carrier's answer
+statements straight on the driver (`voicecast.driver_sql`: the claim, and the carrier's answer
 applied as a status report) and the carrier request.
 """
 
@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import bindparam, case, func, select
 
 from voicecast.carrier import carrier_client
-from voicecast.carrier.errors import CarrierError
+from voicecast.carrier.errors import NUMBER_REASONS, CarrierError
 from voicecast.delivery import amd, attempt_states, claim, dispatch, reports
 from voicecast.delivery.attempt_states import CARRIER_STATES
 from voicecast.delivery.calls import settle, settle_never_placed
@@ -38,7 +38,7 @@ from voicecast.rules.presets import Preset, account_rules
 from voicecast.rules.schedule import Schedule
 
 ATTEMPTS = Attempt.__table__
-# The hot statements, built once: each call only binds its values.
+# The driver statements, built once: each call only binds its values.
 DIAL_PLANS = (
     select(
         ATTEMPTS.c.id,
@@ -57,6 +57,7 @@ DIAL_PLANS = (
         Account.calling_rules_changes,
         func.coalesce(Delivery.timezone, Account.timezone).label("timezone"),
         Delivery.alt_timezone,
+        Delivery.regions,
     )
     .join(Delivery, Delivery.id == ATTEMPTS.c.delivery_id)
     .join(Campaign, Campaign.id == ATTEMPTS.c.campaign_id)
@@ -135,10 +136,10 @@ def dial(attempt_id: int, plan, limits: list[tuple[str, float]]) -> str:
 
 
 def window_open(plan, preset: Preset | None, now: datetime) -> bool:
-    """The campaign's calling window, narrowed by `preset`, is open at `now` in the contact's
-    zone and in its second one if it has one (the dispatcher's round checked it too, a moment
-    ago)."""
-    schedule = Schedule.of(plan.calling_window, preset)
+    """The campaign's calling window, narrowed by `preset` and the rules of the contact's
+    states, is open at `now` in the contact's zone and in its second one if it has one (the
+    dispatcher's round checked it too, a moment ago)."""
+    schedule = Schedule.of(plan.calling_window, preset).for_regions(plan.regions)
     return schedule.closed_in((plan.timezone, plan.alt_timezone), now) is None
 
 
@@ -226,7 +227,12 @@ def dial_failed(attempt_id: int, error: CarrierError) -> str:
         return f"never placed: {error.reason}"
     attempt_states.advance(attempt, AttemptState.FAILED)
     attempt.error_code = error.code
-    settle(attempt, delivery, db.session.get(Campaign, attempt.campaign_id), permanent=True)
+    campaign = db.session.get(Campaign, attempt.campaign_id)
+    if error.reason in NUMBER_REASONS:  # the number cannot be called: say which way
+        settle(attempt, delivery, campaign, permanent=True,
+               outcome=DeliveryStatus.UNDELIVERABLE, reason=error.reason)  # fmt: skip
+    else:
+        settle(attempt, delivery, campaign, permanent=True)
     db.session.commit()
     log.warning("attempt %s failed at the carrier: %s", attempt_id, error)
     return f"failed: {error.code}"

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from redis.exceptions import RedisError
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, not_, or_, select, update
 
 from voicecast import dialects
 from voicecast.delivery import attempt_states
@@ -21,6 +21,7 @@ from voicecast.queues import job_waiting
 from voicecast.redis_client import get_redis
 from voicecast.rules.eligibility import verdicts
 from voicecast.rules.presets import Preset
+from voicecast.rules.schedule import ClosedStates
 
 DELIVERIES = Delivery.__table__
 ATTEMPTS = Attempt.__table__
@@ -52,27 +53,44 @@ def unfinished(campaign_id: int) -> bool:
     return False
 
 
-def in_zones(zones: list[str], account_zone: str):
-    """Deliveries in one of `zones` (those planned without a zone are in the account's), and
-    whose second zone, if they have one, is one of them too (`Schedule.closed_in`)."""
+def in_zones(zones: list[str], account_zone: str, closed_states: ClosedStates | None = None):
+    """Deliveries in one of `zones`, whose second zone, if they have one, is one of them too
+    (`Schedule.closed_in`), and none of whose states' rules is closed in either of their zones
+    (`closed_states`: for a state, the zones among `zones` where its rule is closed now).
+    Those planned without a zone are in the account's."""
     condition = Delivery.timezone.in_(zones)
     if account_zone in zones:
         condition = or_(condition, Delivery.timezone.is_(None))
-    return and_(condition, or_(Delivery.alt_timezone.is_(None), Delivery.alt_timezone.in_(zones)))
+    alt_in = or_(Delivery.alt_timezone.is_(None), Delivery.alt_timezone.in_(zones))
+    conditions = [condition, alt_in]
+    # Never NULL (NOT of a NULL would leave out a delivery no closed rule holds).
+    zone = func.coalesce(Delivery.timezone, account_zone)
+    alt = func.coalesce(Delivery.alt_timezone, "")
+    for code, closed in (closed_states or {}).items():
+        in_closed = or_(zone.in_(closed), alt.in_(closed))
+        # Codes are two capitals separated by spaces: "%FL%" matches the state FL only.
+        of_state = func.coalesce(Delivery.regions, "").like(f"%{code}%")
+        conditions.append(not_(and_(of_state, in_closed)))
+    return and_(*conditions)
 
 
 def due_ids(
-    campaign_id: int, now: datetime, limit: int, zones: list[str], account_zone: str
+    campaign_id: int,
+    now: datetime,
+    limit: int,
+    zones: list[str],
+    account_zone: str,
+    closed_states: ClosedStates | None = None,
 ) -> list[int]:
-    """Up to `limit` deliveries due now in `zones` (those whose window is open), oldest due
-    first."""
+    """Up to `limit` deliveries due now in `zones` (those whose window is open) and not held
+    by a state rule closed there (`closed_states`), oldest due first."""
     stmt = (
         select(Delivery.id)
         .where(
             Delivery.campaign_id == campaign_id,
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.next_attempt_at <= now,
-            in_zones(zones, account_zone),
+            in_zones(zones, account_zone, closed_states),
         )
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
@@ -87,13 +105,15 @@ def claim_due(
     zones: list[str],
     account_zone: str,
     preset: Preset | None = None,
+    closed_states: ClosedStates | None = None,
 ) -> list[int]:
-    """Move up to `batch` due deliveries in `zones` (within max_in_flight) that `preset` and
-    the do-not-call list let be dialed now to dialing, each with a new attempt in state
+    """Move up to `batch` due deliveries in `zones` (within max_in_flight), less those a
+    state rule closed there holds (`closed_states`), that `preset` and the do-not-call list
+    let be dialed now to dialing, each with a new attempt in state
     `created`; returns the attempt ids. The others are excluded, or wait, with their reason.
     Commits."""
     room = min(batch, campaign.max_in_flight - in_flight(campaign.id))
-    due = due_ids(campaign.id, now, room, zones, account_zone) if room > 0 else []
+    due = due_ids(campaign.id, now, room, zones, account_zone, closed_states) if room > 0 else []
     due = held_back(campaign.account_id, preset, due, now)
     # The status guard makes the claim atomic per row even where SKIP LOCKED is missing.
     claimed = (
@@ -177,12 +197,17 @@ def wake_dispatcher(campaign_id: int) -> bool:
     return True
 
 
-def next_due(campaign_id: int, zones: list[str], account_zone: str) -> datetime | None:
-    """When the next delivery in `zones` is due."""
+def next_due(
+    campaign_id: int,
+    zones: list[str],
+    account_zone: str,
+    closed_states: ClosedStates | None = None,
+) -> datetime | None:
+    """When the next delivery in `zones` not held by a state rule closed there is due."""
     stmt = select(func.min(Delivery.next_attempt_at)).where(
         Delivery.campaign_id == campaign_id,
         Delivery.status == DeliveryStatus.PENDING,
-        in_zones(zones, account_zone),
+        in_zones(zones, account_zone, closed_states),
     )
     return db.session.scalar(stmt)
 

@@ -18,10 +18,12 @@ from sqlalchemy import and_, case, false, func, insert, literal, null, select, t
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from voicecast import dialects
+from voicecast import clock, dialects
 from voicecast.delivery import dispatch
 from voicecast.extensions import db
+from voicecast.journeys import recordings as journey_recordings
 from voicecast.models import (
+    Account,
     Contact,
     Delivery,
     DeliveryStatus,
@@ -60,11 +62,16 @@ def audience_contacts(campaign: Campaign, after: int = 0, through: int | None = 
         segment = db.session.get(Segment, campaign.audience["segment_id"])
         if segment is None or segment.account_id != campaign.account_id:
             return stmt.where(false())  # deleted since: nobody to call
-        stmt = stmt.where(compile_filter(segment.filter, utcnow().date()))
+        account = db.session.get(Account, campaign.account_id)
+        stmt = stmt.where(compile_filter(segment.filter, clock.today_in(account.timezone)))
     elif kind == "journey":  # a journey step's entrants of one run (voicecast/journeys/)
         run_id = campaign.audience["run_id"]
         stmt = stmt.where(
-            Contact.id.in_(select(JourneyEntry.contact_id).where(JourneyEntry.run_id == run_id))
+            Contact.id.in_(
+                select(JourneyEntry.contact_id).where(
+                    JourneyEntry.run_id == run_id, journey_recordings.not_held()
+                )
+            )
         )
     return stmt
 
@@ -93,12 +100,12 @@ def delivery_rows(
         recording_id = literal(campaign.recording_id)
         reason = case(*exclusions, else_=null())
     else:
-        recording_id = active.id
+        recording_id = journey_recordings.seller_message(campaign, contact.c.seller_id, active.id)
         reason = case(
             *exclusions,
             (contact.c.seller_id.is_(None), NO_SELLER),
             (seller.active.is_(False), SELLER_INACTIVE),
-            (active.id.is_(None), NO_RECORDING),
+            (recording_id.is_(None), NO_RECORDING),
             else_=null(),
         )
     status = case((reason.is_(None), "pending"), else_="excluded")
@@ -117,6 +124,7 @@ def delivery_rows(
             literal(now).label("updated_at"),
             func.coalesce(contact.c.timezone, literal(rules.account_zone)).label("timezone"),
             contact.c.alt_timezone.label("alt_timezone"),
+            contact.c.regions.label("regions"),
         )
         .select_from(contact)
         .outerjoin(seller, seller.id == contact.c.seller_id)
@@ -145,6 +153,7 @@ COLUMNS = [
     "updated_at",
     "timezone",
     "alt_timezone",
+    "regions",
 ]
 
 

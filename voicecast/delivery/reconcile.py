@@ -8,6 +8,11 @@
   is due again at once (within NEVER_PLACED_RETRIES).
 - queued/ringing/in progress for long: callbacks were lost (e.g. a queued call canceled, which
   fires none): fetch the call and apply its status.
+- answered and ended, its AMD verdict still to come after RECONCILE_VERDICT_SECONDS (the
+  carrier sends it once, and may not at all): fetch the call and settle the attempt by the
+  verdict the carrier kept on it (`calls.settle_without_verdict`). So does a silent call found
+  ended without its verdict, and a call whose verdict's redirect never had the carrier's
+  answer (the message then counts as not started).
 """
 
 from __future__ import annotations
@@ -15,18 +20,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from voicecast import dialects
 from voicecast.carrier import carrier_client
+from voicecast.carrier.client import CallRef
 from voicecast.delivery import attempt_states
 from voicecast.delivery.attempt_states import IN_CALL
-from voicecast.delivery.calls import apply_carrier_status, settle_never_placed
+from voicecast.delivery.calls import (
+    apply_carrier_status,
+    settle_never_placed,
+    settle_without_verdict,
+)
 from voicecast.delivery.dispatch import dial_alive_after_slot, dial_job_lost, enqueue_dials
 from voicecast.extensions import db
 from voicecast.models import Attempt, AttemptState, Delivery
 from voicecast.models.base import utcnow
 
+# The carrier's clock and ours may differ: a look-up by number starts this much earlier.
 CLOCK_MARGIN = timedelta(seconds=30)
 
 
@@ -44,7 +55,8 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
     lost_job_after = timedelta(seconds=config["RECONCILE_LOST_JOB_SECONDS"])
     unsure_after = timedelta(seconds=config["RECONCILE_UNSURE_SECONDS"])
     silent_after = timedelta(seconds=config["RECONCILE_SILENT_SECONDS"])
-    done = {"requeued": 0, "adopted": 0, "never_placed": 0, "fetched": 0}
+    verdict_after = timedelta(seconds=config["RECONCILE_VERDICT_SECONDS"])
+    done = {"requeued": 0, "adopted": 0, "never_placed": 0, "fetched": 0, "verdicts": 0}
     lost = [
         attempt.id
         for attempt in stale(
@@ -57,11 +69,44 @@ def reconcile_campaign(campaign_id: int, now: datetime | None = None) -> dict[st
     for attempt in unsure(campaign_id, now, unsure_after):
         done["adopted" if settle_unsure(attempt) else "never_placed"] += 1
     for attempt in stale(campaign_id, IN_CALL, Attempt.dialed_at, now - silent_after):
-        call = carrier_client().fetch_call(attempt.call_sid)
-        apply_carrier_status(attempt, call.status, None, None, call.duration)
+        apply_call(attempt, carrier_client().fetch_call(attempt.call_sid))
         done["fetched"] += 1
+    for attempt in awaiting_verdict(campaign_id, now - verdict_after):
+        call = carrier_client().fetch_call(attempt.call_sid) if attempt.call_sid else None
+        settle_without_verdict(attempt, call.answered_by if call else None)
+        done["verdicts"] += 1
     db.session.commit()
     return done
+
+
+def apply_call(attempt: Attempt, call: CallRef) -> None:
+    """The carrier's account of the call applied to the attempt: its status, and, for a call
+    that ended answered without our verdict, the carrier's verdict (it is over, none will
+    come that the carrier does not already know)."""
+    apply_carrier_status(attempt, call.status, None, None, call.duration)
+    waiting = attempt_states.awaits_verdict(attempt.state, attempt.answered_by)
+    if waiting and attempt.outcome is None:
+        settle_without_verdict(attempt, call.answered_by)
+
+
+def awaiting_verdict(campaign_id: int, ended_before: datetime) -> list[Attempt]:
+    """The campaign's answered calls that ended before `ended_before` with no verdict, or with
+    their verdict's redirect still awaiting the carrier's answer (its web node died). Read
+    through the deliveries still in flight (few, and indexed), never the campaign's ended
+    attempts (as many as its calls)."""
+    stmt = (
+        select(Attempt)
+        .join(Delivery, Delivery.id == Attempt.delivery_id)
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status == attempt_states.DELIVERY_IN_FLIGHT,
+            Attempt.state == AttemptState.COMPLETED,
+            Attempt.outcome.is_(None),
+            or_(Attempt.answered_by.is_(None), Attempt.redirecting_since.is_not(None)),
+            Attempt.ended_at < ended_before,
+        )
+    )
+    return list(db.session.scalars(dialects.skip_locked(stmt)))
 
 
 def unsure(campaign_id: int, now: datetime, unsure_after: timedelta) -> list[Attempt]:
@@ -102,7 +147,7 @@ def settle_unsure(attempt: Attempt) -> bool:
         call = unclaimed[0]
         attempt.call_sid = call.sid
         attempt_states.advance(attempt, AttemptState.QUEUED)
-        apply_carrier_status(attempt, call.status, None, None, call.duration)
+        apply_call(attempt, call)
         return True
     # The carrier never got it: nobody was called, so it was no attempt.
     settle_never_placed(attempt, delivery, current_app.config["NEVER_PLACED_RETRIES"])

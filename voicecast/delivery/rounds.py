@@ -16,6 +16,7 @@ from voicecast.outbound import events
 from voicecast.redis_client import get_redis
 from voicecast.rules.campaigns import rules_of
 from voicecast.rules.eligibility import CALLING
+from voicecast.rules.schedule import ClosedStates, Schedule
 
 ROUND_SECONDS = 1.0
 MAX_IDLE_ROUND = timedelta(seconds=60)
@@ -72,10 +73,12 @@ def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
     rules = rules_of(campaign)
     zones = campaign.zones or [rules.account_zone]
     open_zones = [zone for zone in zones if rules.schedule.is_open(zone, now)]
+    closed_states = rules.schedule.closed_states(open_zones, now)
     if open_zones:
         claimed = dispatch.claim_due(
-            campaign, now, campaign.max_in_flight, open_zones, rules.account_zone, rules.preset
-        )
+            campaign, now, campaign.max_in_flight, open_zones, rules.account_zone, rules.preset,
+            closed_states,
+        )  # fmt: skip
         dispatch.enqueue_dials(claimed, dispatch.dial_batch_size(campaign))
     if not dispatch.unfinished(campaign_id):
         campaign.status = CampaignStatus.COMPLETED
@@ -85,13 +88,31 @@ def dispatch_round(campaign_id: int, now: datetime | None = None) -> str:
         request_pricing(campaign_id, delay=PRICING_SETTLE)
         return "completed"
     openings = [rules.schedule.next_opening(zone, now) for zone in zones if zone not in open_zones]
-    at = next_round_at(campaign_id, open_zones, rules.account_zone, [o for o in openings if o])
+    openings += state_openings(rules.schedule, closed_states, now)
+    at = next_round_at(
+        campaign_id, open_zones, rules.account_zone, [o for o in openings if o], closed_states
+    )
     dispatch.schedule_round(campaign_id, at)
     return "dispatched" if open_zones else "outside the calling window"
 
 
+def state_openings(
+    schedule: Schedule, closed_states: ClosedStates, now: datetime
+) -> list[datetime | None]:
+    """When each state rule closed in an open zone opens there again."""
+    return [
+        schedule.for_regions(code).next_opening(zone, now)
+        for code, zones in closed_states.items()
+        for zone in zones
+    ]
+
+
 def next_round_at(
-    campaign_id: int, open_zones: list[str], account_zone: str, openings: list[datetime]
+    campaign_id: int,
+    open_zones: list[str],
+    account_zone: str,
+    openings: list[datetime],
+    closed_states: ClosedStates | None = None,
 ) -> datetime:
     """The next round: in a second while calls are in flight, else when the next delivery in
     an open zone is due or the next closed zone opens (at least a second, at most a minute
@@ -99,7 +120,11 @@ def next_round_at(
     now = utcnow()
     if dispatch.in_flight(campaign_id):
         return now + timedelta(seconds=ROUND_SECONDS)
-    due = dispatch.next_due(campaign_id, open_zones, account_zone) if open_zones else None
+    due = (
+        dispatch.next_due(campaign_id, open_zones, account_zone, closed_states)
+        if open_zones
+        else None
+    )
     moments = [moment for moment in (due, *openings) if moment is not None]
     at = min(moments) if moments else now + MAX_IDLE_ROUND
     return max(now + timedelta(seconds=ROUND_SECONDS), min(at, now + MAX_IDLE_ROUND))

@@ -28,6 +28,8 @@ from voicecast.models.campaign import Campaign
 
 __all__ = ["DELIMITERS", "Scope", "callbacks_csv", "deliveries_csv"]
 
+US_ENGLISH = "en-US"  # a US account's exports, for people: see csvstream's docstring
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -57,8 +59,11 @@ def campaign_of(scope: Scope, campaign_id: int) -> Campaign:
 
 
 def language_of(scope: Scope, lang: str | None) -> Language:
-    """`lang` ("fr", "en"), else the account's language; French writes the account's times."""
+    """`lang` ("fr", "en", "en-US"), else the account's: French and US English write the
+    account's times, plain English (for programs) UTC."""
     account = db.session.get(Account, scope.account_id)
+    if (lang or (US_ENGLISH if account.country == "US" else None)) == US_ENGLISH:
+        return Language("en", account.timezone, us=True)
     locale = lang or account_locale(account.country)
     return Language(locale, account.timezone if locale == "fr" else None)
 

@@ -11,7 +11,9 @@ a date), empty cells for unknown values.
 The language (`?lang=`, the account's by default): `fr` titles the columns in French, writes
 each code's label beside its code column (`status` `voicemail_left`, `status_label` "Message
 déposé"), yes/no as oui/non and times in the account's zone, named in the titles; `en` titles
-them with their codes (stable, for programs), the labels in English, times in UTC.
+them with their codes (stable, for programs), the labels in English, times in UTC; `en-US`
+(a US account's default) titles them in English for people and writes values the US way:
+numbers `(213) 555-0143`, costs `$0.14`, times `12/06/2026 8:00 PM CST` in the account's zone.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from zoneinfo import ZoneInfo
 from flask import Response, stream_with_context
 
 from voicecast.errors import invalid_field
+from voicecast.exports.titles import ENGLISH_TITLES
 from voicecast.extensions import db
-from voicecast.i18n import translate, zone_name
+from voicecast.i18n import local_time, money, translate, zone_name
+from voicecast.phones import for_people
 
 DELIMITERS = ("comma", "semicolon")
 BOM = "\ufeff"
@@ -69,13 +73,18 @@ def text(value: str | None) -> str:
 
 @dataclass(frozen=True)
 class Language:
-    """An export's language: titles and labels in `locale`, times in `zone` (None: UTC)."""
+    """An export's language: titles and labels in `locale`, times in `zone` (None: UTC);
+    `us`: English for people in the US (titles, numbers, costs and times their way)."""
 
     locale: str
     zone: str | None
+    us: bool = False
 
     def header(self, columns: Sequence[tuple[str, str]]) -> list[str]:
         """The titles of `columns` (code, French title with "{zone}" where times are)."""
+        if self.us:
+            zone = zone_name(self.zone or "UTC", "en")
+            return [ENGLISH_TITLES[code].replace("{zone}", zone) for code, _ in columns]
         if self.locale != "fr":
             return [code for code, _ in columns]
         zone = zone_name(self.zone or "UTC", "fr")
@@ -105,6 +114,8 @@ class Cells:
             return translate("oui" if value else "non", self.language.locale)
         if isinstance(value, Enum):
             return str(value.value)
+        if isinstance(value, datetime) and self.language.us:
+            return local_time(value, self.language.zone or "UTC", "datetime", "en-US")
         if isinstance(value, datetime):
             return (
                 value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S")
@@ -115,6 +126,17 @@ class Cells:
             written = f"{value:.4f}".rstrip("0").rstrip(".")
             return written.replace(".", ",") if self.flavour.decimal_comma else written
         return str(value)
+
+    def phone(self, number: str | None) -> str:
+        """A stored number (E.164): as US readers write theirs ((213) 555-0143) in a US
+        export, else as it is stored."""
+        if not number:
+            return ""
+        return for_people(number, "US") if self.language.us else number
+
+    def money(self, amount: float, currency: str) -> str:
+        """An amount: `$0.14` in a US export, else the bare figure (its currency beside it)."""
+        return money(amount, currency, "en") if self.language.us else self(amount)
 
 
 def csv_response(

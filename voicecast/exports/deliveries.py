@@ -72,7 +72,9 @@ class Calls:
         each amount with its own, never added: "0,5 EUR + 0,07 USD" and no currency."""
         if len(self.costs) == 1:
             [(unit, amount)] = self.costs.items()
-            return cells(amount), unit
+            return cells.money(amount, unit), unit
+        if cells.language.us:
+            return " + ".join(cells.money(amount, unit) for unit, amount in self.costs.items()), ""
         return " + ".join(f"{cells(amount)} {unit}" for unit, amount in self.costs.items()), ""
 
 
@@ -114,7 +116,7 @@ def delivery_rows(
         rows.append(
             [
                 cells(delivery.id),
-                delivery.phone,
+                cells.phone(delivery.phone),
                 cells(delivery.contact_id),
                 text(contact.first_name if contact else None),
                 text(contact.last_name if contact else None),

@@ -17,10 +17,11 @@ from typing import Any
 from voicecast.extensions import db
 from voicecast.imports.legal import LEGAL_COLUMNS, LegalCells, merged
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow
+from voicecast.imports.standing import StandingCount
 
 COPIED = ("account_id", "phone", "first_name", "last_name", "email", "external_id",
-          "postal_code", "seller_id", "line_type", "timezone", "alt_timezone", "attributes",
-          *LEGAL_COLUMNS,
+          "postal_code", "seller_id", "line_type", "timezone", "alt_timezone", "regions",
+          "attributes", *LEGAL_COLUMNS,
           "created_at", "updated_at")  # fmt: skip
 COPY_NEW = f"COPY contacts ({', '.join(COPIED)}) FROM STDIN"
 # COPY's text format: these characters are written escaped, and \N is NULL.
@@ -35,12 +36,16 @@ AHEAD = 2  # texts (windows) waiting at most: bounded memory
 class CopyWriter:
     """Stores an import's contacts in the background: `insert` COPYs new contacts, `update`
     applies changes to known ones; each text is committed on its own, in the order given.
+    `count` counts the standing (voicecast.imports.standing) of numbers once what was given
+    before is committed: the count's queries wait on PostgreSQL while the import reads on.
     `close` waits for all, raises the first failure, and returns how many known contacts
     the updates changed."""
 
-    def __init__(self) -> None:
-        self.connection = db.engine.raw_connection()
-        self.pending: Queue[tuple[bool, str, Changes | None] | None] = Queue(maxsize=AHEAD)
+    def __init__(self, standing: StandingCount | None = None) -> None:
+        self.engine = db.engine
+        self.connection = self.engine.raw_connection()
+        self.standing = standing
+        self.pending: Queue[tuple[str, Any, Changes | None] | None] = Queue(maxsize=AHEAD)
         self.failure: BaseException | None = None
         self.changed = 0
         self.thread = Thread(target=self.run, name="contacts-copy", daemon=True)
@@ -48,35 +53,49 @@ class CopyWriter:
 
     def insert(self, text: str) -> None:
         """Create contacts from COPY text in COPIED's order."""
-        self.put(False, text)
+        self.put("insert", text)
 
     def update(self, text: str, changes: Changes) -> None:
         """Change known contacts from COPY text in COPIED's order, ids first; `changes`: the
         same contacts' ids and the legal basis their rows give (see `apply_changes`)."""
-        self.put(True, text, changes)
+        self.put("update", text, changes)
 
-    def put(self, updating: bool, text: str, changes: Changes | None = None) -> None:
+    def count(self, phones: list[str]) -> None:
+        """Add the contacts at `phones` to `standing`, as they are once stored."""
+        if self.standing is not None and phones:
+            self.put("count", phones)
+
+    def put(self, kind: str, work: Any, changes: Changes | None = None) -> None:
         if self.failure is not None:
             self.close()
-        self.pending.put((updating, text, changes))
+        self.pending.put((kind, work, changes))
 
     def run(self) -> None:
         connection = self.connection.driver_connection
         while (item := self.pending.get()) is not None:
             if self.failure is not None:
                 continue  # drain what is queued: the first failure is what counts
-            updating, text, changes = item
+            kind, work, changes = item
             try:
+                if kind == "count":
+                    self.count_now(work)
+                    continue
                 with connection.cursor() as cursor:
-                    if updating:
-                        self.changed += apply_changes(cursor, text, changes)
+                    if kind == "update":
+                        self.changed += apply_changes(cursor, work, changes)
                     else:
                         with cursor.copy(COPY_NEW) as copy:
-                            copy.write(text)
+                            copy.write(work)
                 connection.commit()
             except BaseException as error:  # handed to the caller by close()
                 connection.rollback()
                 self.failure = error
+
+    def count_now(self, phones: list[str]) -> None:
+        assert self.standing is not None
+        with self.engine.connect() as counting:
+            for statement in self.standing.statements(phones):
+                self.standing.add(counting.execute(statement))
 
     def close(self) -> int:
         """Wait until every text is stored; raise the first failure, if any."""
@@ -116,7 +135,7 @@ def contact_text(row: ContactRow) -> str:
     """A row's columns from phone to attributes, in COPIED's order and COPY's text format (a
     reader process writes it as it reads the row: `voicecast.imports.parallel`)."""
     texts = [row.phone, row.first_name, row.last_name, row.email, row.external_id,
-             row.postal_code, row.line_type, row.timezone, row.alt_timezone,
+             row.postal_code, row.line_type, row.timezone, row.alt_timezone, row.regions,
              to_json(row.attributes)]  # fmt: skip
     if NEEDS_ESCAPE.search("".join([text for text in texts if text])):  # rare
         plain = [NULL if text is None else text.translate(COPY_ESCAPES) for text in texts]
@@ -141,13 +160,19 @@ def legal_text(values: dict) -> str:
     return TAB.join(texts)
 
 
+# Made and dropped within the transaction that uses it: behind a pooler in transaction mode the
+# next transaction may run on another server connection, and a server connection may have kept
+# a table of that name from another client (a release that kept it for the session): dropped
+# first, never taken as it is, columns and all.
+DROP_CHANGES_TABLE = "DROP TABLE IF EXISTS pg_temp.contact_changes"
 CHANGES_TABLE = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS contact_changes (id integer, phone text,"
+    "CREATE TEMPORARY TABLE contact_changes (id integer, phone text,"
     " first_name text, last_name text, email text, external_id text, postal_code text,"
-    " seller_id integer, line_type text, timezone text, alt_timezone text, attributes jsonb,"
+    " seller_id integer, line_type text, timezone text, alt_timezone text, regions text,"
+    " attributes jsonb,"
     " consent_at timestamptz, consent_source text, consent_proof text,"
     " consent_withdrawn_at timestamptz, contract_kind text, contract_ends_on date,"
-    " created_at timestamptz, updated_at timestamptz, legal boolean) ON COMMIT DELETE ROWS"
+    " created_at timestamptz, updated_at timestamptz, legal boolean) ON COMMIT DROP"
 )
 COPY_CHANGES = f"COPY contact_changes (id, {', '.join(COPIED[1:])}, legal) FROM STDIN"
 # A known contact's new values: what a row leaves empty is kept, its attributes are merged
@@ -159,6 +184,7 @@ NEW_VALUES = {
     "timezone": "COALESCE(t.timezone, c.timezone)",
     # the second zone goes with the first: kept only when the row gives no zone
     "alt_timezone": "CASE WHEN t.timezone IS NULL THEN c.alt_timezone ELSE t.alt_timezone END",
+    "regions": "COALESCE(t.regions, c.regions)",
     "attributes": "c.attributes || t.attributes",
     # the legal basis as voicecast.imports.legal.merged made it, for the rows that set it
     **{name: f"CASE WHEN t.legal THEN t.{name} ELSE c.{name} END" for name in LEGAL_COLUMNS},
@@ -219,6 +245,7 @@ def apply_changes(cursor, text: str, changes: Changes) -> int:
         if contact_id in now_on_record
         and (values := merged(now_on_record[contact_id], cells, changes.now)) != written
     ]
+    cursor.execute(DROP_CHANGES_TABLE)
     cursor.execute(CHANGES_TABLE)
     with cursor.copy(COPY_CHANGES) as copy:
         copy.write(text)

@@ -88,6 +88,13 @@ WORDING: dict[str, tuple[str, str]] = {
         "The file is empty: it needs a header line naming its columns.",
         "Le fichier est vide : il lui faut une ligne d'en-tête nommant ses colonnes.",
     ),
+    "scrub_without_numbers": (
+        "No line of the file is a US number, and no area code was named: nothing was "
+        "replaced. Send the registry's download for your area codes (one number per line), "
+        "or name the area codes of a scrub that lists none.",
+        "Aucune ligne du fichier n'est un numéro américain et aucun indicatif n'est nommé : "
+        "rien n'a été remplacé.",
+    ),
     "header_unbalanced_quote": (
         "Line {line}, the header, opens a quote it never closes.",
         "La ligne {line}, l'en-tête, ouvre un guillemet qu'elle ne ferme jamais.",

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from voicecast.imports.columns import Column
-from voicecast.imports.dates import DMY, ColumnOrder, column_order, forced_order
+from voicecast.imports.dates import DMY, ColumnOrder
 from voicecast.imports.legal import (
     LEGAL_FIELDS,
     LegalCells,
@@ -19,11 +19,12 @@ from voicecast.imports.legal import (
 )
 from voicecast.imports.reasons import Reasoned
 from voicecast.imports.source import BadLine, Line
-from voicecast.imports.values import MISFIT, PARSERS, infer_type
+from voicecast.imports.values import MISFIT, PARSERS
 from voicecast.models import Contact
 from voicecast.models.base import utcnow
 from voicecast.phones import InvalidPhone, describe
-from voicecast.places import contact_zones
+from voicecast.rules.us_states import contact_regions, state_attribute
+from voicecast.time_zones import contact_zones
 
 # The longest text each field holds (its column's length): a longer cell is a bad row.
 MAX_LENGTHS = {
@@ -63,6 +64,9 @@ class ContactRow:
     legal_values: dict[str, Any] | None = None
     # its columns in COPY text, when a reader process wrote them (copying.contact_text)
     copied: str | None = None
+    # its US states (`us_states.contact_regions`), and its state column's (an attribute)
+    regions: str | None = None
+    state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,40 +106,6 @@ class RowContext:
     # the cells that did not fit their column's type, as the rows are read
     failures: list[CellFailure] = field(default_factory=list)
     now: datetime | None = None  # when the file is read (a consent cannot be dated after it)
-
-
-def attribute_types(
-    columns: list[Column], lines: list[Line], width: int, order: str, option: Any = None
-) -> tuple[dict[int, str], dict[int, dict[str, Any]], dict[int, ColumnOrder]]:
-    """The type of each attribute column, from all its filled cells (in lines that have no
-    more cells than the header: in the others, values may sit under the wrong column), the
-    values its cells were read as, and the order of each column that may hold dates (the
-    account's `order` unless its values or the `date_order` `option` tell otherwise)."""
-    whole = [
-        line.cells
-        for line in lines
-        if isinstance(line, Line) and (len(line.cells) <= width or not overflow(line, width))
-    ]
-    types, values, orders = {}, {}, {}
-    for column in columns:
-        kind = LEGAL_FIELDS.get(column.field) if column.field else None
-        if column.attribute is None and kind not in LEGAL_DATES:
-            continue
-        cells = column_cells(whole, column.index)
-        if column.attribute is not None:
-            kind, values[column.index] = infer_type(cells)
-            types[column.index] = kind
-        if kind in LEGAL_DATES:
-            forced = forced_order(option, column.header)
-            orders[column.index] = column_order(cells, order, forced)
-            values.pop(column.index, None)  # read again in the column's order
-    return types, values, orders
-
-
-def column_cells(lines_cells: list[list[str]], index: int) -> list[str]:
-    """The stripped text cells of column `index` ("" where a line is short), as `cell_at`
-    reads them, for all lines at once: typing reads every cell of a file's columns."""
-    return [cells[index].strip() if index < len(cells) else "" for cells in lines_cells]
 
 
 def overflow(line: Line, width: int) -> list[str]:
@@ -200,7 +170,14 @@ class RowReader:
                     self.failures.append(CellFailure(line.number, index, cell, misfit(cell)))
             elif cell is not None:
                 attributes[name] = cell  # a JSON value, as sent
+        self.place(row)
         return row
+
+    def place(self, row: ContactRow) -> None:
+        """The row's US states: its state column's (an attribute named "state"), its postal
+        code's and its number's."""
+        row.state = state_attribute(row.attributes)
+        row.regions = contact_regions(row.postal_code, row.phone, self.context.country, row.state)
 
     def legal_basis(self, line: Line) -> LegalCells | None:
         """The row's legal-basis cells, typed; a cell that does not read is left empty (and

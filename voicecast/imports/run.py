@@ -13,14 +13,15 @@ from sqlalchemy import select, update
 from voicecast import dialects
 from voicecast.extensions import db
 from voicecast.i18n import date_order
+from voicecast.imports.column_types import attribute_types
 from voicecast.imports.columns import BadMapping, Column, map_columns
 from voicecast.imports.dates import ColumnOrder, order_entry, order_words
 from voicecast.imports.legal import LEGAL_FIELDS
 from voicecast.imports.parallel import read_rows_in_processes
 from voicecast.imports.reasons import language_of, say
-from voicecast.imports.rows import CellFailure, Rejected, RowContext, attribute_types
+from voicecast.imports.rows import CellFailure, Rejected, RowContext
 from voicecast.imports.source import BadLine, Line, UnreadableFile, read_lines
-from voicecast.imports.standing import standing
+from voicecast.imports.standing import StandingCount, standing
 from voicecast.imports.store import upsert_contacts
 from voicecast.models import Account, ContactImport, ImportStatus, Role, User
 from voicecast.models.base import utcnow
@@ -153,7 +154,8 @@ def import_lines(
     rows = len(lines)
     copied = dialects.is_postgresql()  # the COPY text too, in the reader processes
     items = read_rows_in_processes(lines, columns, width, context, key, processes, copied)
-    stored = upsert_contacts(account.id, items, key, heartbeat, account.country)
+    counting = StandingCount(account)
+    stored = upsert_contacts(account.id, items, key, heartbeat, account.country, counting)
     refused = sorted(stored.rejected, key=lambda item: item.line)
     language = language_of(account.country)
     failures = context.failures
@@ -172,7 +174,7 @@ def import_lines(
         ],
         "columns": [column_entry(column, types, failed, orders, language) for column in columns],
         "match_on": key,
-        "calling": standing(account, stored.phones),
+        "calling": counting.result() if stored.counted else standing(account, stored.phones),
         **how,
     }
 

@@ -4,9 +4,10 @@ on the do-not-call list, else no legal basis, else refused recently."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy import Select, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
@@ -27,38 +28,60 @@ from voicecast.rules.presets import account_rules
 CHUNKS = {"postgresql": 20_000, "sqlite": 500}  # numbers per query
 
 
+class StandingCount:
+    """Counts how many of the account's contacts may be called now, and why the others may
+    not (by the reasons a campaign gives: `suppressed`, `no_legal_basis`,
+    `refused_recently`), a set of numbers at a time: at the end of an import, or as each
+    window is stored (by the COPY writer's thread on PostgreSQL, off the import's path)."""
+
+    def __init__(self, account: Account) -> None:
+        self.account_id = account.id
+        self.preset = account_rules(account.calling_rules, account.calling_rules_changes)
+        now = moment(self.preset, utcnow())
+        self.rules = excluded_because(account.id, Contact.phone, Contact, self.preset, now)
+        self.counts = dict.fromkeys((SUPPRESSED, NO_LEGAL_BASIS, REFUSED), 0)
+        self.total = 0
+        self.dialect = dialects.name()  # known here: the counting may run in another thread
+
+    def statements(self, phones: list[str]) -> Iterator[Select]:
+        """The queries counting the contacts at `phones` by their first reason."""
+        for chunk in chunked(phones, self.dialect):
+            reasons = (
+                select(first_reason(self.rules).label("reason"))
+                .where(Contact.account_id == self.account_id, chunk)
+                .subquery()
+            )
+            yield select(reasons.c.reason, func.count()).group_by(reasons.c.reason)
+
+    def add(self, counted: Iterable[tuple[str | None, int]]) -> None:
+        for reason, count in counted:
+            self.total += count
+            if reason is not None:
+                self.counts[reason] = self.counts.get(reason, 0) + count
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "rules": self.preset.name if self.preset else None,
+            "may_call": self.total - sum(self.counts.values()),
+            "may_not_call": self.counts,
+        }
+
+
 def standing(account: Account, phones: list[str]) -> dict[str, Any]:
     """How many of the account's contacts at `phones` may be called now, and why the others
-    may not (by the reasons a campaign gives: `suppressed`, `no_legal_basis`,
-    `refused_recently`)."""
-    preset = account_rules(account.calling_rules, account.calling_rules_changes)
-    rules = excluded_because(account.id, Contact.phone, Contact, preset, moment(preset, utcnow()))
-    counts = dict.fromkeys((SUPPRESSED, NO_LEGAL_BASIS, REFUSED), 0)
-    total = 0
-    for chunk in chunked(phones):
-        reasons = (
-            select(first_reason(rules).label("reason"))
-            .where(Contact.account_id == account.id, chunk)
-            .subquery()
-        )
-        stmt = select(reasons.c.reason, func.count()).group_by(reasons.c.reason)
-        for reason, count in db.session.execute(stmt):
-            total += count
-            if reason is not None:
-                counts[reason] = counts.get(reason, 0) + count
-    return {
-        "rules": preset.name if preset else None,
-        "may_call": total - sum(counts.values()),
-        "may_not_call": counts,
-    }
+    may not (StandingCount)."""
+    count = StandingCount(account)
+    for statement in count.statements(phones):
+        count.add(db.session.execute(statement))
+    return count.result()
 
 
-def chunked(phones: list[str]):
-    """Conditions on Contact.phone covering `phones` a chunk at a time."""
-    size = CHUNKS.get(dialects.name(), 500)
+def chunked(phones: list[str], dialect: str) -> Iterator[Any]:
+    """Conditions on Contact.phone covering `phones` a chunk at a time, for `dialect`."""
+    size = CHUNKS.get(dialect, 500)
     for start in range(0, len(phones), size):
         part = phones[start : start + size]
-        if dialects.is_postgresql():
+        if dialect == "postgresql":
             yield Contact.phone == any_(bindparam("phones", part, type_=ARRAY(String)))
         else:
             yield Contact.phone.in_(part)

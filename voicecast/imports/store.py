@@ -18,15 +18,17 @@ from voicecast.extensions import db
 from voicecast.imports.copying import Changes, CopyWriter, copy_lines, copy_text
 from voicecast.imports.legal import LEGAL_COLUMNS, NOTHING, LegalCells, merged
 from voicecast.imports.rows import KEPT_UNLESS_GIVEN, ContactRow, Rejected
+from voicecast.imports.standing import StandingCount
 from voicecast.models import Contact
 from voicecast.models.base import utcnow
-from voicecast.places import contact_zones
+from voicecast.rules.us_states import contact_regions
+from voicecast.time_zones import contact_zones
 
 CONTACTS = Contact.__table__
 CHUNK = 1000
 # What an update may change: the other columns stay as the contact has them.
-UPDATED = ("phone", *KEPT_UNLESS_GIVEN, "line_type", "timezone", "alt_timezone", "attributes",
-           *LEGAL_COLUMNS)  # fmt: skip
+UPDATED = ("phone", *KEPT_UNLESS_GIVEN, "line_type", "timezone", "alt_timezone", "regions",
+           "attributes", *LEGAL_COLUMNS)  # fmt: skip
 UPDATE_KNOWN = (
     update(CONTACTS)
     .where(CONTACTS.c.id == bindparam("_id"))
@@ -46,6 +48,7 @@ class Stored:
     updated: int = 0  # those of them it changed
     rejected: list[Rejected] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)  # of the contacts created or matched
+    counted: bool = False  # their standing counted as they were stored
 
     @property
     def unchanged(self) -> int:
@@ -127,6 +130,7 @@ class KnownContacts:
             row.timezone, row.alt_timezone = contact_zones(
                 contact.postal_code, self.country, number_zone
             )
+            row.regions = contact_regions(contact.postal_code, row.phone, self.country, row.state)
         contact.postal_code = row.postal_code or contact.postal_code
         self.note(contact)
 
@@ -159,23 +163,29 @@ def upsert_contacts(
     key: str,
     heartbeat: Callable[[], None] | None = None,
     country: str = "FR",
+    standing: StandingCount | None = None,
 ) -> Stored:
     """Create or update the account's contacts from `items` (rows refused on reading are
     passed through to the result), matched on `key` ("phone" or "external_id"), for an
     account of `country` (a postal code's zone); calls `heartbeat` and commits after each
-    chunk (a window on PostgreSQL)."""
+    chunk (a window on PostgreSQL). On PostgreSQL, `standing` counts the contacts stored,
+    window by window (`stored.counted` says so)."""
     stored = Stored()
     known = KnownContacts(account_id, country)
-    writer = CopyWriter() if dialects.is_postgresql() else None
+    writer = CopyWriter(standing) if dialects.is_postgresql() else None
     size = WINDOW if writer is not None else CHUNK
     try:
         for window in windows(items, stored):
             known.load(window)
+            before = len(stored.phones)
             for chunk in chunks(window, size):
                 upsert_chunk(account_id, chunk, key, stored, known, writer)
                 if heartbeat is not None:
                     heartbeat()
                 db.session.commit()
+            if writer is not None:
+                writer.count(stored.phones[before:])
+        stored.counted = writer is not None and standing is not None
     finally:
         if writer is not None:
             stored.updated += writer.close()
@@ -347,6 +357,7 @@ def row_fields(row: ContactRow) -> dict:
         "line_type": row.line_type,
         "timezone": row.timezone,
         "alt_timezone": row.alt_timezone,
+        "regions": row.regions,
     }
 
 
@@ -366,6 +377,7 @@ def updated_values(current: dict[str, Any], row: ContactRow, now: datetime) -> d
     values["phone"], values["line_type"] = row.phone, row.line_type
     # the second zone goes with the first: kept only when the row gives no zone
     values["alt_timezone"] = current["alt_timezone"] if row.timezone is None else row.alt_timezone
+    values["regions"] = current["regions"] if row.regions is None else row.regions
     values["attributes"] = {**(current["attributes"] or {}), **row.attributes}
     on_record = {name: current[name] for name in LEGAL_COLUMNS}
     values.update(on_record if row.legal is None else merged(on_record, row.legal, now))

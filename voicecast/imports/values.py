@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from voicecast.imports.dates import any_date
 
 NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?")
 LEADING_ZERO = re.compile(r"[+-]?0\d")
+SPACES = re.compile(r"[ \u00a0\u202f]")
 BOOLEANS = {"oui": True, "non": False, "yes": True, "no": False, "true": True,
             "false": False, "vrai": True, "faux": False}  # fmt: skip
 
@@ -20,9 +22,11 @@ BOOLEANS = {"oui": True, "non": False, "yes": True, "no": False, "true": True,
 def as_number(text: str) -> int | float | None:
     """The number `text` writes; None for other text and for codes with a leading zero
     ("01000", "0612345678"), which are identifiers, not quantities."""
+    if text.isdigit() and text.isascii():  # most cells of a number column: typing reads each
+        return int(text) if text[0] != "0" or len(text) == 1 else None
     if not NUMBER.fullmatch(text) or LEADING_ZERO.match(text):
         return None
-    plain = re.sub(r"[ \u00a0\u202f]", "", text).replace(",", ".")
+    plain = SPACES.sub("", text).replace(",", ".")
     return float(plain) if "." in plain else int(plain)
 
 
@@ -36,7 +40,7 @@ PARSERS = {"number": as_number, "date": any_date, "boolean": as_boolean}
 MISFIT = {"number": "not_a_number", "date": "not_a_date", "boolean": "not_a_boolean"}
 
 
-def infer_type(cells: list[str]) -> tuple[str, dict[str, Any]]:
+def infer_type(cells: Iterable[str]) -> tuple[str, dict[str, Any]]:
     """ "number", "date", "boolean" or "text": the first type more than half of the filled
     cells parse as, and each distinct filled cell's value in that type (a cell that does not
     fit is not in it; empty for text)."""

@@ -5,6 +5,8 @@
   on enter; under `catch_up`: it moves at most to `catch_up_days` before now, so the moments
   of the last `catch_up_days` days that nobody evaluated enter on the resume day (late, their
   `moment_on` says when they were due).
+- Ended: for good (no evaluation, resume or edit); its campaigns already made go on, its
+  runs, entries and reports stay, and contacts held for a seller's recording are given up.
 - A step whose trigger (attribute, offset, yearly) changes starts again from the change's local
   day: who entered it already does not enter again, and moments before the change that the
   new trigger would have reached are not caught up. Other changes (name, segment, purpose,
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from voicecast.journeys import recordings
 from voicecast.journeys.models import Journey, JourneyStatus, JourneyStep, MissedPolicy
 
 TRIGGER = ("attribute", "offset_amount", "offset_unit", "yearly")
@@ -39,6 +42,19 @@ def resume(journey: Journey, now: datetime) -> None:
         allowance = now - timedelta(days=journey.catch_up_days)
         journey.evaluated_at = max(journey.evaluated_at, allowance)
     journey.status, journey.paused_at = JourneyStatus.ACTIVE, None
+
+
+def end(journey: Journey, now: datetime) -> None:
+    if journey.status == JourneyStatus.ENDED:
+        raise NotNow("The journey has ended already.")
+    journey.status, journey.paused_at = JourneyStatus.ENDED, None
+    recordings.give_up_held(journey.id)
+
+
+def require_open(journey: Journey) -> None:
+    """Refuse a change to an ended journey (NotNow)."""
+    if journey.status == JourneyStatus.ENDED:
+        raise NotNow("The journey has ended: it no longer changes (its runs and reports stay).")
 
 
 def edit_step(step: JourneyStep, fields: dict, now: datetime) -> None:

@@ -19,7 +19,7 @@ from voicecast import dialects
 from voicecast.delivery import planning
 from voicecast.extensions import db
 from voicecast.jobs import EVALUATE_JOURNEYS
-from voicecast.journeys import moments
+from voicecast.journeys import moments, recordings
 from voicecast.journeys.models import (
     Journey,
     JourneyEntry,
@@ -94,6 +94,7 @@ def evaluate_journey(journey_id: int, now: datetime) -> list[int]:
             campaign = enter_step(journey, step, zone, account_zone, now)
             if campaign is not None:
                 made.append(campaign.id)
+    made += recordings.release_waiting(journey, steps, now, day_campaign)
     journey.evaluated_at = now
     db.session.commit()
     return made
@@ -142,6 +143,8 @@ def enter_step(
         db.session.delete(run)
         db.session.flush()
         return None
+    if recordings.hold_unrecorded(step, run, now) == run.entered:
+        return None  # all wait for their seller's recording of the step: no campaign yet
     campaign = day_campaign(journey, step, run, now)
     run.campaign_id = campaign.id
     return campaign

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,6 +26,9 @@ from voicecast.models.base import Timestamps, UTCDateTime, enum_column, utcnow
 class JourneyStatus(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
+    # For good: never evaluated, resumed or edited again; kept with its runs, entries and
+    # campaigns for the reports (a journey is ended, never deleted).
+    ENDED = "ended"
 
 
 class MissedPolicy(enum.StrEnum):
@@ -32,6 +36,24 @@ class MissedPolicy(enum.StrEnum):
 
     SKIP = "skip"  # they are gone: only moments from the resume day on enter
     CATCH_UP = "catch_up"  # those of the last `catch_up_days` days enter on the resume day
+
+
+class RecordingPolicy(enum.StrEnum):
+    """What a step's day does for a contact whose seller has not recorded the step's message
+    (`voicecast.journeys.recordings` applies it)."""
+
+    # The entry waits (its reason shown to the manager) until the seller records the step's
+    # message, RECORDING_WAIT_DAYS at most; then it is given up, with that reason.
+    WAIT = "wait"
+    FALLBACK = "fallback"  # the seller's general message is played instead
+
+
+class RecordingWait(enum.StrEnum):
+    """An entry held for its seller's recording of the step: states move forward only."""
+
+    WAITING = "waiting"
+    RELEASED = "released"  # the recording came: the entry went into a later run's campaign
+    GAVE_UP = "gave_up"  # none came within RECORDING_WAIT_DAYS: never called for this step
 
 
 class OffsetUnit(enum.StrEnum):
@@ -77,6 +99,14 @@ class JourneyStep(Timestamps, db.Model):
     # audience), where SET NULL would have let everyone in.
     segment_id: Mapped[int | None] = mapped_column(Integer)
     purpose: Mapped[str] = mapped_column(String(50))
+    # What the seller reads as a prompt on their recording page when recording the step's
+    # message (None: the purpose and the step's name only).
+    script: Mapped[str | None] = mapped_column(String(2000))
+    recording_policy: Mapped[RecordingPolicy] = mapped_column(
+        enum_column(RecordingPolicy),
+        default=RecordingPolicy.FALLBACK,
+        server_default=RecordingPolicy.FALLBACK.value,
+    )
     # The settings of the campaigns it makes (api.campaign_schemas.CampaignFields, as JSON).
     campaign: Mapped[dict[str, Any]] = mapped_column(JSON)
     # When its trigger last changed: moments of earlier local days are not evaluated.
@@ -121,8 +151,19 @@ class JourneyEntry(db.Model):
     entered_on: Mapped[date] = mapped_column(Date)
     run_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Held for the seller's recording of the step (policy `wait`); None: never held. A held
+    # entry is in no campaign's audience until RELEASED (then `run_id` is the later run's).
+    recording_wait: Mapped[RecordingWait | None] = mapped_column(enum_column(RecordingWait))
+    wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 Index("ix_journeys_account_status", Journey.account_id, Journey.status)
 Index("ix_journey_steps_journey", JourneyStep.journey_id, JourneyStep.position)
 Index("ix_journey_runs_step_day", JourneyRun.step_id, JourneyRun.day)
+# The held entries each evaluation looks at (few: most entries are never held).
+Index(
+    "ix_journey_entries_waiting",
+    JourneyEntry.step_id,
+    postgresql_where=text("recording_wait = 'waiting'"),
+    sqlite_where=text("recording_wait = 'waiting'"),
+)

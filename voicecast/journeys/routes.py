@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from voicecast import dialects
 from voicecast.api import bp
 from voicecast.api.auth import Principal, current_principal
 from voicecast.api.campaign_actions import require_callable
@@ -49,9 +50,21 @@ def visible_journeys(principal: Principal) -> Select[tuple[Journey]]:
     return select(Journey).where(Journey.account_id == principal.account_id)
 
 
-def get_journey(journey_id: int) -> Journey:
+def get_journey(journey_id: int, locked: bool = False) -> Journey:
+    """The principal's journey (404 otherwise); `locked`: its row locked against the
+    evaluation, for a change."""
     stmt = visible_journeys(current_principal()).where(Journey.id == journey_id)
-    return one_or_404(stmt, "journey")
+    return one_or_404(dialects.for_writing(stmt) if locked else stmt, "journey")
+
+
+def open_journey(journey_id: int) -> Journey:
+    """The journey to change, locked; 409 once ended."""
+    journey = get_journey(journey_id, locked=True)
+    try:
+        controls.require_open(journey)
+    except controls.NotNow as error:
+        raise ApiError(409, str(error)) from None
+    return journey
 
 
 def get_step(journey: Journey, step_id: int) -> JourneyStep:
@@ -164,10 +177,11 @@ def get_journey_state(journey_id: int):
 
 
 @operation(bp, "/journeys/<int:journey_id>", "PATCH", summary="Update a journey", tag=TAG,
-           body=JourneyUpdate, response=JourneyOut, errors=(403, 404))  # fmt: skip
+           body=JourneyUpdate, response=JourneyOut, errors=(403, 404, 409))  # fmt: skip
 def update_journey(journey_id: int, body: JourneyUpdate):
-    """Its name and its policy for the moments missed while paused (read at the next resume)."""
-    journey = get_journey(journey_id)
+    """Its name and its policy for the moments missed while paused (read at the next resume).
+    409 once ended."""
+    journey = open_journey(journey_id)
     fields = body.model_dump(mode="json", include=body.model_fields_set, warnings=False)
     reject_nulls(fields, tuple(fields))
     for name, value in fields.items():
@@ -180,8 +194,8 @@ def update_journey(journey_id: int, body: JourneyUpdate):
            body=StepFields, response=JourneyOut, status=201, errors=(403, 404, 409))  # fmt: skip
 def add_journey_step(journey_id: int, body: StepFields):
     """A new step, evaluated from today (each contact's local day): earlier moments are not
-    caught up."""
-    journey = get_journey(journey_id)
+    caught up. 409 once the journey ended."""
+    journey = open_journey(journey_id)
     last = db.session.scalar(
         select(func.max(JourneyStep.position)).where(JourneyStep.journey_id == journey.id)
     )
@@ -197,8 +211,9 @@ def add_journey_step(journey_id: int, body: StepFields):
 def edit_journey_step(journey_id: int, step_id: int, body: StepUpdate):
     """Change the fields sent. A new trigger (attribute, offset, yearly) applies from today:
     contacts who entered the step do not enter again, and moments the new trigger would have
-    reached before today are not caught up. Other changes apply to the next days' campaigns."""
-    journey = get_journey(journey_id)
+    reached before today are not caught up. Other changes apply to the next days' campaigns.
+    409 once the journey ended."""
+    journey = open_journey(journey_id)
     step = get_step(journey, step_id)
     fields = set(body.model_fields_set)
     reject_nulls(body.model_dump(include=fields), tuple(fields - {"segment_id"}))
@@ -211,7 +226,7 @@ def edit_journey_step(journey_id: int, step_id: int, body: StepUpdate):
 
 
 def controlled(journey_id: int, control) -> JourneyOut:
-    journey = get_journey(journey_id)
+    journey = get_journey(journey_id, locked=True)
     try:
         control(journey, utcnow())
     except controls.NotNow as error:
@@ -233,6 +248,16 @@ def resume_journey(journey_id: int):
     """Moments that fell while paused are skipped, or caught up within catch_up_days (the
     journey's missed_policy)."""
     return controlled(journey_id, controls.resume)
+
+
+@operation(bp, "/journeys/<int:journey_id>/end", "POST", summary="End a journey", tag=TAG,
+           response=JourneyOut, errors=(403, 404, 409))  # fmt: skip
+def end_journey(journey_id: int):
+    """For good: nobody enters its steps again, and it can no longer be resumed or edited;
+    its campaigns already made go on (each can be paused or cancelled), and its runs,
+    entries and reports stay. Contacts held for a seller's recording are given up. A journey
+    is ended, never deleted."""
+    return controlled(journey_id, controls.end)
 
 
 @operation(bp, "/journeys/<int:journey_id>/runs", "GET", summary="List a journey's runs",

@@ -10,11 +10,16 @@ from pydantic_core import PydanticCustomError
 
 from voicecast.api.campaign_schemas import CampaignFields
 from voicecast.api.schemas import Id, Input, Name, Output, PageQuery, not_null
-from voicecast.journeys.models import JourneyStatus, MissedPolicy, OffsetUnit
+from voicecast.journeys.models import JourneyStatus, MissedPolicy, OffsetUnit, RecordingPolicy
+from voicecast.journeys.recordings import RECORDING_WAIT_DAYS
 
 # Attribute names as imports write them (lower case, digits, underscores).
 AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,100}$")]
 Purpose = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,50}$")]
+# Something to read besides spaces (as names), kept as written otherwise: line breaks help.
+Script = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=r"\S")
+]
 # Ten years either way, in any unit.
 OFFSET_BOUNDS = {"days": 3660, "months": 120, "years": 10}
 MAX_STEPS = 20
@@ -52,6 +57,17 @@ class StepFields(Input):
     purpose: Purpose = Field(
         default="voicemail", description="The message's purpose, e.g. delivery_thanks."
     )
+    script: Script | None = Field(
+        default=None,
+        description="What the seller reads as a prompt on their recording page when "
+        "recording the step's message.",
+    )
+    recording_policy: RecordingPolicy = Field(
+        default=RecordingPolicy.FALLBACK,
+        description="A contact whose seller has not recorded the step's message: fallback "
+        "plays the seller's general message; wait holds the contact until the seller records "
+        f"it, {RECORDING_WAIT_DAYS} days at most (then the contact is not called for the step).",
+    )
     campaign: CampaignFields = Field(
         default_factory=CampaignFields,
         description="The settings of the campaign made each day for the step's entrants.",
@@ -65,6 +81,8 @@ class StepUpdate(Input):
     yearly: bool = not_null()
     segment_id: Id | None = None
     purpose: Purpose = not_null()
+    script: Script | None = None
+    recording_policy: RecordingPolicy = not_null()
     campaign: CampaignFields = not_null()
 
 
@@ -99,6 +117,8 @@ class StepOut(Output):
     yearly: bool
     segment_id: int | None
     purpose: str
+    script: str | None
+    recording_policy: RecordingPolicy
     campaign: dict
     effective_from: datetime = Field(description="When its trigger last changed.")
     entered: int = Field(description="Contacts who entered the step so far.")
@@ -139,3 +159,41 @@ class RunPage(Output):
 
 class RunQuery(PageQuery):
     step_id: Id | None = None
+
+
+class MissingSellerOut(Output):
+    seller_id: int
+    name: str
+    waiting: int = Field(
+        description="The step's contacts of this seller held until they record it (policy "
+        "wait); 0 under fallback, where they hear the seller's general message."
+    )
+    wait_until: datetime | None = Field(
+        description="When the first of them is given up (not called for the step) if the "
+        "seller has still not recorded it."
+    )
+    gave_up: int = Field(
+        description="The step's contacts of this seller never called for it: no recording "
+        "came within wait_days, or the journey ended first."
+    )
+
+
+class StepRecordingsOut(Output):
+    step_id: int
+    name: str
+    purpose: str
+    script: str | None
+    recording_policy: RecordingPolicy
+    recorded: int = Field(description="Active sellers who have recorded the step's message.")
+    missing: list[MissingSellerOut] = Field(
+        description="Active sellers who have not recorded it yet."
+    )
+
+
+class JourneyRecordingsOut(Output):
+    journey_id: int
+    wait_days: int = Field(description="How long a held contact waits for the recording.")
+    steps: list[StepRecordingsOut] = Field(
+        description="The steps whose campaigns play each seller's own message (a step playing "
+        "one chosen recording asks no seller to record)."
+    )

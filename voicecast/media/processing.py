@@ -11,7 +11,7 @@ from recordings import ProcessedRecording, RecordingRejected
 from recordings import process_recording as run_pipeline
 from voicecast.extensions import db
 from voicecast.media.store import get_storage, processing_settings, recording_key
-from voicecast.media.uploads import activate
+from voicecast.media.uploads import activate, same_message
 from voicecast.models import Recording, RecordingStatus
 from voicecast.models.base import utcnow
 from voicecast.observability.logs import job_logger
@@ -83,8 +83,7 @@ def store_result(recording: Recording, result: ProcessedRecording) -> None:
 
 def newer_version_active(recording: Recording) -> bool:
     stmt = select(Recording.id).where(
-        Recording.seller_id == recording.seller_id,
-        Recording.purpose == recording.purpose,
+        same_message(recording.seller_id, recording.purpose, recording.step_id),
         Recording.active.is_(True),
         Recording.version > recording.version,
     )

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from werkzeug.datastructures import FileStorage
 
 from voicecast.errors import ApiError
@@ -40,21 +40,32 @@ def read_upload(upload: FileStorage, max_bytes: int) -> bytes:
     return data
 
 
-def next_version(seller_id: int, purpose: Purpose) -> int:
-    stmt = select(func.max(Recording.version)).where(
-        Recording.seller_id == seller_id, Recording.purpose == purpose
+def same_message(seller_id: int, purpose: Purpose, step_id: int | None) -> ColumnElement[bool]:
+    """The versions of one message: a seller's, for a purpose (and a journey step's own)."""
+    return and_(
+        Recording.seller_id == seller_id,
+        Recording.purpose == purpose,
+        Recording.step_id.is_not_distinct_from(step_id),
     )
+
+
+def next_version(seller_id: int, purpose: Purpose, step_id: int | None = None) -> int:
+    stmt = select(func.max(Recording.version)).where(same_message(seller_id, purpose, step_id))
     return (db.session.scalar(stmt) or 0) + 1
 
 
-def accept_upload(seller: User, purpose: Purpose, upload: FileStorage) -> Recording:
-    """Store `upload` as the seller's next version for `purpose` and queue its processing."""
+def accept_upload(
+    seller: User, purpose: Purpose, upload: FileStorage, step_id: int | None = None
+) -> Recording:
+    """Store `upload` as the seller's next version for `purpose` (of journey step `step_id`
+    for purpose journey_step) and queue its processing."""
     data = read_upload(upload, current_app.config["RECORDING_MAX_BYTES"])
     recording = Recording(
         account_id=seller.account_id,
         seller_id=seller.id,
         purpose=purpose,
-        version=next_version(seller.id, purpose),
+        step_id=step_id,
+        version=next_version(seller.id, purpose, step_id),
         status=RecordingStatus.UPLOADED,
         active=False,
         original_filename=(upload.filename or "")[:255] or None,
@@ -108,8 +119,7 @@ def activate(recording: Recording) -> None:
     if recording.status != RecordingStatus.READY:
         raise ApiError(409, "Only a ready recording can be made active.")
     others = select(Recording).where(
-        Recording.seller_id == recording.seller_id,
-        Recording.purpose == recording.purpose,
+        same_message(recording.seller_id, recording.purpose, recording.step_id),
         Recording.active.is_(True),
         Recording.id != recording.id,
     )

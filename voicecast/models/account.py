@@ -31,6 +31,9 @@ class Account(Timestamps, db.Model):
     fallback_number: Mapped[str | None] = mapped_column(String(16))
     # A callback goes to the seller whose message the caller got within this many days.
     attribution_days: Mapped[int] = mapped_column(Integer, default=30)
+    # An outcome the dealer's system posts counts for the last drop or callback the contact
+    # had within this many days before it (voicecast.outcomes.attribution).
+    outcome_attribution_days: Mapped[int] = mapped_column(Integer, default=30)
     # Who sellers' text messages come from: an alphanumeric sender ID ("Garage Dupont" cut to
     # 11 characters), a Messaging Service (MG...) or an SMS-capable number of the account;
     # None: the account's first SMS-capable number, if any (voicecast.callbacks.senders).

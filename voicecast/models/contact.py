@@ -44,9 +44,13 @@ class Contact(Timestamps, db.Model):
     line_type: Mapped[str | None] = mapped_column(String(16))
     # The contact's own zone (from the postal code, else the number); None: the account's.
     timezone: Mapped[str | None] = mapped_column(String(64))
-    # The number's zone when it differs from the postal code's (`places.contact_zones`): the
+    # The number's zone when it differs from the postal code's (`time_zones.contact_zones`): the
     # contact is called only while the window is open in both.
     alt_timezone: Mapped[str | None] = mapped_column(String(64))
+    # Its US states, space-separated: the file's state column's or the ZIP code's, then the
+    # number's area code's when another ("FL CA"); each one's rules apply
+    # (`rules.us_states.contact_regions`). None outside the US.
+    regions: Mapped[str | None] = mapped_column(String(16))
     # The legal basis for calling: consent (when, how, its proof; withdrawn when), and/or an
     # ongoing contract (what, until when). See voicecast/api/legal_basis.py.
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

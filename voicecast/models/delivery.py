@@ -16,8 +16,12 @@ class DeliveryStatus(enum.StrEnum):
     EXCLUDED = "excluded"  # never dialed; `reason` says why
     PENDING = "pending"  # due at `next_attempt_at`
     DIALING = "dialing"  # an attempt is in flight
-    VOICEMAIL_LEFT = "voicemail_left"  # the call lasted past the message's end after the beep
+    VOICEMAIL_LEFT = "voicemail_left"  # the message after the beep played to its end
     VOICEMAIL_CUT = "voicemail_cut"  # the message started after the beep, the call ended first
+    # Played to its end after an `unknown` verdict (a greeting outlasting the detection
+    # timeout): no beep was heard, so nothing proves the mailbox recorded it whole. Final:
+    # dialing again would meet the same greeting, and may drop the message twice.
+    VOICEMAIL_UNSURE = "voicemail_unsure"
     HUMAN_REACHED = "human_reached"
     NO_ANSWER = "no_answer"
     BUSY = "busy"
@@ -67,6 +71,8 @@ class Delivery(db.Model):
     timezone: Mapped[str | None] = mapped_column(String(64))
     # The contact's second zone (`Contact.alt_timezone`): dialed only while both are open.
     alt_timezone: Mapped[str | None] = mapped_column(String(64))
+    # The contact's US states (`Contact.regions`), whose state rules apply (rules/us_states.py).
+    regions: Mapped[str | None] = mapped_column(String(16))
     seller_id: Mapped[int | None] = mapped_column(Integer)
     recording_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus))
@@ -116,9 +122,15 @@ class Attempt(db.Model):
     # Async AMD's MachineDetectionDuration: when the verdict came, in ms after the answer (for a
     # machine, about when its beep sounded and the message could start).
     detection_ms: Mapped[int | None] = mapped_column(Integer)
-    # The carrier's CallDuration (s) of the ended call: a voicemail was left only if the call
-    # lasted past the message's end after the beep.
+    # The carrier's CallDuration (s) of the ended call, as it reported it.
     call_duration: Mapped[int | None] = mapped_column(Integer)
+    # When the carrier asked for what follows the message (`<Redirect>` after its `<Play>`):
+    # it does only once the message played to its end with the call up, so this, not the
+    # call's duration, is what makes a voicemail left (`attempt_states.outcome_of`).
+    message_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Since when the verdict's redirect to the message awaits the carrier's answer: the call's
+    # end waits for it to be decided (`attempt_states.awaits_verdict`), as its verdict's.
+    redirecting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(32))
     error_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -27,6 +27,9 @@ class RecordingStatus(enum.StrEnum):
 class Purpose(enum.StrEnum):
     VOICEMAIL = "voicemail"  # left on the answering machine after the beep
     LIVE = "live"  # played when a person answers, if the campaign says so
+    # A journey step's own message (`Recording.step_id`), left after the beep on that step's
+    # days: recorded on the seller's page, in place of the general voicemail message.
+    JOURNEY_STEP = "journey_step"
 
 
 class Recording(db.Model):
@@ -41,6 +44,9 @@ class Recording(db.Model):
     seller_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     purpose: Mapped[Purpose] = mapped_column(enum_column(Purpose))
     version: Mapped[int] = mapped_column(Integer)
+    # The journey step whose message it is (purpose journey_step only). No foreign key: a
+    # recording is history that deliveries name (as their snapshot ids), whatever the step.
+    step_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[RecordingStatus] = mapped_column(enum_column(RecordingStatus))
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     original_key: Mapped[str | None] = mapped_column(String(255))

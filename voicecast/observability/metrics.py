@@ -63,7 +63,8 @@ CALLS_PLACED = Family(
 CALL_OUTCOMES = Family(
     "voicecast_call_outcomes",
     "Outbound calls ended, by the outcome they gave their delivery (voicemail_left, "
-    "voicemail_cut, human_reached, no_answer, busy, failed, undeliverable, canceled).",
+    "voicemail_cut, voicemail_unsure, human_reached, no_answer, busy, failed, undeliverable, "
+    "canceled).",
     ("status",),
 )
 WEBHOOK_SECONDS = Family(

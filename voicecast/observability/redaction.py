@@ -1,7 +1,8 @@
 """Secrets in URLs kept out of every log line.
 
 Some links are their own authorisation: a seller's recording link (`/r/<token>`), a voicemail
-link (`/voicemails/<token>`), a signed recording file (`/recordings/<id>-<signature>.wav`), and
+link (`/voicemails/<token>`), a call-back link (`/cb/<token>`), a signed recording file
+(`/recordings/<id>-<signature>.wav`), and
 any `token=`/`sig=`/`signature=` query value. Whoever reads a log must not be able to follow
 them. `redact` is the one function that hides them; `install` has every log record of the
 process pass through it (gunicorn's access log, werkzeug's request log, ours and the
@@ -20,7 +21,7 @@ REDACTED = "[redacted]"
 # file keeps its extension.
 SECRET_PATH = re.compile(
     r"""(?:^|(?<=[\s"'(=,])|(?<=://)(?P<host>[^/\s"']+))"""
-    r"""(?P<prefix>/(?:r|voicemails|recordings)/)"""
+    r"""(?P<prefix>/(?:r|cb|voicemails|recordings)/)"""
     r"""(?P<secret>[^/?#\s"']+?)(?P<ext>\.(?:wav|mp3))?(?=[/?#\s"',)]|$)"""
 )
 SECRET_QUERY_NAMES = ("token", "access_token", "sig", "signature", "api_key", "password",
@@ -52,6 +53,7 @@ def may_hold_secrets(text: str) -> bool:
         or "@" in text
         or "/r/" in text
         or "/voicemails/" in text
+        or "/cb/" in text
         or "/recordings/" in text
     )
 

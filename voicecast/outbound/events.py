@@ -5,7 +5,7 @@ event's type, so an account without one pays a statement that inserts nothing (t
 path, a status webhook, asks first within a query it runs anyway: `reports.ENDED_ROW`). The
 body is serialised once here: every attempt sends the same bytes with the same event id.
 
-After an ORM commit that wrote events, the sender is woken (`wake_after_commit`); the hot
+After an ORM commit that wrote events, the sender is woken (`wake_after_commit`); the status
 path, on its own driver connection, wakes it itself. If Redis is down then, the workers'
 periodic pass (`sender.revive_outbox`) finds the events in the database.
 """
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from voicecast import dialects, hotsql
+from voicecast import dialects, driver_sql
 from voicecast.extensions import db
 from voicecast.models import Campaign, Delivery, InboundCall, WebhookEndpoint
 from voicecast.models.base import utcnow
@@ -61,11 +61,12 @@ def emit(
     type_: str,
     campaign_id: int | None,
     data: dict[str, Any],
-    hot: bool = False,
+    on_driver_connection: bool = False,
 ) -> int:
     """Write the event for each of the account's endpoints that want it; how many rows. In the
-    caller's transaction: the ORM session's, or with `hot` this app context's `hotsql`
-    connection (whose caller then calls `sender.wake()` after its commit)."""
+    caller's transaction: the ORM session's, or with `on_driver_connection` this app
+    context's `driver_sql` connection (whose caller then calls `sender.wake()` after its
+    commit)."""
     now = utcnow()
     event_id = new_event_id()
     body = {
@@ -84,8 +85,8 @@ def emit(
         "account_id": account_id,
         "pattern": f"%,{type_},%",
     }
-    if hot:
-        written, _ = hotsql.execute(INSERT_EVENT, params)
+    if on_driver_connection:
+        written, _ = driver_sql.execute(INSERT_EVENT, params)
         return written
     written = db.session.execute(text(INSERT_EVENT), params).rowcount
     if written:

@@ -30,7 +30,9 @@ from sqlalchemy.orm import aliased
 from voicecast.extensions import db
 from voicecast.models import Attempt, Contact, Delivery, Suppression
 from voicecast.models.campaign import Campaign, CampaignStatus
+from voicecast.rules import national_dnc
 from voicecast.rules.presets import WRITTEN_CONSENT, Preset
+from voicecast.rules.us_states import CAP_HOURS, CAP_REASON, StateRule
 
 # Why a delivery is not dialed (its `reason`): excluded for good, or waiting (`ATTEMPT_CAP`).
 # Without a legal basis, the reason names what is missing (`missing_basis`): under a
@@ -80,11 +82,15 @@ class Moment:
     refused_since: Any
     cap_since: Any
     cap: Any
+    relationship_since: Any
+    state_cap_since: Any  # the start of the state caps' rolling period (us_states.CAP_HOURS)
 
 
 def moment_values(preset: Preset | None, now: datetime) -> dict[str, Any]:
     """`Moment`'s fields at `now` under `preset`: today's date (for contracts), the start of
-    the silence after a refusal and of the attempt cap's rolling period, and the cap."""
+    the silence after a refusal and of the attempt cap's rolling period, the cap, and the
+    first day of a business relationship the registry's rule accepts, and the start of the
+    state caps' period."""
     silence = (preset.silence_after_refusal_days if preset else None) or 0
     cap_days = preset.attempt_cap_days if preset else 0
     return {
@@ -92,6 +98,8 @@ def moment_values(preset: Preset | None, now: datetime) -> dict[str, Any]:
         "refused_since": now - timedelta(days=silence),
         "cap_since": now - timedelta(days=cap_days),
         "cap": (preset.attempt_cap if preset else None) or 0,
+        "relationship_since": national_dnc.relationship_since(now.date()),
+        "state_cap_since": now - timedelta(hours=CAP_HOURS),
     }
 
 
@@ -102,6 +110,11 @@ def moment(preset: Preset | None, now: datetime) -> Moment:
 def consent_holds(contact: Any) -> ColumnElement[bool]:
     """Consent given and not withdrawn (`contact`: the Contact model or a subquery's `c`)."""
     return and_(contact.consent_at.is_not(None), contact.consent_withdrawn_at.is_(None))
+
+
+def written_consent_holds(contact: Any) -> ColumnElement[bool]:
+    """Consent in force with its written proof on record."""
+    return and_(consent_holds(contact), func.coalesce(contact.consent_proof, "") != "")
 
 
 def contract_holds(contact: Any, today: date | Any) -> ColumnElement[bool]:
@@ -118,7 +131,7 @@ def legal_basis_holds(contact: Any, preset: Preset, today: date | Any) -> Column
     if preset.legal_basis is None:
         basis: ColumnElement[bool] = true()
     elif preset.legal_basis == WRITTEN_CONSENT:
-        basis = and_(consent_holds(contact), func.coalesce(contact.consent_proof, "") != "")
+        basis = written_consent_holds(contact)
     else:
         basis = or_(consent_holds(contact), contract_holds(contact, today))
     return and_(contact.id.is_not(None), basis)
@@ -169,13 +182,18 @@ def excluded_because(
     account_id: Any, phone: Any, contact: Any, preset: Preset | None, at: Moment
 ) -> list[tuple[ColumnElement[bool], Reason]]:
     """The rules that exclude a number for good, in order, each as (condition, reason): the
-    do-not-call list, then under a preset no legal basis, a refusal within the silence."""
+    do-not-call list, the National DNC registry (under any preset: an account that loaded
+    its scrub called under none is bound as well), then under a preset no legal basis, a
+    refusal within the silence."""
     suppressed = (
         select(Suppression.id)
         .where(Suppression.account_id == account_id, Suppression.phone == phone)
         .exists()
     )
-    rules = [(suppressed, SUPPRESSED)]
+    registry = national_dnc.registry_rule(
+        account_id, phone, contact, at.relationship_since, written_consent_holds(contact)
+    )
+    rules = [(suppressed, SUPPRESSED), registry]
     if preset is None:
         return rules
     lacking = not_(legal_basis_holds(contact, preset, at.today))
@@ -195,7 +213,31 @@ def held_back(
         counted = counted_attempts(account_id, phone, at.cap_since)
         calls = counted.with_only_columns(func.count(), maintain_column_froms=True)
         rules.append((calls.scalar_subquery() >= at.cap, ATTEMPT_CAP))
+    if preset is not None:
+        rules.extend(state_caps(account_id, phone, contact, preset.state_rules, at))
     return rules
+
+
+def in_state(contact: Any, code: str) -> ColumnElement[bool]:
+    """The contact is in the state `code` (one of its `regions`, two capitals each)."""
+    return func.coalesce(contact.regions, "").like(f"%{code}%")
+
+
+def state_caps(
+    account_id: Any, phone: Any, contact: Any, state_rules: tuple[StateRule, ...], at: Moment
+) -> list[tuple[ColumnElement[bool], Reason]]:
+    """The state attempt caps, one rule per cap value: a contact in a state with that cap
+    whose number had that many counted attempts over the last CAP_HOURS waits; its reason
+    names the first such state ("state_cap:FL")."""
+    found = []
+    for cap in sorted({rule.cap for rule in state_rules if rule.cap}):
+        capping = [rule for rule in state_rules if rule.cap == cap]
+        counted = counted_attempts(account_id, phone, at.state_cap_since)
+        calls = counted.with_only_columns(func.count(), maintain_column_froms=True)
+        of_state = or_(*(in_state(contact, rule.code) for rule in capping))
+        reason = case(*((in_state(contact, rule.code), rule.cap_reason) for rule in capping))
+        found.append((and_(of_state, calls.scalar_subquery() >= cap), reason))
+    return found
 
 
 def first_reason(rules: list[tuple[ColumnElement[bool], Reason]]) -> ColumnElement[str]:
@@ -226,30 +268,56 @@ def verdicts(
         .outerjoin(Contact, Contact.id == Delivery.contact_id)
         .where(Delivery.id.in_(delivery_ids))
     ).all()
-    capped = [phone for _, phone, reason in rows if reason == ATTEMPT_CAP]
-    lifts = capped_until(account_id, preset, capped, now) if capped else {}
+    caps = {reason: cap_of(preset, reason) for _, _, reason in rows if reason is not None}
+    lifts: dict[tuple[str, str], datetime] = {}
+    for reason, (cap, period) in caps.items():
+        if cap:
+            phones = [phone for _, phone, held in rows if held == reason]
+            for phone, at in capped_within(account_id, phones, cap, period, now).items():
+                lifts[phone, reason] = at
     return {
-        delivery_id: Verdict(reason, lifts.get(phone, now) if reason == ATTEMPT_CAP else None)
+        delivery_id: Verdict(reason, lifts.get((phone, reason), now) if caps[reason][0] else None)
         for delivery_id, phone, reason in rows
         if reason is not None
     }
 
 
+def cap_of(preset: Preset | None, reason: str) -> tuple[int | None, timedelta]:
+    """The cap a reason holds a number back for, and its rolling period ((None, 0): not a
+    cap, an exclusion)."""
+    if preset is not None and reason == ATTEMPT_CAP:
+        return preset.attempt_cap, timedelta(days=preset.attempt_cap_days)
+    if preset is not None and reason.startswith(f"{CAP_REASON}:"):
+        code = reason.partition(":")[2]
+        cap = next(rule.cap for rule in preset.state_rules if rule.code == code)
+        return cap, timedelta(hours=CAP_HOURS)
+    return None, timedelta(0)
+
+
 def capped_until(
     account_id: int, preset: Preset | None, phones: list[str], now: datetime
 ) -> dict[str, datetime]:
-    """The numbers among `phones` that have had the preset's attempts within its rolling
-    period (`counted_attempts`), each with when one leaves it."""
-    if preset is None or not preset.attempt_cap or not phones:
+    """The numbers among `phones` at the preset's attempt cap, each with when it lifts."""
+    if preset is None:
         return {}
     period = timedelta(days=preset.attempt_cap_days)
+    return capped_within(account_id, phones, preset.attempt_cap, period, now)
+
+
+def capped_within(
+    account_id: int, phones: list[str], cap: int | None, period: timedelta, now: datetime
+) -> dict[str, datetime]:
+    """The numbers among `phones` that have had `cap` attempts within the rolling `period`
+    (`counted_attempts`), each with when one leaves it."""
+    if not cap or not phones:
+        return {}
     times: dict[str, list[datetime]] = defaultdict(list)
     for phone, at in db.session.execute(counted_attempts(account_id, phones, now - period)):
         times[phone].append(at)
     capped = {}
     for phone, moments in times.items():
-        if len(moments) >= preset.attempt_cap:
+        if len(moments) >= cap:
             # The attempt whose leaving the period brings the count below the cap.
             moments.sort()
-            capped[phone] = moments[len(moments) - preset.attempt_cap] + period
+            capped[phone] = moments[len(moments) - cap] + period
     return capped

@@ -11,6 +11,8 @@ from datetime import time
 from functools import lru_cache
 from typing import Any
 
+from voicecast.rules.us_states import STATE_RULES, StateRule
+
 CONSENT_OR_CONTRACT = "consent_or_contract"  # consent not withdrawn, or an ongoing contract
 WRITTEN_CONSENT = "written_consent"  # consent recorded with its proof (the signed agreement)
 
@@ -31,6 +33,8 @@ class Preset:
     legal_basis: str | None
     mobile_caller_id: bool  # may a mobile number be presented as caller ID
     narrowed: tuple[str, ...] = ()  # what the account narrowed (RULE_CHANGES' names)
+    # Rules of the contact's state, on top of the rest (us_states.py); never narrowed away.
+    state_rules: tuple[StateRule, ...] = ()
 
     def describe(self) -> dict:
         return {
@@ -44,6 +48,7 @@ class Preset:
             "legal_basis": self.legal_basis,
             "mobile_caller_id": self.mobile_caller_id,
             "narrowed_by_account": list(self.narrowed),
+            "state_rules": [rule.describe() for rule in self.state_rules],
         }
 
 
@@ -68,6 +73,7 @@ US = Preset(
     silence_after_refusal_days=None,
     legal_basis=WRITTEN_CONSENT,
     mobile_caller_id=True,
+    state_rules=STATE_RULES,
 )
 PRESETS = {preset.name: preset for preset in (FR, US)}
 NO_RULES_NOTE = (

@@ -1,5 +1,6 @@
 """Why a delivery still waits, in words a manager reads: "outside calling hours until Mon 30
-Nov 10:00 Europe/Paris", "attempt cap reached (4 in 30 days) until ..."."""
+Nov 10:00 Europe/Paris", "attempt cap reached (4 in 30 days) until ...", "Florida: calls 8
+am-8 pm until ..." (a state rule: its reason "state_hours:FL" or "state_cap:FL")."""
 
 from __future__ import annotations
 
@@ -20,13 +21,17 @@ from voicecast.rules.eligibility import (
     SUPPRESSED,
     Verdict,
 )
-from voicecast.rules.schedule import zone_info
+from voicecast.rules.national_dnc import NATIONAL_DNC
+from voicecast.rules.schedule import Schedule, zone_info
+from voicecast.rules.us_state_words import reason_text
+from voicecast.rules.us_states import CAP_REASON
 
 
 @dataclass(frozen=True)
 class Waiting:
     # outside_hours, public_holiday, attempt_cap, retry_delay, scheduled, campaign_paused, due,
-    # or the reason the rules will exclude it for at the next round (see `held_back_text`)
+    # a state rule's ("state_hours:FL", "state_cap:FL"), or the reason the rules will exclude
+    # it for at the next round (see `held_back_text`)
     reason: str
     until: datetime | None
     text: str
@@ -39,6 +44,7 @@ def local_text(moment: datetime, zone: str) -> str:
 # What the next round does with a due delivery the rules hold back for good.
 EXCLUDED_TEXT = {
     SUPPRESSED: "on the do-not-call list",
+    NATIONAL_DNC: "on the National Do Not Call registry (no written consent, no recent purchase)",
     NO_LEGAL_BASIS: "neither consent nor contract",
     NO_CONSENT: "no consent",
     CONSENT_WITHOUT_PROOF: "consent without written proof",
@@ -62,27 +68,30 @@ def why_waiting(
         return None
     zone = delivery.timezone or rules.account_zone
     zones = (zone, delivery.alt_timezone)
+    schedule = rules.schedule.for_regions(delivery.regions)
     due = delivery.next_attempt_at
     if campaign_status == CampaignStatus.PAUSED:
         return Waiting("campaign_paused", None, "the campaign is paused")
     if due is not None and due > now:
-        at = rules.schedule.next_opening_in(zones, due)
-        if delivery.reason == ATTEMPT_CAP and rules.preset is not None:
-            return capped(rules, zones, at)
+        at = schedule.next_opening_in(zones, due)
+        if is_cap(delivery.reason) and rules.preset is not None:
+            return capped(rules, delivery.reason, zones, at)
         if not delivery.attempt_count:
             return Waiting("scheduled", at, f"first call {when(at, zone)}")
         what = delivery.reason or "retry"
         return Waiting("retry_delay", at, f"{what}: next call {when(at, zone)}")
-    closed = rules.schedule.closed_in(zones, now)
+    closed = schedule.closed_in(zones, now)
     if held is not None:
-        return held_back_text(held, rules, zones)
+        return held_back_text(held, rules, schedule, zones)
     if closed is None:
         return Waiting("due", None, "due: in line for the next dial")
-    at = rules.schedule.next_opening_in(zones, now)
+    at = schedule.next_opening_in(zones, now)
     closed_zone, why = closed
     if why == "hours":
         text = f"outside calling hours{both_zones(zones, closed_zone)} until {when(at, zone)}"
         return Waiting("outside_hours", at, text)
+    if (rule := reason_text(why)) is not None:
+        return Waiting(why, at, f"{rule}{both_zones(zones, closed_zone)} until {when(at, zone)}")
     text = f"public holiday ({why}){both_zones(zones, closed_zone)} until {when(at, zone)}"
     return Waiting("public_holiday", at, text)
 
@@ -100,16 +109,27 @@ def both_zones(zones: tuple[str, str | None], closed_zone: str) -> str:
     return f" in {closed_zone} ({whose} zone; {others} is {other}: called only when both are open)"
 
 
-def capped(rules: CampaignRules, zones: tuple[str, str | None], at: datetime | None) -> Waiting:
+def is_cap(reason: str | None) -> bool:
+    """`reason` is an attempt cap's: the preset's or a state's."""
+    return reason == ATTEMPT_CAP or (reason is not None and reason.startswith(CAP_REASON))
+
+
+def capped(
+    rules: CampaignRules, reason: str, zones: tuple[str, str | None], at: datetime | None
+) -> Waiting:
+    if (rule := reason_text(reason)) is not None:
+        return Waiting(reason, at, f"{rule} reached, until {when(at, zones[0])}")
     cap = f"{rules.preset.attempt_cap} in {rules.preset.attempt_cap_days} days"
     return Waiting(ATTEMPT_CAP, at, f"attempt cap reached ({cap}) until {when(at, zones[0])}")
 
 
-def held_back_text(held: Verdict, rules: CampaignRules, zones: tuple[str, str | None]) -> Waiting:
+def held_back_text(
+    held: Verdict, rules: CampaignRules, schedule: Schedule, zones: tuple[str, str | None]
+) -> Waiting:
     """A due delivery the rules hold back: capped until a call leaves the period (then the
     next opening in its zones), or excluded at the next round."""
     if held.until is not None and rules.preset is not None:
-        return capped(rules, zones, rules.schedule.next_opening_in(zones, held.until))
+        return capped(rules, held.reason, zones, schedule.next_opening_in(zones, held.until))
     words = EXCLUDED_TEXT.get(held.reason, held.reason)
     return Waiting(held.reason, None, f"{words}: left out at the next round")
 

@@ -98,7 +98,10 @@ def start(player: CallPlayer, outcome: str, mode: str) -> None:
 def detect(
     player: CallPlayer, answered_by: str, at: float, beep: float | None, mailbox: Mailbox
 ) -> None:
-    """On a pool thread: wait for the verdict, POST it, then cut the mailbox if it cuts."""
+    """On a pool thread: wait for the verdict, POST it; a mailbox that cuts does so on its
+    own clock, however long the verdict's webhook takes."""
+    from voicecast.simulator import rough_calls
+
     sim, call, clock = player.sim, player.call, player.clock
     if not wait_until(player, at):
         return
@@ -109,6 +112,8 @@ def detect(
         call.amd["verdict_sent_at_s"] = round(clock.now(), 3)
         url = call.params.get("AsyncAmdStatusCallback")
         method = call.params.get("AsyncAmdStatusCallbackMethod") or "POST"
+    if beep is not None and mailbox.cut_after_s is not None:
+        sim.submit(cut_at, player, beep + mailbox.cut_after_s)
     if url:
         params = {
             "CallSid": call.sid,
@@ -116,9 +121,13 @@ def detect(
             "AnsweredBy": answered_by,
             "MachineDetectionDuration": str(round(at * 1000)),
         }
-        player.callbacks.send("amd", url, params, method)
-    cuts = beep is not None and mailbox.cut_after_s is not None
-    if cuts and wait_until(player, beep + mailbox.cut_after_s):
+        rough_calls.send_status(player.callbacks, "amd", url, params, method)
+
+
+def cut_at(player: CallPlayer, media_seconds: float) -> None:
+    """On a pool thread: the mailbox cuts at `media_seconds` after the answer, if the call
+    lasts that long."""
+    if wait_until(player, media_seconds):
         cut(player)
 
 

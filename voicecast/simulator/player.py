@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 from voicecast.simulator import async_amd, outcomes, twiml
 from voicecast.simulator.ledger import now
 from voicecast.simulator.media import play_media
+from voicecast.simulator.outbound_dial import run_outbound_dial
 from voicecast.simulator.session import Aborted, Interrupted, Source, TwimlSession
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,12 @@ class CallPlayer(TwimlSession):
             async_amd.note_play(self, entry, started, self.clock.now(), complete=False)
             raise
         async_amd.note_play(self, entry, started, self.clock.now(), complete=True)
+
+    def other(self, verb: twiml.Verb) -> Any:
+        """`<Dial>` rings another phone from the placed call (`outbound_dial.py`)."""
+        if verb.name == "Dial":
+            return run_outbound_dial(self, verb)
+        return super().other(verb)
 
     def scripted_keys(self) -> tuple[str, float] | None:
         """A person's scripted keys (`Mailbox.presses`), once; a machine presses nothing."""

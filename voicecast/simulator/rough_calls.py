@@ -1,6 +1,7 @@
 """Roughness (`roughness.py`) applied to one outbound call: its status callbacks dropped, sent
-twice, late or after `completed`; its AMD verdict wrong or `unknown` past a long greeting; its
-far end hanging up during detection. Each is noted in the call's ledger entry (`rough`)."""
+twice, late or after `completed`; its AMD verdict's callback dropped, sent twice or late; its
+AMD verdict wrong or `unknown` past a long greeting; its far end hanging up during detection.
+Each is noted in the call's ledger entry (`rough`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 from voicecast.simulator import outcomes
 from voicecast.simulator.ledger import iso, now
 from voicecast.simulator.mailboxes import Mailbox
-from voicecast.simulator.roughness import LONG_GREETING_MARGIN_S, Rough, misdetected
+from voicecast.simulator.roughness import (
+    LONG_GREETING_MARGIN_S,
+    STATUS_EVENTS,
+    Rough,
+    misdetected,
+)
 
 if TYPE_CHECKING:
     from voicecast.simulator.callbacks import Callbacks
@@ -32,7 +38,8 @@ def note(sim: Simulator, call: CallRecord, what: str, **details: Any) -> None:
 
 def send_status(callbacks: Callbacks, event: str, url: str, params: dict[str, str],
                 method: str) -> None:  # fmt: skip
-    """Send a status callback as the number's roughness has it (plainly when it has none)."""
+    """Send a status callback, or async AMD's verdict (`event` "amd"), as the number's
+    roughness has it (plainly when it has none)."""
     sim, call = callbacks.sim, callbacks.call
     if call.direction != "outbound-api":
         return callbacks.send(event, url, params, method)
@@ -58,7 +65,7 @@ def send_rough(callbacks: Callbacks, rough: Rough, event: str, url: str,
     copies = 2 if event in rough.duplicate_callbacks else 1
     if copies == 2:
         note(sim, call, "duplicated", event=event, sequence_number=sequence)
-    if rough.reorder_callbacks and event != "completed":
+    if rough.reorder_callbacks and event in STATUS_EVENTS and event != "completed":
         note(sim, call, "held until after completed", event=event, sequence_number=sequence)
         with sim.ledger.lock:
             call.held_callbacks.append((event, url, params, method, copies))

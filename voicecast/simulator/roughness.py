@@ -1,8 +1,9 @@
-"""The network as rough as Twilio's, per number: status callbacks dropped, sent twice, late or
-out of order; AMD verdicts that are wrong; greetings longer than the detection timeout; far
-ends that hang up during detection; create-call responses lost after the call exists; SMS
-refused from a number that cannot send it (21606). Calls queued past the queue limit are
-refused by the CPS dispatcher (22005, `engine.py`, `max_queue_s` here).
+"""The network as rough as Twilio's, per number: status callbacks dropped, sent twice, late or out
+of order; async AMD's verdict callback dropped, sent twice or late (`"amd"` in the event lists:
+late enough, it comes after the call's end); AMD verdicts that are wrong; greetings longer than
+the detection timeout; far ends that hang up during detection; create-call responses lost after
+the call exists; SMS refused from a number that cannot send it (21606). Calls queued past the
+queue limit are refused by the CPS dispatcher (22005, `engine.py`, `max_queue_s` here).
 
 Off by default, so the README walkthrough and the tests keep their figures. `POST
 /_sim/roughness` sets a profile ("off" or "realistic") and scripts per number or suffix (an
@@ -22,7 +23,10 @@ from typing import Any
 from voicecast.simulator.mailboxes import checked_scripts, key_for
 
 PROFILES = ("off", "realistic")
-EVENTS = ("initiated", "ringing", "answered", "completed")
+STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+# The callbacks a call sends: its status events, and async AMD's verdict ("amd"), which the
+# carrier sends once too (dropped, it is lost; late, it may come after the call's end).
+EVENTS = (*STATUS_EVENTS, "amd")
 FLIP = {"human": "machine_end_beep"}  # a person taken for a machine; a machine for a person
 LONG_GREETING_MARGIN_S = 5.0  # a long greeting lasts this much past the detection timeout
 DEFAULT_MAX_QUEUE_S = 86_400.0  # Twilio drops calls queued 24 h (22005)
@@ -52,7 +56,7 @@ class Rough:
     duplicate_callbacks: tuple[str, ...] = ()
     delayed_callbacks: tuple[str, ...] = ()
     callback_delay_s: float = 0.0
-    reorder_callbacks: bool = False  # callbacks before `completed` are sent after it
+    reorder_callbacks: bool = False  # status callbacks before `completed` are sent after it
     detection_error: bool = False  # the verdict says machine for a person, human for a machine
     long_greeting: bool = False  # the greeting outlasts MachineDetectionTimeout: `unknown`
     hangup_during_detection_s: float | None = None  # the far end hangs up then, before a verdict

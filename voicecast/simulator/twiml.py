@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
 # Verbs every call leg acts on (session.py); inbound calls add Dial and Record (inbound.py,
-# dial.py); any other verb is recorded as ignored.
+# dial.py), calls we place add Dial (outbound_dial.py: a seller's call back rings the
+# customer); any other verb is recorded as ignored.
 ACTED_ON = {"Play", "Say", "Pause", "Hangup", "Gather", "Reject", "Redirect"}
 KNOWN_VERBS = ACTED_ON | {
     "Dial",

@@ -11,6 +11,7 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var uploadUrl = root.getAttribute("data-upload-url");
+  var stepId = root.getAttribute("data-step-id") || ""; // the journey step's message, if chosen
   var maxSeconds = parseFloat(root.getAttribute("data-max-seconds")) || 60;
   var lang = document.documentElement.lang || "fr";
 
@@ -249,7 +250,8 @@
     say(T.uploading);
     var form = new FormData();
     form.append("file", blob, name);
-    form.append("purpose", "voicemail");
+    if (stepId) form.append("step_id", stepId);
+    else form.append("purpose", "voicemail");
     fetch(uploadUrl, {
       method: "POST",
       body: form,
@@ -320,6 +322,11 @@
       el.result.hidden = false;
       var previous = document.getElementById("current");
       if (previous) previous.hidden = true; // the new message replaced it
+      var listed = document.querySelector('.message[aria-current="true"] .message-state');
+      if (listed) {
+        listed.textContent = T.recorded_state;
+        listed.setAttribute("data-recorded", "yes");
+      }
       say(T.ready);
       el.resultTitle.focus();
     } else if (state.status === "rejected") {

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from voicecast.errors import ApiError, error_body
 from voicecast.extensions import db
+from voicecast.i18n import COOKIE as LOCALE_COOKIE
+from voicecast.i18n import LOCALES, account_locale
 from voicecast.i18n import gettext as _
+from voicecast.journeys.asked import Message, asked_step, seller_messages
 from voicecast.media.links import LinkProblem, resolve_link
 from voicecast.media.signing import media_url
 from voicecast.media.uploads import accept_upload
@@ -27,9 +29,20 @@ LINK_PROBLEM_STATUS = {"unknown": 404, "expired": 410, "revoked": 410, "inactive
 
 def link_or_problem(token: str) -> RecordingLink:
     try:
-        return resolve_link(token)
+        link = resolve_link(token)
     except LinkProblem as problem:
         raise StudioLinkError(problem.reason) from None
+    speak_as_account(link)
+    return link
+
+
+def speak_as_account(link: RecordingLink) -> None:
+    """The seller's account's language and formats (English for a US account), unless the
+    seller chose one (`?lang=`, then its cookie): nobody is signed in on this page."""
+    g.country = link.seller.account.country
+    chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
+    if chosen not in LOCALES:
+        g.locale = account_locale(g.country)
 
 
 class StudioLinkError(HTTPException):
@@ -88,6 +101,7 @@ def recording_state(recording: Recording) -> dict[str, Any]:
     return {
         "id": recording.id,
         "purpose": recording.purpose.value,
+        "step_id": recording.step_id,
         "version": recording.version,
         "status": recording.status.value,
         "active": recording.active,
@@ -98,38 +112,56 @@ def recording_state(recording: Recording) -> dict[str, Any]:
     }
 
 
-def active_recording(link: RecordingLink, purpose: Purpose) -> Recording | None:
-    stmt = select(Recording).where(
-        Recording.seller_id == link.seller_id,
-        Recording.purpose == purpose,
-        Recording.active.is_(True),
-    )
-    return db.session.scalar(stmt)
+def chosen_message(messages: list[Message], step_value: str) -> Message:
+    """The message `?step=` names among the seller's, else the general one (the first)."""
+    for message in messages:
+        if message.step_id is not None and str(message.step_id) == step_value:
+            return message
+    return messages[0]
 
 
 @bp.get("/<token>")
 def page(token: str):
+    """The messages the seller is asked to record, and the recorder for the one chosen
+    (`?step=<id>`: a journey step's; none, or one not asked any more: the general one)."""
     link = link_or_problem(token)
-    current = active_recording(link, Purpose.VOICEMAIL)
+    messages = seller_messages(link.seller)
+    chosen = chosen_message(messages, request.args.get("step", ""))
     return render_template(
         "studio/page.html",
         link=link,
         token=token,
         seller=link.seller,
-        current=recording_state(current) if current else None,
+        messages=messages,
+        chosen=chosen,
+        current=recording_state(chosen.current) if chosen.current else None,
         limits=limits(),
     )
+
+
+def upload_target(link: RecordingLink) -> tuple[Purpose, int | None] | None:
+    """The purpose (and journey step) the page's form sends; None: not one the seller may
+    record."""
+    step_value = request.form.get("step_id", "")
+    if step_value:
+        step = asked_step(link.seller, int(step_value)) if step_value.isdigit() else None
+        return (Purpose.JOURNEY_STEP, step.id) if step is not None else None
+    purpose_value = request.form.get("purpose", Purpose.VOICEMAIL.value)
+    if purpose_value not in {Purpose.VOICEMAIL.value, Purpose.LIVE.value}:
+        return None
+    return Purpose(purpose_value), None
 
 
 @bp.post("/<token>/recordings")
 def upload(token: str):
     link = link_or_problem(token)
     upload_file = request.files.get("file")
-    purpose_value = request.form.get("purpose", Purpose.VOICEMAIL.value)
-    if upload_file is None or purpose_value not in {p.value for p in Purpose}:
-        return jsonify(error_body("bad_request", "Send a file and a purpose.")), 400
+    target = upload_target(link)
+    if upload_file is None or target is None:
+        message = _("Ce message n'est plus à enregistrer. Rechargez la page.")
+        return jsonify(error_body("bad_request", message)), 400
     try:
-        recording = accept_upload(link.seller, Purpose(purpose_value), upload_file)
+        recording = accept_upload(link.seller, target[0], upload_file, step_id=target[1])
     except ApiError as error:
         code = error.error_code
         message = (

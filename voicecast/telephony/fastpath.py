@@ -1,9 +1,9 @@
 """The Twilio webhooks served straight from WSGI, in front of Flask.
 
-A call sends five webhooks, so they are the service's busiest requests, and Flask's request
+A call sends five or six webhooks, so they are the service's busiest requests, and Flask's request
 machinery (request and response objects, routing, hooks, sessions) costs more CPU than the work
 they do. This middleware answers the form POSTs to
-`/twilio/attempts/<id>/answer|status|amd|held|optout`
+`/twilio/attempts/<id>/answer|status|amd|held|optout|played` (`routes.REPLIES`)
 itself, inside an application context, with the same signature check and the same handlers as the
 Flask routes in `routes.py`; anything else (another path, method or content type) goes on to
 Flask unchanged.
@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from voicecast.extensions import db
 from voicecast.observability.metrics import WEBHOOK_SECONDS, observe
-from voicecast.telephony.routes import REPLIES, Reply
+from voicecast.telephony.routes import REPLIES, Reply, with_url_params
 from voicecast.telephony.signatures import (
     FORBIDDEN,
     form_params,
@@ -34,14 +34,15 @@ from voicecast.telephony.signatures import (
 from voicecast.web.headers import WEBHOOK_HEADERS
 
 log = logging.getLogger(__name__)
-ROUTE = re.compile(r"/twilio/attempts/([0-9]{1,12})/(answer|status|amd|held|optout)")
+ROUTE = re.compile(r"/twilio/attempts/([0-9]{1,12})/(" + "|".join(REPLIES) + ")")
 FORM = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 64 * 1024  # Twilio's callbacks are a few hundred bytes
 STATUS_TEXT = {200: "200 OK", 204: "204 No Content", 403: "403 Forbidden", 404: "404 Not Found",
                413: "413 Content Too Large", 500: "500 Internal Server Error"}  # fmt: skip
 
 HOOKS = {"answer": "twilio.answer", "status": "twilio.status", "amd": "twilio.amd_verdict",
-         "held": "twilio.held", "optout": "twilio.opt_out"}  # fmt: skip
+         "held": "twilio.held", "optout": "twilio.opt_out",
+         "played": "twilio.message_played"}  # fmt: skip
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -82,7 +83,7 @@ class TwilioWebhooks:
                 if not self.signed(environ, params):
                     return 403, "text/plain", FORBIDDEN
                 query = parse_qs(environ.get("QUERY_STRING", ""))
-                params.setlist("caller", query.get("caller", [])[:1])  # signed, in the URL
+                with_url_params(params, lambda name: query.get(name, []))
                 return REPLIES[kind](attempt_id, params)
             except Exception:
                 log.exception("webhook %s failed", environ.get("PATH_INFO"))

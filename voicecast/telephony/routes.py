@@ -1,6 +1,6 @@
 """Twilio's webhooks for our outbound calls: the TwiML at pick-up, the async AMD verdict, the
-status callbacks, the opt-out key pressed during a message, and the documents of a person put
-through to the seller.
+status callbacks, the message played to its end, the opt-out key pressed during a message, and
+the documents of a person put through to the seller.
 
 Every request must carry a valid X-Twilio-Signature (403 otherwise). They answer at once: the
 TwiML is decided from one joined row, a status report is one conditional UPDATE
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from flask import Blueprint, Response, g, request
+from werkzeug.datastructures import MultiDict
 
 from voicecast.delivery import amd, connect, optout, reports
 from voicecast.delivery.dispatch import wake_dispatcher
@@ -46,7 +47,8 @@ def answer_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
     if "AnsweredBy" not in params:
         return twiml_reply(amd.first_twiml(attempt_id, params.get("From") or None))
     detection_ms = int_param(params, "MachineDetectionDuration")
-    return twiml_reply(reports.answer(attempt_id, params["AnsweredBy"], detection_ms))
+    caller = params.get("From") or None
+    return twiml_reply(reports.answer(attempt_id, params["AnsweredBy"], detection_ms, caller))
 
 
 def amd_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
@@ -83,9 +85,25 @@ def status_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
     return 204, "text/plain", ""
 
 
+# Parameters we put in a webhook's URL (signed with it), handed to the replies with the form's.
+URL_PARAMS = ("caller", "over")
+
+
+def with_url_params(params: MultiDict[str, str], values: Callable[[str], list[str]]) -> None:
+    """Add `URL_PARAMS` to the webhook's form `params`, one value each at most, from
+    `values(name)` (the query string's values of that name)."""
+    for name in URL_PARAMS:
+        params.setlist(name, values(name)[:1])
+
+
 def held_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
-    """The first document's message is over: hang up on a person, else hold the line."""
-    return twiml_reply(amd.held(attempt_id))
+    """The first document's message is over (`over`: the hold ran out): `amd.held`."""
+    return twiml_reply(amd.held(attempt_id, over=params.get("over") == "1"))
+
+
+def message_played_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
+    """The message played to its end (`reports.message_ended`): the call hangs up."""
+    return twiml_reply(reports.message_ended(attempt_id))
 
 
 def opt_out_reply(attempt_id: int, params: Mapping[str, str]) -> Reply:
@@ -99,6 +117,7 @@ REPLIES: dict[str, Callable[[int, Mapping[str, str]], Reply]] = {
     "amd": amd_reply,
     "held": held_reply,
     "optout": opt_out_reply,
+    "played": message_played_reply,
 }
 
 
@@ -123,20 +142,28 @@ def status(attempt_id: int) -> Response:
 @require_twilio_signature
 def amd_verdict(attempt_id: int) -> Response:
     params = g.twilio_params.copy()
-    params.setlist("caller", request.args.getlist("caller")[:1])  # signed, in the URL
+    with_url_params(params, request.args.getlist)
     return respond(amd_reply(attempt_id, params))
 
 
 @bp.post("/attempts/<int:attempt_id>/held")
 @require_twilio_signature
 def held(attempt_id: int) -> Response:
-    return respond(held_reply(attempt_id, g.twilio_params))
+    params = g.twilio_params.copy()
+    with_url_params(params, request.args.getlist)
+    return respond(held_reply(attempt_id, params))
 
 
 @bp.post("/attempts/<int:attempt_id>/optout")
 @require_twilio_signature
 def opt_out(attempt_id: int) -> Response:
     return respond(opt_out_reply(attempt_id, g.twilio_params))
+
+
+@bp.post("/attempts/<int:attempt_id>/played")
+@require_twilio_signature
+def message_played(attempt_id: int) -> Response:
+    return respond(message_played_reply(attempt_id, g.twilio_params))
 
 
 @bp.post("/attempts/<int:attempt_id>/whisper")

@@ -21,8 +21,9 @@ from flask import Flask, Response, current_app, request
 # page and its audio, the signed recording files. A link followed from them, or a resource they
 # load, must not learn the URL through Referer. A POST from such a page must send its origin
 # alone (fetch's `referrerPolicy: "strict-origin"`, as studio.js does): over HTTPS, Flask-WTF's
-# CSRF check refuses a POST without a same-origin Referer.
-TOKEN_BLUEPRINTS = frozenset({"studio", "inbound_pages", "media"})
+# CSRF check refuses a POST without a same-origin Referer (the call-back page's form: a
+# `<meta name="referrer" content="strict-origin">` of its own).
+TOKEN_BLUEPRINTS = frozenset({"studio", "inbound_pages", "call_back_pages", "media"})
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 TOKEN_REFERRER_POLICY = "no-referrer"
 

@@ -11,9 +11,9 @@ and commit machinery), so:
   them and gives the connection back;
 - a context whose ORM session holds a transaction runs them on the session's own connection,
   inside that transaction (`commit` commits both, a rollback undoes both);
-- the ORM may not begin while this context's own hot transaction is open: that would be a
+- the ORM may not begin while this context's own driver transaction is open: that would be a
   second connection and a second transaction (and a deadlock on SQLite). `commit` first; the
-  session refuses to begin otherwise (`HotTransactionOpen`).
+  session refuses to begin otherwise (`DriverTransactionOpen`).
 
 The SQL is written once, portable between PostgreSQL and SQLite (named `:params`, no casts),
 with every value bound as a plain int or str, or a timestamp from `dialects.bind_datetime`.
@@ -33,12 +33,12 @@ from sqlalchemy.orm import Session
 from voicecast import dialects
 from voicecast.extensions import db
 
-G_KEY = "_hotsql_connection"
+G_KEY = "_driver_sql_connection"
 NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
 
-class HotTransactionOpen(RuntimeError):
-    """The ORM was about to open a second transaction beside this context's hot one."""
+class DriverTransactionOpen(RuntimeError):
+    """The ORM was about to open a second transaction beside this context's driver one."""
 
 
 @cache
@@ -52,7 +52,7 @@ def for_driver(sql: str, paramstyle: str) -> str:
 def connection() -> Any:
     """This context's driver connection: its own while the ORM is not in use, else the one
     under the ORM session's transaction. The ORM does not see what runs here: a row it loaded
-    before a hot statement changed it is stale (refresh it, or load it after)."""
+    before a driver statement changed it is stale (refresh it, or load it after)."""
     conn = g.get(G_KEY)
     if conn is not None:
         return conn
@@ -86,7 +86,7 @@ def commit_without_waiting_for_disk() -> None:
 
 
 def commit() -> None:
-    """Commit this context's transaction (the hot one, or the session's with everything the
+    """Commit this context's transaction (the driver one, or the session's with everything the
     ORM wrote in it) and give a connection of its own back to the pool."""
     conn = g.pop(G_KEY, None)
     if conn is None:
@@ -99,7 +99,7 @@ def commit() -> None:
 
 
 def rollback() -> None:
-    """Undo this context's transaction (the hot one, or the session's with everything the ORM
+    """Undo this context's transaction (the driver one, or the session's with everything the ORM
     wrote in it) and give a connection of its own back to the pool."""
     conn = g.pop(G_KEY, None)
     if conn is None:
@@ -122,8 +122,8 @@ def release(_exc: BaseException | None = None) -> None:
 @event.listens_for(Session, "after_begin")
 def refuse_a_second_transaction(_session: Session, _transaction: Any, _connection: Any) -> None:
     if g and g.get(G_KEY) is not None:
-        raise HotTransactionOpen(
-            "hot statements are uncommitted in this context: hotsql.commit() before the ORM"
+        raise DriverTransactionOpen(
+            "driver statements are uncommitted in this context: driver_sql.commit() before the ORM"
         )
 
 
