@@ -130,6 +130,35 @@ def test_a_customer_calling_the_seller_s_line_reaches_her_after_the_whisper(
     assert stats["rate"] == round(1 / len(reached), 4)
 
 
+def test_a_callback_whose_first_answer_is_lost_is_answered_by_the_fallback_url(
+    client, carrier, after_campaign, monkeypatch
+):
+    """The web node that took the carrier's first request died with it (a 500 here): the
+    carrier asks the number's fallback URL at once, and the caller still reaches Marie."""
+    from voicecast.callbacks import flow
+
+    admin, _, campaign = after_campaign
+    answer, lost = flow.incoming, []
+
+    def dies_once(params, now=None):
+        if not lost:
+            lost.append(params["CallSid"])
+            raise RuntimeError("the web node died with the request")
+        return answer(params, now)
+
+    monkeypatch.setattr(flow, "incoming", dies_once)
+    call = sim(carrier, "/_sim/inbound", {"from": JEANNE, "to": MARIE_LINE, "seller": "answers"})
+
+    asked = [(entry["url"].rsplit("/twilio/", 1)[-1], entry["http_status"])
+             for entry in call["twiml"]][:2]  # fmt: skip
+    assert asked == [("voice", 500), ("voice/fallback", 200)]
+    [dial] = call["dials"]
+    assert (dial["to"], dial["bridged"]) == (MARIE_PHONE, True)
+    [record] = callbacks(client, admin)
+    assert (record["outcome"], record["route"], record["campaign_id"]) == (
+        "connected", "seller_line", campaign)  # fmt: skip
+
+
 def test_an_unknown_caller_goes_to_the_fallback_desk(client, carrier, after_campaign):
     admin, _, _ = after_campaign
     call = sim(carrier, "/_sim/inbound", {"from": "+33699000000", "to": SHARED})

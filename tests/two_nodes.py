@@ -4,7 +4,9 @@ processes, each in a folder of its own, and a load balancer in front of the web 
 The balancer stands for the platform's router: it sends each request to the next node that
 accepts a connection (a killed node is skipped, as a health-checked router would), except the
 carrier's fetches of recordings, which it sends to the node named `media_node`, so a test can
-say which node served them. It records who served what.
+say which node served them. A request lost with its node is answered 502 (not sent again: it
+may have been acted on), and that node gets nothing for the next FAIL_TIMEOUT_S, as nginx's
+defaults do (max_fails=1, fail_timeout=10s). It records who served what.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from werkzeug.wrappers import Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+FAIL_TIMEOUT_S = 10.0
 
 
 def procfile_command(process: str) -> str:
@@ -96,6 +99,7 @@ class Balancer:
         self.pool = urllib3.PoolManager(maxsize=20, retries=False)
         self.served: Counter[tuple[str, str, int]] = Counter()  # (node, kind, status)
         self.out: set[str] = set()
+        self.failed_at: dict[str, float] = {}
         self.in_flight: Counter[str] = Counter()
         self.turn = 0
         self.lock = threading.Lock()
@@ -106,6 +110,11 @@ class Balancer:
 
     def order(self, path: str) -> list[str]:
         names = [name for name in self.nodes if name not in self.out]
+        now = time.monotonic()
+        healthy = [
+            n for n in names if now - self.failed_at.get(n, -FAIL_TIMEOUT_S) >= FAIL_TIMEOUT_S
+        ]
+        names = healthy or names
         if path.startswith("/recordings/") and self.media_node in names:
             return [self.media_node] + [n for n in names if n != self.media_node]
         with self.lock:
@@ -126,9 +135,11 @@ class Balancer:
                     body=body, headers=headers, timeout=30, redirect=False,
                 )  # fmt: skip
             except urllib3.exceptions.NewConnectionError:
+                self.failed_at[name] = time.monotonic()
                 continue  # a node down: the router's health check takes it out
             except urllib3.exceptions.HTTPError:
                 with self.lock:
+                    self.failed_at[name] = time.monotonic()
                     self.served[(name, kind, 502)] += 1
                 return Response("node lost mid-request", 502)(environ, start_response)
             finally:

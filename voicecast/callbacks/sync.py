@@ -1,5 +1,6 @@
 """Bringing the carrier's numbers into the service: each number of the Twilio account gets our
-voice URL and status callback, and is registered (as a shared line) to the given account."""
+voice URL, voice fallback URL and status callback, and is registered (as a shared line) to the
+given account."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def sync_numbers(account: Account, carrier: Carrier) -> list[str]:
     """Point every number of the carrier account at our webhooks and register the ones this
     service does not know yet to `account`; one line of report per number."""
     voice_url, status_url = public_url("inbound.voice"), public_url("inbound.voice_status")
+    fallback_url = public_url("inbound.voice_fallback")
     report = []
     for ref in carrier.list_numbers():
         line = number_named(ref.phone_number)
@@ -22,8 +24,12 @@ def sync_numbers(account: Account, carrier: Carrier) -> list[str]:
                 f"{ref.phone_number}: left alone, registered to account {line.account_id}"
             )
             continue
-        if (ref.voice_url, ref.status_callback) != (voice_url, status_url):
-            carrier.point_number(ref.sid, voice_url=voice_url, status_callback=status_url)
+        wanted = (voice_url, fallback_url, status_url)
+        if (ref.voice_url, ref.voice_fallback_url, ref.status_callback) != wanted:
+            carrier.point_number(
+                ref.sid, voice_url=voice_url, voice_fallback_url=fallback_url,
+                status_callback=status_url,
+            )  # fmt: skip
             pointed = "now calls " + voice_url
         else:
             pointed = "already calls " + voice_url

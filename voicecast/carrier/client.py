@@ -84,6 +84,7 @@ class NumberRef:
     voice_url: str | None
     status_callback: str | None
     sms_capable: bool | None = None
+    voice_fallback_url: str | None = None
 
     @classmethod
     def from_instance(cls, number: Any) -> NumberRef:
@@ -96,6 +97,7 @@ class NumberRef:
             number.voice_url,
             number.status_callback,
             sms if isinstance(sms, bool) else None,
+            number.voice_fallback_url,
         )
 
 
@@ -330,15 +332,21 @@ class Carrier:
         numbers = self._call(lambda: self.client.incoming_phone_numbers.list(), mutation=False)
         return [NumberRef.from_instance(number) for number in numbers]
 
-    def point_number(self, sid: str, *, voice_url: str, status_callback: str) -> NumberRef:
-        """Send the number's incoming calls to `voice_url` and their end to `status_callback`
-        (both POST)."""
+    def point_number(
+        self, sid: str, *, voice_url: str, voice_fallback_url: str, status_callback: str
+    ) -> NumberRef:
+        """Send the number's incoming calls to `voice_url`, to `voice_fallback_url` when the
+        carrier cannot get or run the first one's answer, and their end to `status_callback`
+        (all POST)."""
         _require_web_url(voice_url, "voice_url")
+        _require_web_url(voice_fallback_url, "voice_fallback_url")
         _require_web_url(status_callback, "status_callback")
         number = self._call(
             lambda: self.client.incoming_phone_numbers(sid).update(
                 voice_url=voice_url,
                 voice_method="POST",
+                voice_fallback_url=voice_fallback_url,
+                voice_fallback_method="POST",
                 status_callback=status_callback,
                 status_callback_method="POST",
             ),

@@ -92,11 +92,14 @@ class TwimlSession:
             entry = {"url": url, "method": result.method, "http_status": result.status}
             entry["elapsed_ms"] = round(result.elapsed_seconds * 1000)
             slow = result.elapsed_seconds > self.sim.config.webhook_timeout
+            # Twilio tells the fallback URL what failed and where
+            params = {**params, "ErrorUrl": url, "ErrorCode": "11200"}
             if result.ok and not slow:
                 self.document_url = url
                 verbs = self.parse(result.body.decode("utf-8", "replace"), entry)
                 if verbs is not None:
                     return verbs
+                params["ErrorCode"] = "12100"
                 continue
             with self.sim.ledger.lock:
                 self.call.twiml.append({**entry, "received_at": iso(now()), "body": None})

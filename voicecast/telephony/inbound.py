@@ -1,11 +1,14 @@
 """Twilio's webhooks for customers calling our numbers back (`voicecast.callbacks.flow`).
 
-The numbers' voice URL is `/twilio/voice` and their status callback `/twilio/voice/status`;
-the documents we answer point at the per-call URLs below. Every request must be signed (403).
+The numbers' voice URL is `/twilio/voice`, their voice fallback URL `/twilio/voice/fallback` (the
+carrier asks it at once when it could not get or run the first answer: a web node that died
+with the request) and their status callback `/twilio/voice/status`; the documents we answer
+point at the per-call URLs below. Every request must be signed (403).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 
 from flask import Blueprint, Response, g
@@ -16,6 +19,7 @@ from voicecast.telephony.signatures import require_twilio_signature
 
 bp = Blueprint("inbound", __name__, url_prefix="/twilio")
 csrf.exempt(bp)
+log = logging.getLogger(__name__)
 
 
 def respond(reply: flow.Reply) -> Response:
@@ -27,6 +31,19 @@ def respond(reply: flow.Reply) -> Response:
 @require_twilio_signature
 def voice() -> Response:
     return respond(flow.incoming(g.twilio_params))
+
+
+@bp.post("/voice/fallback")
+@require_twilio_signature
+def voice_fallback() -> Response:
+    """The same answer as `voice` (one call, one record, by its CallSid), after the carrier
+    failed to get it from `ErrorUrl`: the caller is not lost to a node's death."""
+    params = g.twilio_params
+    log.warning(
+        "call %s: the carrier could not get its answer from %s (error %s); answered by the "
+        "fallback URL", params.get("CallSid"), params.get("ErrorUrl"), params.get("ErrorCode"),
+    )  # fmt: skip
+    return respond(flow.incoming(params))
 
 
 @bp.post("/voice/status")
