@@ -6,7 +6,11 @@ accepts a connection (a killed node is skipped, as a health-checked router would
 carrier's fetches of recordings, which it sends to the node named `media_node`, so a test can
 say which node served them. A request lost with its node is answered 502 (not sent again: it
 may have been acted on), and that node gets nothing for the next FAIL_TIMEOUT_S, as nginx's
-defaults do (max_fails=1, fail_timeout=10s). It records who served what.
+defaults do (max_fails=1, fail_timeout=10s). Each request goes on a connection of its own: an
+idle connection kept to a node is closed by gunicorn when its worker stops (a SIGHUP's old
+workers) or its keep-alive (2 s) ends, and a request sent on it in that instant is lost; a
+router that keeps them must close them first (see the README's rolling restart). It records
+who served what.
 """
 
 from __future__ import annotations
@@ -125,6 +129,7 @@ class Balancer:
         request = Request(environ)
         body = request.get_data()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers["Connection"] = "close"
         kind = request.path.split("/")[1]
         for name in self.order(request.path):
             with self.lock:
